@@ -1,0 +1,417 @@
+"""The error catalogue: every way the Images API says "no", as data.
+
+Each :class:`ErrorSpec` holds the status, ``error.type``, and the wording in two
+eras: ``current`` (the 2024+ validator: ``Invalid value: ...`` with codes such as
+``invalid_value``) and, where one was captured, ``legacy`` (the 2022-23
+JSON-Schema texts with ``code: null``).  Numbers like ``#18`` point at the rows
+of the catalogue in ``shared/reference/images-api-contract.md`` section 8.2.
+
+An :class:`ApiError` is an ErrorSpec with the values that fill its template; it
+is raised by the rules and rendered in one place by the server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+CURRENT = "current"
+LEGACY = "legacy"
+ERAS = (CURRENT, LEGACY)
+
+
+@dataclass(frozen=True)
+class Wording:
+    """How one era writes an error. ``message`` and ``param`` are str.format templates."""
+
+    message: str
+    code: str | None
+    param: str | None
+
+
+@dataclass(frozen=True)
+class ErrorSpec:
+    key: str
+    status: int
+    type: str
+    current: Wording
+    legacy: Wording | None = None
+    source: str = ""
+    # What is not confirmed about this entry; None when every field was captured.
+    assumption: str | None = None
+
+    def wording(self, era: str = CURRENT) -> Wording:
+        if era == LEGACY and self.legacy is not None:
+            return self.legacy
+        return self.current
+
+    def body(self, era: str = CURRENT, **values: Any) -> dict[str, Any]:
+        """The JSON error envelope, exactly as the API writes it."""
+        words = self.wording(era)
+        param = words.param.format(**values) if words.param is not None else None
+        return {
+            "error": {
+                "message": words.message.format(**values),
+                "type": self.type,
+                "param": param,
+                "code": words.code,
+            }
+        }
+
+
+class ApiError(Exception):
+    """A catalogued refusal, with the values that fill the message template."""
+
+    def __init__(
+        self, spec: ErrorSpec, *, headers: Mapping[str, str] | None = None, **values: Any
+    ) -> None:
+        self.spec = spec
+        self.values = values
+        self.headers = dict(headers or {})
+        super().__init__(spec.body(CURRENT, **values)["error"]["message"])
+
+    @property
+    def status(self) -> int:
+        return self.spec.status
+
+    def body(self, era: str = CURRENT) -> dict[str, Any]:
+        return self.spec.body(era, **self.values)
+
+
+# --- formatting helpers: how the API writes values inside messages -------------------
+
+
+def quote(value: object) -> str:
+    """A value as the API echoes it: strings in single quotes, others as written."""
+    if isinstance(value, str):
+        return f"'{value}'"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def enumerate_values(values: Iterable[str], conjunction: str) -> str:
+    """["a", "b", "c"], "and" -> "'a', 'b', and 'c'"; two items take no comma."""
+    quoted = [quote(v) for v in values]
+    if len(quoted) <= 1:
+        return "".join(quoted)
+    if len(quoted) == 2:
+        return f"{quoted[0]} {conjunction} {quoted[1]}"
+    return ", ".join(quoted[:-1]) + f", {conjunction} {quoted[-1]}"
+
+
+def python_list(values: Iterable[str]) -> str:
+    """["a", "b"] -> "['a', 'b']", as the legacy (Python) validator printed lists."""
+    return "[" + ", ".join(f"'{v}'" for v in values) + "]"
+
+
+JSON_TYPE_NAMES: Mapping[type, str] = MappingProxyType(
+    {
+        str: "a string",
+        bool: "a boolean",
+        int: "an integer",
+        float: "a decimal number",
+        list: "an array",
+        dict: "an object",
+        type(None): "null",
+    }
+)
+
+
+def json_type_name(value: object) -> str:
+    """How the current validator names the JSON type it got ("got a boolean instead")."""
+    return JSON_TYPE_NAMES.get(type(value), "an unknown type")
+
+
+def mask_key(key: str) -> str:
+    """Mask an API key as the 401 `invalid_api_key` message does.
+
+    [obs] "sk-abc12***************************************wxyz": the first 8 and the
+    last 4 characters stay, every other one becomes '*'. ASSUMPTION: keys of 12
+    characters or fewer are shown as sent (the rule for short keys is not captured).
+    """
+    if len(key) <= 12:
+        return key
+    return key[:8] + "*" * (len(key) - 12) + key[-4:]
+
+
+# --- the catalogue ------------------------------------------------------------------
+
+_IRE = "invalid_request_error"
+HELP_HINT = (
+    "(HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API "
+    "expects a JSON payload, but what was sent was not valid JSON. If you have trouble "
+    "figuring out how to fix this, please contact us through our help center at "
+    "help.openai.com.)"
+)
+
+_SPECS = [
+    # --- transport, routing, auth --------------------------------------------------
+    ErrorSpec(
+        "invalid_json", 400, _IRE,
+        Wording(f"We could not parse the JSON body of your request. {HELP_HINT}", None, None),
+        source="#36 [obs]",
+    ),
+    ErrorSpec(
+        "invalid_url", 404, _IRE,
+        Wording("Invalid URL ({method} {path})", None, None),
+        source="#37 [obs]; also for a known path called with the wrong method [obs] "
+        "'Invalid URL (GET /v1/images/generations)'",
+    ),
+    ErrorSpec(
+        "body_too_large", 413, _IRE,
+        Wording(
+            "Request body too large: the maximum is {max_bytes} bytes, "
+            "but the request has {length} bytes or more.",
+            None, None,
+        ),
+        assumption="the real edge's 413 body was never captured; status 413, the envelope "
+        "and this text are ours",
+    ),
+    ErrorSpec(
+        "invalid_multipart", 400, _IRE,
+        Wording(
+            "We could not parse the multipart/form-data body of your request. Make sure "
+            "the Content-Type header carries the boundary and the body is complete.",
+            None, None,
+        ),
+        assumption="text not captured; modelled on the JSON parse error (#36)",
+    ),
+    ErrorSpec(
+        "not_multipart", 400, _IRE,
+        Wording(
+            "Invalid Content-Type header ({content_type}), expected multipart/form-data. "
+            "(HINT: If you're using curl, you can pass -H 'Content-Type: multipart/form-data')",
+            None, None,
+        ),
+        assumption="remembered from the audio/file endpoints, not captured for images",
+    ),
+    ErrorSpec(
+        "missing_api_key", 401, _IRE,
+        Wording(
+            "You didn't provide an API key. You need to provide your API key in an "
+            "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY). ",
+            None, None,
+        ),
+        legacy=Wording(
+            "You didn't provide an API key. You need to provide your API key in an "
+            "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), "
+            "or as the password field (with blank username) if you're accessing the API "
+            "from your browser and are prompted for a username and password. You can "
+            "obtain an API key from https://platform.openai.com/account/api-keys.",
+            None, None,
+        ),
+        source="#31 [obs] (the trailing space is in the capture); also for a malformed "
+        "Authorization header (ASSUMPTION)",
+    ),
+    ErrorSpec(
+        "invalid_api_key", 401, _IRE,
+        Wording(
+            "Incorrect API key provided: {masked_key}. You can find your API key at "
+            "https://platform.openai.com/account/api-keys.",
+            "invalid_api_key", None,
+        ),
+        source="#32 [obs]",
+        assumption="the masking width (see mask_key)",
+    ),
+    # --- request validation ---------------------------------------------------------
+    ErrorSpec(
+        "unknown_parameter", 400, _IRE,
+        Wording("Unknown parameter: '{param}'.", "unknown_parameter", "{param}"),
+        legacy=Wording("Unrecognized request argument supplied: {param}", None, None),
+        source="#14, #15 [obs]",
+        assumption="the legacy wording is from other endpoints (2023)",
+    ),
+    ErrorSpec(
+        "missing_required_parameter", 400, _IRE,
+        Wording("Missing required parameter: '{param}'.", "missing_required_parameter", "{param}"),
+        legacy=Wording("'{param}' is a required property", None, None),
+        source="#12, #13 [obs] for the legacy wording",
+        assumption="the current wording and code (#12 UNCERTAIN)",
+    ),
+    ErrorSpec(
+        "invalid_type", 400, _IRE,
+        Wording(
+            "Invalid type for '{param}': expected {expected}, but got {got} instead.",
+            "invalid_type", "{param}",
+        ),
+        legacy=Wording("{value} is not of type '{schema_type}' - '{param}'", None, None),
+        source="#4 [3p]; the same wording on other endpoints [obs]",
+        assumption="the legacy wording follows the JSON-Schema style of #1 and #5",
+    ),
+    ErrorSpec(
+        "invalid_value", 400, _IRE,
+        Wording(
+            "Invalid value: {value}. Supported values are: {supported}.",
+            "invalid_value", "{param}",
+        ),
+        legacy=Wording("{value} is not one of {supported_list} - '{param}'", None, None),
+        source="#3 [obs] (current), #1 [obs] (legacy)",
+    ),
+    ErrorSpec(
+        "empty_string", 400, _IRE,
+        Wording(
+            "Invalid '{param}': empty string. Expected a string with minimum length 1, "
+            "but got an empty string instead.",
+            "empty_string", "{param}",
+        ),
+        legacy=Wording("'' is too short - '{param}'", None, None),
+        source="#11 [obs]",
+        assumption="the legacy wording follows the JSON-Schema style of #1",
+    ),
+    ErrorSpec(
+        "string_above_max_length", 400, _IRE,
+        Wording(
+            "Invalid '{param}': string too long. Expected a string with maximum length "
+            "{maximum}, but got a string with length {length} instead.",
+            "string_above_max_length", "{param}",
+        ),
+        legacy=Wording(
+            "Prompt must be length {maximum} or less. Your prompt length is {length}. "
+            "Please reduce your prompt length.",
+            None, None,
+        ),
+        source="#10 [obs] (current), #8 [obs] (legacy)",
+    ),
+    ErrorSpec(
+        "integer_above_max_value", 400, _IRE,
+        Wording(
+            "Invalid '{param}': integer above maximum value. Expected a value <= {maximum}, "
+            "but got {value} instead.",
+            "integer_above_max_value", "{param}",
+        ),
+        legacy=Wording("{value} is greater than the maximum of {maximum} - '{param}'", None, None),
+        source="#6 [3p] (current), #5 [obs] (legacy)",
+    ),
+    ErrorSpec(
+        "integer_below_min_value", 400, _IRE,
+        Wording(
+            "Invalid '{param}': integer below minimum value. Expected a value >= {minimum}, "
+            "but got {value} instead.",
+            "integer_below_min_value", "{param}",
+        ),
+        legacy=Wording("{value} is less than the minimum of {minimum} - '{param}'", None, None),
+        source="#6 [3p] (current), #5 [obs] (legacy)",
+    ),
+    # --- uploads (dall-e-2) ------------------------------------------------------------
+    ErrorSpec(
+        "invalid_image_format", 400, _IRE,
+        Wording("Uploaded image must be a PNG and less than {max_mb} MB.", "invalid_image_format", None),
+        legacy=Wording("Uploaded image must be a PNG and less than {max_mb} MB.", None, None),
+        source="#18 [obs] 2022 (code null) and 2024 (code invalid_image_format); used for "
+        "the mask too, and for an empty, truncated or corrupt PNG (ASSUMPTION)",
+    ),
+    ErrorSpec(
+        "image_not_square", 400, _IRE,
+        Wording(
+            "Invalid input image - expected an image with equal width and height, "
+            "got {width}x{height} instead.",
+            None, None,
+        ),
+        source="#19 [obs]",
+        assumption="code and param (null here)",
+    ),
+    ErrorSpec(
+        "image_mode", 400, _IRE,
+        Wording("Invalid input image - format must be in {modes}, got {mode}.", None, None),
+        legacy=Wording("Invalid input image - format must be in ['RGBA'], got {mode}.", None, None),
+        source="#20 [obs]; the image without a mask, or the mask itself",
+        assumption="code and param (null here)",
+    ),
+    ErrorSpec(
+        "mask_size_mismatch", 400, _IRE,
+        Wording(
+            "Invalid mask image - expected a mask with the same dimensions as the image "
+            "({image_size}), got {mask_size} instead.",
+            None, None,
+        ),
+        assumption="#25: no capture exists; the wording follows #19",
+    ),
+    ErrorSpec(
+        "image_too_large", 400, _IRE,
+        Wording(
+            "Invalid input image - expected at most {max_pixels} pixels, "
+            "got {width}x{height} instead.",
+            None, None,
+        ),
+        assumption="no capture; the fake's guard against decompression bombs",
+    ),
+    ErrorSpec(
+        "array_above_max_length", 400, _IRE,
+        Wording(
+            "Invalid '{param}': array too long. Expected an array with maximum length "
+            "{maximum}, but got an array with length {length} instead.",
+            "array_above_max_length", "{param}",
+        ),
+        assumption="more than one image to dall-e-2: not captured; the current validator's "
+        "array wording",
+    ),
+    # --- policy, quota, service ---------------------------------------------------------
+    ErrorSpec(
+        "content_policy_prompt", 400, _IRE,
+        Wording(
+            "Your request was rejected as a result of our safety system. Your prompt may "
+            "contain text that is not allowed by our safety system.",
+            "content_policy_violation", None,
+        ),
+        source="#26 [obs]",
+    ),
+    ErrorSpec(
+        "content_policy_image", 400, _IRE,
+        Wording(
+            "Your input image may contain content that is not allowed by our safety system.",
+            "content_policy_violation", None,
+        ),
+        source="#28 [obs]",
+        assumption="the code (content_policy_violation, as #26)",
+    ),
+    ErrorSpec(
+        "rate_limit_exceeded", 429, "requests",
+        Wording(
+            "Rate limit exceeded for images per minute in organization {organization}. "
+            "Limit: {limit}/{window}. Current: {current}/{window}. Please visit "
+            "https://platform.openai.com/docs/guides/rate-limits to learn how to increase "
+            "your rate limit.",
+            "rate_limit_exceeded", None,
+        ),
+        source="#33 [obs]",
+    ),
+    ErrorSpec(
+        "insufficient_quota", 429, "insufficient_quota",
+        Wording(
+            "You exceeded your current quota, please check your plan and billing details. "
+            "For more information on this error, read the docs: "
+            "https://platform.openai.com/docs/guides/error-codes/api-errors.",
+            "insufficient_quota", None,
+        ),
+        source="#34 [obs]",
+    ),
+    ErrorSpec(
+        "billing_hard_limit_reached", 400, _IRE,
+        Wording("Billing hard limit has been reached", "billing_hard_limit_reached", None),
+        source="#35 [obs]",
+    ),
+    ErrorSpec(
+        "server_error", 500, "server_error",
+        Wording(
+            "The server had an error while processing your request. Sorry about that!",
+            None, None,
+        ),
+        source="#38 [obs]",
+    ),
+    ErrorSpec(
+        "overloaded", 503, "server_error",
+        Wording("The engine is currently overloaded, please try again later.", None, None),
+        source="#39 help centre",
+        assumption="type server_error",
+    ),
+]
+
+CATALOGUE: Mapping[str, ErrorSpec] = MappingProxyType({spec.key: spec for spec in _SPECS})
+
+
+def error(key: str, *, headers: Mapping[str, str] | None = None, **values: Any) -> ApiError:
+    """The ApiError for catalogue entry ``key`` filled with ``values``."""
+    return ApiError(CATALOGUE[key], headers=headers, **values)

@@ -1,0 +1,10 @@
+"""An offline twin of the OpenAI Images API, as a Flask app.
+
+    from mockserver import create_app
+    app = create_app(api_keys=("sk-test",))
+"""
+
+from mockserver.app import create_app
+from mockserver.config import Config
+
+__all__ = ["Config", "create_app"]

@@ -1,0 +1,161 @@
+"""Image URLs the fake hands out and serves itself, until they expire.
+
+They have the real URLs' shape (an Azure Blob Storage user-delegation SAS:
+``/private/org-…/user-…/img-….png?st=…&se=…&sp=r&…&sig=…``) and behave the same:
+a valid fetch is a 200 ``image/png``; after ``se`` it is a 403 with Azure's
+``AuthenticationFailed`` XML; a tampered signature is a 403 too, and an unknown
+blob (after a reset, or evicted) a 404 ``BlobNotFound``. The signature is an
+HMAC-SHA256 over the path and every SAS field, checked in constant time.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import string
+import uuid
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+from flask import Blueprint, Response, current_app, request
+
+# The SAS fields in the order the real URLs carry them [obs]; `sig` comes last.
+SAS_FIELDS = ("st", "se", "sp", "sv", "sr", "rscd", "rsct", "skoid", "sktid", "skt", "ske", "sks", "skv")
+STORAGE_VERSION = "2021-08-06"  # [obs] sv/skv of the captured URLs
+_ALNUM = string.ascii_letters + string.digits
+
+blobs = Blueprint("blobs", __name__)
+
+
+def new_image_id() -> str:
+    """24 random letters and digits, as in ``img-<24>.png``."""
+    return "".join(secrets.choice(_ALNUM) for _ in range(24))
+
+
+def user_segment(api_key: str) -> str:
+    """A stable ``user-<24>`` segment derived from the caller's key."""
+    digest = hashlib.sha256(api_key.encode("utf-8", "surrogateescape")).digest()
+    return "".join(_ALNUM[b % len(_ALNUM)] for b in digest[:24])
+
+
+def iso(ts: float) -> str:
+    return datetime.fromtimestamp(int(ts), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse_iso(text: str) -> float | None:
+    try:
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
+    except ValueError:
+        return None
+
+
+def _http_date(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%a, %d %b %Y %H:%M:%S GMT")
+
+
+class UrlSigner:
+    """Makes and checks the signed query of image URLs."""
+
+    def __init__(self, secret: str | None) -> None:
+        self._key = (secret or secrets.token_hex(32)).encode()
+        # The delegation key's ids are fixed per signer, as they are per storage account.
+        seed = hashlib.sha256(self._key).digest()
+        self._skoid = str(uuid.UUID(bytes=seed[:16]))
+        self._sktid = str(uuid.UUID(bytes=seed[16:]))
+
+    def _signature(self, path: str, fields: dict[str, str]) -> str:
+        text = "\n".join([path, *(fields.get(name, "") for name in SAS_FIELDS)])
+        mac = hmac.new(self._key, text.encode("utf-8", "surrogateescape"), hashlib.sha256)
+        return base64.b64encode(mac.digest()).decode()
+
+    def sign(self, path: str, created: float, ttl: int) -> str:
+        """The query string for ``path``: valid from an hour before ``created`` to ``ttl`` after."""
+        fields = {
+            "st": iso(created - 3600),
+            "se": iso(created + ttl),
+            "sp": "r",
+            "sv": STORAGE_VERSION,
+            "sr": "b",
+            "rscd": "inline",
+            "rsct": "image/png",
+            "skoid": self._skoid,
+            "sktid": self._sktid,
+            "skt": iso(created - 3600),
+            "ske": iso(created - 3600 + 86400),
+            "sks": "b",
+            "skv": STORAGE_VERSION,
+        }
+        fields["sig"] = self._signature(path, fields)
+        return "&".join(
+            f"{k}={quote(v, safe='/' if k == 'rsct' else '')}" for k, v in fields.items()
+        )
+
+    def verify(self, path: str, args: dict[str, str]) -> bool:
+        given = args.get("sig", "")
+        expected = self._signature(path, args)
+        return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode())
+
+
+def _azure_error(status: int, code: str, message: str, detail: str | None = None) -> Response:
+    request_id = str(uuid.uuid4())
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f") + "0Z"
+    body = (
+        f'<?xml version="1.0" encoding="utf-8"?><Error><Code>{code}</Code>'
+        f"<Message>{message}\nRequestId:{request_id}\nTime:{now}</Message>"
+    )
+    if detail is not None:
+        body += f"<AuthenticationErrorDetail>{detail}</AuthenticationErrorDetail>"
+    body += "</Error>"
+    return Response(
+        body,
+        status=status,
+        content_type="application/xml",
+        headers={"x-ms-request-id": request_id, "x-ms-error-code": code,
+                 "x-ms-version": STORAGE_VERSION, "Server": "Microsoft-HTTPAPI/2.0"},
+    )
+
+
+_AUTH_FAILED = (
+    "Server failed to authenticate the request. Make sure the value of Authorization "
+    "header is formed correctly including the signature."
+)
+
+
+@blobs.get("/private/<org>/<user>/<name>")
+def blob(org: str, user: str, name: str) -> Response:
+    backend = current_app.extensions["mockserver"]
+    args = {k: request.args.get(k, "") for k in (*SAS_FIELDS, "sig")}
+    if not args["sig"] or not args["se"] or not args["st"]:
+        return _azure_error(403, "AuthenticationFailed", _AUTH_FAILED, "Signature fields not well formed.")
+    if not backend.signer.verify(request.path, args):
+        return _azure_error(
+            403, "AuthenticationFailed", _AUTH_FAILED,
+            "Signature did not match. String to sign used was r",
+        )
+    start, expiry, now = _parse_iso(args["st"]), _parse_iso(args["se"]), backend.clock.now()
+    if start is None or expiry is None or not start <= now <= expiry:
+        detail = (
+            "Signature not valid in the specified time frame: "
+            f"Start [{_http_date(start or 0)}] - Expiry [{_http_date(expiry or 0)}] - "
+            f"Current [{_http_date(now)}]"
+        )
+        return _azure_error(403, "AuthenticationFailed", _AUTH_FAILED, detail)
+    image_id = name.removeprefix("img-").removesuffix(".png")
+    data = backend.store.png(image_id)
+    if data is None:
+        return _azure_error(404, "BlobNotFound", "The specified blob does not exist.")
+    etag = '"0x' + hashlib.sha256(data).hexdigest()[:15].upper() + '"'
+    return Response(
+        data,
+        content_type="image/png",
+        headers={
+            "Content-Disposition": "inline",
+            "ETag": etag,
+            "x-ms-blob-type": "BlockBlob",
+            "x-ms-version": STORAGE_VERSION,
+            "Server": "Windows-Azure-Blob/1.0 Microsoft-HTTPAPI/2.0",
+            "Cache-Control": "private, max-age=0",
+        },
+    )

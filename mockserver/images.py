@@ -1,0 +1,69 @@
+"""The three image endpoints: parse, decide, serialise.
+
+Views only translate HTTP: they read the body into plain values, hand them to
+:mod:`contracts.rules` (which decides) and to the backend (which remembers and
+renders), and return the JSON answer. Every refusal is raised as an ApiError.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+
+from contracts.errors import error
+from contracts.rules import Upload, parse_form_request, parse_json_request
+from contracts.spec import EDITS, ENDPOINTS, GENERATIONS, VARIATIONS
+
+images = Blueprint("images", __name__)
+
+
+def read_json() -> Any:
+    """The request body as a JSON value, whatever the Content-Type says."""
+    raw = request.get_data(cache=False)  # bounded by MAX_CONTENT_LENGTH (413)
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
+        raise error("invalid_json") from None
+
+
+def read_form() -> tuple[list[tuple[str, str]], list[Upload]]:
+    """Text fields and file parts of a multipart body, in order."""
+    if request.mimetype != "multipart/form-data":
+        raise error("not_multipart", content_type=request.mimetype or "")
+    if not request.mimetype_params.get("boundary"):
+        raise error("invalid_multipart")
+    try:
+        fields = list(request.form.items(multi=True))
+        uploads = [
+            Upload(name, f.filename, f.mimetype or None, f.read())
+            for name, f in request.files.items(multi=True)
+        ]
+    except ValueError:  # Werkzeug's parser on a broken body
+        raise error("invalid_multipart") from None
+    if not fields and not uploads and request.content_length:
+        raise error("invalid_multipart")  # a body in which no part could be found
+    return fields, uploads
+
+
+def _answer(req: Any) -> Response:
+    backend = current_app.extensions["mockserver"]
+    return jsonify(backend.create_images(req, api_key=g.api_key, base_url=request.host_url))
+
+
+@images.post(ENDPOINTS[GENERATIONS].url_path)
+def generations() -> Response:
+    return _answer(parse_json_request(GENERATIONS, read_json()))
+
+
+@images.post(ENDPOINTS[EDITS].url_path)
+def edits() -> Response:
+    fields, uploads = read_form()
+    return _answer(parse_form_request(EDITS, fields, uploads))
+
+
+@images.post(ENDPOINTS[VARIATIONS].url_path)
+def variations() -> Response:
+    fields, uploads = read_form()
+    return _answer(parse_form_request(VARIATIONS, fields, uploads))
