@@ -53,14 +53,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"mockserver: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1
-    signal.signal(signal.SIGTERM, lambda *_: server.stop())
+    signal.signal(signal.SIGTERM, _interrupt)
     print(f"mockserver: serving the Images API at {server.base_url}", flush=True)
     print(f"mockserver: OPENAI_BASE_URL={server.base_url}", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
+        pass
+    finally:
         server.stop()
     return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    # Stopping cheroot from inside a signal handler would wait on the loop it
+    # interrupted; leave the loop instead, and stop it in main's finally.
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

@@ -36,10 +36,12 @@ def read_form() -> tuple[list[tuple[str, str]], list[Upload]]:
         raise error("invalid_multipart")
     try:
         fields = list(request.form.items(multi=True))
-        uploads = [
-            Upload(name, f.filename, f.mimetype or None, f.read())
-            for name, f in request.files.items(multi=True)
-        ]
+        uploads = []
+        for name, part in request.files.items(multi=True):
+            try:
+                uploads.append(Upload(name, part.filename, part.mimetype or None, part.read()))
+            finally:
+                part.close()  # large parts are spooled to a temporary file: close it now
     except ValueError:  # Werkzeug's parser on a broken body
         raise error("invalid_multipart") from None
     if not fields and not uploads and request.content_length:

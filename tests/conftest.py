@@ -1,0 +1,49 @@
+"""Fixtures shared by the whole suite.
+
+``app``/``client``: a fresh in-process fake per test (Flask's test client).
+``live_server``: one fake over real HTTP for the session, reset before each test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from mockserver import create_app
+from mockserver.server import LiveServer
+
+API_KEY = "sk-test-0123456789abcdefghijklmnopqrstuvwxyzABCD"
+AUTH = {"Authorization": f"Bearer {API_KEY}"}
+
+
+@pytest.fixture
+def app() -> Flask:
+    return create_app()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    test_client = app.test_client()
+    test_client.environ_base["HTTP_AUTHORIZATION"] = AUTH["Authorization"]
+    return test_client
+
+
+@pytest.fixture(scope="session")
+def _session_server() -> Iterator[LiveServer]:
+    with LiveServer(create_app()) as server:
+        yield server
+
+
+@pytest.fixture
+def live_server(_session_server: LiveServer) -> LiveServer:
+    """The session's live fake, reset (images forgotten, config kept) for this test."""
+    _session_server.app.extensions["mockserver"].reset()
+    return _session_server
+
+
+def backend_of(app: Flask) -> Any:
+    return app.extensions["mockserver"]
