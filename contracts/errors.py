@@ -65,16 +65,22 @@ class ApiError(Exception):
     """A catalogued refusal, with the values that fill the message template."""
 
     def __init__(
-        self, spec: ErrorSpec, *, headers: Mapping[str, str] | None = None, **values: Any
+        self,
+        spec: ErrorSpec,
+        *,
+        headers: Mapping[str, str] | None = None,
+        status: int | None = None,
+        **values: Any,
     ) -> None:
         self.spec = spec
         self.values = values
         self.headers = dict(headers or {})
+        self._status = status  # an injected fault may send a catalogued body with another status
         super().__init__(spec.body(CURRENT, **values)["error"]["message"])
 
     @property
     def status(self) -> int:
-        return self.spec.status
+        return self._status if self._status is not None else self.spec.status
 
     def body(self, era: str = CURRENT) -> dict[str, Any]:
         return self.spec.body(era, **self.values)
@@ -409,9 +415,62 @@ _SPECS = [
     ),
 ]
 
+_SPECS += [
+    ErrorSpec(
+        "bad_gateway", 502, "server_error",
+        Wording("Bad gateway.", None, None),
+        assumption="the real edge answers 502 with an HTML page; the fake keeps the JSON envelope "
+        "so clients' parsers are exercised on the status, not on HTML",
+    ),
+    ErrorSpec(
+        "gateway_timeout", 504, "server_error",
+        Wording("Gateway timeout.", None, None),
+        assumption="as bad_gateway",
+    ),
+    # --- the fake's control plane (/_mock), not the real API -----------------------
+    ErrorSpec(
+        "invalid_config", 400, _IRE,
+        Wording("{message}", "invalid_config", "{param}"),
+        source="the fake's own control API",
+    ),
+    ErrorSpec(
+        "admin_token_required", 401, _IRE,
+        Wording(
+            "The control API needs the admin token: Authorization: Bearer <admin token>.",
+            "invalid_admin_token", None,
+        ),
+        source="the fake's own control API",
+    ),
+    ErrorSpec(
+        "control_not_local", 403, _IRE,
+        Wording(
+            "The control API answers only to loopback clients unless the fake was started "
+            "with --admin-token.",
+            "control_plane_forbidden", None,
+        ),
+        source="the fake's own control API",
+    ),
+]
+
+# What an injected `status` fault answers for each status; any other status gets
+# the server_error body with that status.
+FAULT_ERRORS: Mapping[int, str] = MappingProxyType(
+    {
+        400: "billing_hard_limit_reached",
+        401: "invalid_api_key",
+        429: "rate_limit_exceeded",
+        500: "server_error",
+        502: "bad_gateway",
+        503: "overloaded",
+        504: "gateway_timeout",
+    }
+)
+
 CATALOGUE: Mapping[str, ErrorSpec] = MappingProxyType({spec.key: spec for spec in _SPECS})
 
 
-def error(key: str, *, headers: Mapping[str, str] | None = None, **values: Any) -> ApiError:
+def error(
+    key: str, *, headers: Mapping[str, str] | None = None, status: int | None = None, **values: Any
+) -> ApiError:
     """The ApiError for catalogue entry ``key`` filled with ``values``."""
-    return ApiError(CATALOGUE[key], headers=headers, **values)
+    return ApiError(CATALOGUE[key], headers=headers, status=status, **values)

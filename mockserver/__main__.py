@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from mockserver.app import create_app
-from mockserver.config import Config, settings
+from mockserver.config import INT, TEXTS, Config, settings
 from mockserver.server import LiveServer
 
 
@@ -24,26 +24,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--threads", type=int, default=16, help="Worker threads (default: %(default)s).")
     for f in settings():
-        flag = f.metadata.get("cli")
-        if not flag:
+        meta = f.metadata
+        if not meta["cli"]:
             continue
-        kind: Any = int if f.type in ("int", int) else str
-        if f.metadata.get("repeat"):
-            parser.add_argument(flag, dest=f.name, action="append", type=str, help=f.metadata["help"])
+        if meta["kind"] == TEXTS:
+            parser.add_argument(meta["cli"], dest=f.name, action="append", help=meta["help"] + " Repeatable.")
         else:
-            parser.add_argument(flag, dest=f.name, type=kind, help=f.metadata["help"])
+            kind: Any = int if meta["kind"] == INT else str
+            parser.add_argument(meta["cli"], dest=f.name, type=kind, help=meta["help"])
     return parser
+
+
+def overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings given on the command line, as JSON-like values for Config.patch."""
+    given: dict[str, Any] = {}
+    for f in settings():
+        value = getattr(args, f.name, None)
+        if value is None:
+            continue
+        if f.name == "blocked_terms":  # the flag adds to the documented default list
+            value = [*Config().blocked_terms, *value]
+        given[f.name] = value
+    return given
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    overrides = {
-        f.name: (tuple(v) if f.metadata.get("repeat") else v)
-        for f in settings()
-        if (v := getattr(args, f.name, None)) is not None
-    }
     try:
-        config = Config().replace(**overrides)
+        config = Config().patch(overrides(args), allow_all=True)
     except ValueError as exc:
         print(f"mockserver: {exc}", file=sys.stderr)
         return 2

@@ -1,7 +1,11 @@
 """The composition root: ``create_app`` builds one independent fake.
 
-Nothing happens at import; every fake has its own clock, store and config, so
-one process can run as many as it likes.
+Nothing happens at import; every fake has its own clock, store, quotas, faults,
+journal and config, so one process can run as many as it likes.
+
+A request to ``/v1`` goes: latency, authentication, injected fault, then the
+view (parse, rules, content policy, quota, answer); every answer gets the API's
+headers and a journal entry on the way out.
 """
 
 from __future__ import annotations
@@ -12,50 +16,110 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 
-from contracts.spec import API_PREFIX, MAX_FORM_PARTS, OPENAI_VERSION
+from contracts.errors import mask_key
+from contracts.spec import API_PREFIX, ENDPOINTS, MAX_FORM_PARTS, OPENAI_VERSION
 from mockserver import errors
 from mockserver.backend import Backend
 from mockserver.clock import Clock
 from mockserver.config import Config
+from mockserver.control import control
+from mockserver.faults import ENVIRON_CLOSE_AFTER, ENVIRON_DROP, drop_connections
 from mockserver.files import blobs
 from mockserver.images import images
 
+_ENDPOINT_BY_PATH = {e.url_path: name for name, e in ENDPOINTS.items()}
+
 
 def create_app(config: Config | None = None, *, clock: Clock | None = None, **settings: Any) -> Flask:
-    """A new fake. ``settings`` override fields of ``config`` (see :class:`Config`)."""
-    config = (config or Config()).replace(**settings)
+    """A new fake. ``settings`` override fields of ``config`` (see :class:`Config`), in the
+    forms the command line and ``PATCH /_mock/config`` take (e.g. ``rate_limits="20/1m"``)."""
+    config = (config or Config()).patch(settings, allow_all=True)
     backend = Backend(config, clock=clock)
 
     app = Flask("mockserver")
-    app.config.update(
-        MAX_CONTENT_LENGTH=config.max_request_bytes,
-        MAX_FORM_PARTS=MAX_FORM_PARTS,
-        JSON_SORT_KEYS=False,
-    )
+    app.config.update(MAX_CONTENT_LENGTH=config.max_request_bytes, MAX_FORM_PARTS=MAX_FORM_PARTS)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["mockserver"] = backend
     app.register_blueprint(images)
     app.register_blueprint(blobs)
+    app.register_blueprint(control)
     errors.register(app)
+    app.wsgi_app = drop_connections(app.wsgi_app)  # type: ignore[method-assign]
 
     @app.before_request
-    def start() -> None:
+    def start() -> Response | None:
         g.started = time.perf_counter()
         g.request_id = "req_" + secrets.token_hex(16)
-        if request.path.startswith(API_PREFIX + "/"):
-            g.api_key = backend.authenticate(request.headers.get("Authorization"))
+        if not request.path.startswith(API_PREFIX + "/"):
+            return None
+        g.endpoint = _ENDPOINT_BY_PATH.get(request.path) if request.method == "POST" else None
+        delay = backend.latency()
+        if delay:
+            time.sleep(delay)
+        g.api_key = backend.authenticate(request.headers.get("Authorization"))
+        fault = backend.faults.take(g.endpoint) if g.endpoint else None
+        if fault is None:
+            return None
+        g.fault = fault
+        if fault.kind in ("reset", "hang"):
+            request.environ[ENVIRON_DROP] = fault.delay_ms / 1000 if fault.kind == "hang" else 0.0
+            return Response(status=204)  # never sent: the connection is dropped instead
+        if fault.delay_ms:
+            time.sleep(fault.delay_ms / 1000)
+        if fault.kind == "status":
+            raise backend.fault_error(fault, g.api_key)
+        return None  # malformed_json / truncated: processed, then damaged on the way out
 
     @app.after_request
-    def api_headers(response: Response) -> Response:
-        if request.path.startswith("/private/"):
-            return response  # image URLs answer as blob storage does
+    def finish(response: Response) -> Response:
+        if not request.path.startswith(API_PREFIX + "/"):
+            if not request.path.startswith("/private/"):  # image URLs answer as blob storage does
+                response.headers["x-request-id"] = g.get("request_id", "")
+            return response
+        api_key = g.get("api_key")
+        fault = g.get("fault")
+        if fault is not None and fault.kind in ("malformed_json", "truncated"):
+            _damage(response, fault.kind, fault.status)
+            request.environ[ENVIRON_CLOSE_AFTER] = fault.kind == "truncated"
         elapsed = time.perf_counter() - g.get("started", time.perf_counter())
-        response.headers["x-request-id"] = g.get("request_id", "")
-        response.headers["openai-processing-ms"] = str(max(1, round(elapsed * 1000)))
-        response.headers["openai-version"] = OPENAI_VERSION
-        response.headers["openai-organization"] = backend.config.organization
-        response.headers["access-control-expose-headers"] = "X-Request-ID"
+        headers = response.headers
+        headers["x-request-id"] = g.get("request_id", "")
+        headers["openai-processing-ms"] = str(max(1, round(elapsed * 1000)))
+        headers["openai-version"] = OPENAI_VERSION
+        headers["openai-organization"] = backend.config.organization
+        headers["access-control-expose-headers"] = "X-Request-ID"
+        if api_key is not None and backend.config.rate_limits:
+            rate = g.get("rate_headers") or backend.rate_limit_headers(api_key)
+            for name, value in rate.items():
+                headers.setdefault(name, value)
+        dropped = ENVIRON_DROP in request.environ
+        backend.journal.record({
+            "id": g.get("request_id"),
+            "time": backend.clock.now(),
+            "method": request.method,
+            "path": request.path,
+            "endpoint": g.get("endpoint"),
+            "api_key": mask_key(api_key) if api_key else None,
+            "params": g.get("journal_params"),
+            "status": None if dropped else response.status_code,
+            "error_code": g.get("error_code"),
+            "error_type": g.get("error_type"),
+            "fault": fault.kind if fault is not None else None,
+            "duration_ms": round(elapsed * 1000, 3),
+        })
         return response
 
     return app
+
+
+def _damage(response: Response, kind: str, status: int) -> None:
+    """Break an answer in transit, as a flaky proxy would."""
+    body = response.get_data()
+    response.status_code = status
+    if kind == "malformed_json":
+        response.set_data(body[: max(1, len(body) // 2)] + b'\x00"}}')
+    else:  # truncated: half the body, but the promise of all of it
+        response.set_data(body[: len(body) // 2])
+        response.headers["Content-Length"] = str(len(body))
+        response.headers["Connection"] = "close"

@@ -8,7 +8,7 @@ HTML, never a traceback.
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, jsonify, request
+from flask import Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from contracts.errors import ApiError, error
@@ -16,7 +16,10 @@ from contracts.errors import ApiError, error
 
 def render_error(exc: ApiError) -> Response:
     backend = current_app.extensions["mockserver"]
-    response = jsonify(exc.body(backend.config.error_era))
+    body = exc.body(backend.config.error_era)
+    g.error_code = body["error"]["code"]
+    g.error_type = body["error"]["type"]
+    response = jsonify(body)
     response.status_code = exc.status
     response.headers.update(exc.headers)
     return response

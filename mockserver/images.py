@@ -13,8 +13,9 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from contracts.errors import error
-from contracts.rules import Upload, parse_form_request, parse_json_request
+from contracts.rules import ImageRequest, Upload, parse_form_request, parse_json_request
 from contracts.spec import EDITS, ENDPOINTS, GENERATIONS, VARIATIONS
+from mockserver.journal import describe_upload, summarise
 
 images = Blueprint("images", __name__)
 
@@ -23,9 +24,11 @@ def read_json() -> Any:
     """The request body as a JSON value, whatever the Content-Type says."""
     raw = request.get_data(cache=False)  # bounded by MAX_CONTENT_LENGTH (413)
     try:
-        return json.loads(raw)
+        body = json.loads(raw)
     except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         raise error("invalid_json") from None
+    g.journal_params = summarise(body)
+    return body
 
 
 def read_form() -> tuple[list[tuple[str, str]], list[Upload]]:
@@ -46,11 +49,18 @@ def read_form() -> tuple[list[tuple[str, str]], list[Upload]]:
         raise error("invalid_multipart") from None
     if not fields and not uploads and request.content_length:
         raise error("invalid_multipart")  # a body in which no part could be found
+    g.journal_params = {
+        "fields": summarise(dict(fields)),
+        "files": [describe_upload(u) for u in uploads],
+    }
     return fields, uploads
 
 
-def _answer(req: Any) -> Response:
+def _answer(req: ImageRequest) -> Response:
+    """A valid request passes the content policy and the quota, then gets its images."""
     backend = current_app.extensions["mockserver"]
+    backend.check_policy(req)
+    g.rate_headers = backend.spend(g.api_key, req.n)
     return jsonify(backend.create_images(req, api_key=g.api_key, base_url=request.host_url))
 
 

@@ -8,11 +8,22 @@ from __future__ import annotations
 
 import threading
 from types import TracebackType
+from typing import Any
 
 from cheroot import wsgi
 from flask import Flask
 
 from contracts.spec import API_PREFIX
+from mockserver.faults import ENVIRON_CONNECTION
+
+
+class _Gateway(wsgi.Gateway_10):
+    """cheroot's WSGI gateway, also handing the app the connection (to drop it on a fault)."""
+
+    def get_environ(self) -> Any:
+        environ: dict[str, object] = super().get_environ()  # type: ignore[no-untyped-call]
+        environ[ENVIRON_CONNECTION] = self.req.conn
+        return environ
 
 
 class LiveServer:
@@ -26,10 +37,12 @@ class LiveServer:
             numthreads=threads,
             server_name="mockserver",
             timeout=30,  # seconds a connection may stay silent; no request hangs for ever
+            request_queue_size=128,  # listen backlog: cheroot's default of 5 resets bursts of clients
             shutdown_timeout=2,
         )
-        # cheroot's own body limit stays above the app's, so the app answers 413 in JSON.
+        # cheroot's own body limit stays off, so the app answers 413 in JSON.
         self._server.max_request_body_size = 0
+        self._server.gateway = _Gateway
         self._thread: threading.Thread | None = None
 
     @property

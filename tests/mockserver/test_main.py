@@ -55,7 +55,7 @@ def test_bad_option_value_exits_with_a_message() -> None:
     result = subprocess.run([sys.executable, "-m", "mockserver", "--port", "0", "--error-era", "medieval"],
                             capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
-    assert "error_era must be one of ['current', 'legacy']" in result.stderr
+    assert "error_era: must be one of ['current', 'legacy'], not 'medieval'" in result.stderr
 
 
 def test_help_lists_every_setting() -> None:

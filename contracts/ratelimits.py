@@ -1,0 +1,99 @@
+"""Rate-limit policy as data: image quotas over sliding windows, and the headers
+that report them.
+
+Sources: the seed documents give the limits ("20 images per minute and 50 per
+5 minutes" in the 2022 beta guide, "50 images per minute" in the later one);
+the 429 body is catalogue #33; header names and formats are in section 9 of the
+contract reference.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+
+@dataclass(frozen=True)
+class Window:
+    """At most ``limit`` images in any ``seconds``-long stretch of time."""
+
+    limit: int
+    seconds: int
+
+    @property
+    def label(self) -> str:
+        """As the 429 message writes a window: ``1min``, ``5min``, ``30s``."""
+        if self.seconds % 60 == 0:
+            return f"{self.seconds // 60}min"
+        return f"{self.seconds}s"
+
+    def __str__(self) -> str:
+        unit = f"{self.seconds // 60}m" if self.seconds % 60 == 0 else f"{self.seconds}s"
+        return f"{self.limit}/{unit}"
+
+
+# The later seed document: "the default rate limit is 50 images per minute".
+DEFAULT_WINDOWS: tuple[Window, ...] = (Window(50, 60),)
+PRESETS: Mapping[str, tuple[Window, ...]] = MappingProxyType(
+    {
+        "default": DEFAULT_WINDOWS,
+        # The 2022 beta guide: "20 images per minute, 50 per 5 minutes".
+        "beta-2022": (Window(20, 60), Window(50, 300)),
+        "off": (),
+    }
+)
+
+QUOTA_MODES = ("normal", "insufficient_quota", "billing_hard_limit_reached")
+
+# UNCERTAIN (contract reference §9 and open item 4): no capture from api.openai.com
+# shows the image headers. Client projects read these names; we send them, and the
+# family's documented request/token headers are not sent for images.
+HEADER_LIMIT = "x-ratelimit-limit-images"
+HEADER_REMAINING = "x-ratelimit-remaining-images"
+HEADER_RESET = "x-ratelimit-reset-images"
+# [spec] Retry-After: whole seconds, >= 1. ASSUMPTION: retry-after-ms is sent too (the
+# SDKs read it first; whether the real image endpoints send it is UNCERTAIN).
+HEADER_RETRY_AFTER = "retry-after"
+HEADER_RETRY_AFTER_MS = "retry-after-ms"
+
+_UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600}
+_WINDOW = re.compile(r"\s*([0-9]+)\s*/\s*([0-9]*)\s*(s|m|min|h)\s*")
+
+
+def parse_windows(text: str) -> tuple[Window, ...]:
+    """``"20/1m,50/5m"`` (or a preset name) -> windows. Raises ValueError saying what is wrong."""
+    text = text.strip()
+    if text in PRESETS:
+        return PRESETS[text]
+    windows = []
+    for part in text.split(","):
+        match = _WINDOW.fullmatch(part)
+        if not match:
+            raise ValueError(
+                f"rate limit {part.strip()!r} is not LIMIT/WINDOW like '20/1m' or '50/5m' "
+                f"(units s, m, h), nor a preset ({', '.join(PRESETS)})"
+            )
+        limit, count, unit = int(match[1]), int(match[2] or 1), match[3]
+        if limit < 1 or count < 1:
+            raise ValueError(f"rate limit {part.strip()!r} needs a limit and a window of at least 1")
+        windows.append(Window(limit, count * _UNITS[unit]))
+    return tuple(windows)
+
+
+def go_duration(seconds: float) -> str:
+    """A reset time as the real headers write it (Go's time.Duration): ``12ms``, ``1s``, ``6m0s``."""
+    if seconds <= 0:
+        return "0s"
+    if seconds < 1:
+        return f"{max(1, math.ceil(seconds * 1000))}ms"
+    whole = math.ceil(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes}m{secs}s"
+    if minutes:
+        return f"{minutes}m{secs}s"
+    return f"{secs}s"
