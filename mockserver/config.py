@@ -222,3 +222,27 @@ def _check(f: dataclasses.Field[Any], value: Any) -> None:
         raise ConfigError(f.name, "must be SHA-256 digests: 64 lowercase hex characters each")
     if f.name == "rate_limits" and not all(isinstance(w, Window) for w in value):
         raise ConfigError(f.name, "must be rate-limit windows")
+
+
+def reference_table() -> str:
+    """The configuration reference as a Markdown table (the README embeds it; a test checks it)."""
+    rows = [
+        "| flag | setting | default | what it does |",
+        "| --- | --- | --- | --- |",
+        "| `--host` | | `127.0.0.1` | Address to listen on. |",
+        "| `--port` | | `5000` | Port; `0` picks a free one and prints it. |",
+        "| `--threads` | | `16` | Worker threads of the WSGI server. |",
+    ]
+    for f in settings():
+        meta = f.metadata
+        default: Any = f.default
+        if f.name == "rate_limits":
+            default = ",".join(str(w) for w in default)
+        elif isinstance(default, tuple):
+            default = ", ".join(default) if default else "(none)"
+        elif default is None:
+            default = "(none)"
+        flag = f"`{meta['cli']}`" if meta["cli"] else ""
+        patch = "" if meta["patchable"] else " Fixed at start."
+        rows.append(f"| {flag} | `{f.name}` | `{default}` | {meta['help']}{patch} |")
+    return "\n".join(rows)
