@@ -106,7 +106,7 @@ def _validate(
         raise error("missing_required_parameter", param="image")
 
     prompt = _prompt(params.get("prompt", _MISSING), model) if endpoint.requires_prompt else None
-    n = _integer("n", params.get("n"), 1, model.n_min, model.n_max, from_form)
+    n = _integer("n", params.get("n"), model.default_n, model.n_min, model.n_max, from_form)
     size = _choice("size", params.get("size"), model.sizes, model.default_size)
     response_format = _choice(
         "response_format",

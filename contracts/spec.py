@@ -84,6 +84,7 @@ class ModelProfile:
     default_size: str
     n_min: int
     n_max: int
+    default_n: int
     prompt_max_chars: int
     response_formats: tuple[str, ...]
     default_response_format: str
@@ -104,6 +105,7 @@ DALL_E_2 = ModelProfile(
     default_size="1024x1024",
     n_min=1,
     n_max=10,
+    default_n=1,
     prompt_max_chars=1000,
     response_formats=("url", "b64_json"),
     default_response_format="url",

@@ -40,6 +40,7 @@ def test_only_strategies_imports_hypothesis() -> None:
 
 
 def test_public_surfaces() -> None:
+    import client
     import contracts
     import mockserver
 
@@ -49,6 +50,7 @@ def test_public_surfaces() -> None:
         "ApiError", "Endpoint", "ErrorSpec", "ImageRequest", "ModelProfile", "Upload", "error",
         "parse_form_request", "parse_json_request",
     ])
-    for module in (contracts, mockserver):
+    assert "ImagesClient" in client.__all__ and "prepare_image" in client.__all__  # pinned in full in tests/client
+    for module in (client, contracts, mockserver):
         for name in module.__all__:
             assert hasattr(module, name)

@@ -1,0 +1,230 @@
+"""``ImagesClient``: the three DALL·E 2 endpoints over ``requests``, with the SDK's retries."""
+
+from __future__ import annotations
+
+import json
+import os
+import random as _random
+import time
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import Any
+
+import requests
+
+from client._download import DEFAULT_TIMEOUT, Timeout, download_png
+from client._errors import (
+    APIConnectionError,
+    APIResponseValidationError,
+    APITimeoutError,
+    ImagesError,
+    status_error,
+)
+from client._images import Picture, upload_part
+from client._results import ImagesResult
+from client._retry import DEFAULT_MAX_RETRIES, send_with_retries
+from contracts.shapes import images_response_problems
+from contracts.spec import EDITS, ENDPOINTS, GENERATIONS, MODELS, REAL_BASE_URL, VARIATIONS
+
+USER_AGENT = "images-api-twin-client/0.1.0"
+BASE_URL_ENV = "OPENAI_BASE_URL"
+API_KEY_ENV = "OPENAI_API_KEY"
+
+
+def _given(**values: object) -> dict[str, object]:
+    """Only the arguments the caller gave: None means "not sent", so the server's default applies."""
+    return {name: value for name, value in values.items() if value is not None}
+
+
+class ImagesClient:
+    """A client for the Images API (DALL·E 2 contract): generate, edit, create_variation."""
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str = REAL_BASE_URL,
+        timeout: Timeout = DEFAULT_TIMEOUT,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        random: Callable[[], float] = _random.random,
+    ) -> None:
+        if not isinstance(api_key, str) or not api_key:
+            raise ImagesError(f"api_key must be a non-empty string; set it or the {API_KEY_ENV} environment variable")
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise ValueError(f"max_retries must be a non-negative integer, not {max_retries!r}")
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self._api_key = api_key
+        self._own_session = session is None
+        self._session = session if session is not None else requests.Session()
+        self._sleep = sleep
+        self._random = random
+
+    @classmethod
+    def from_env(cls, *, environ: Mapping[str, str] | None = None, **options: Any) -> ImagesClient:
+        """A client configured by ``OPENAI_BASE_URL`` (default: the real API) and ``OPENAI_API_KEY``.
+
+        ``options`` are other constructor arguments; ``base_url`` and ``api_key`` given
+        here win over the environment.
+        """
+        env = os.environ if environ is None else environ
+        options.setdefault("base_url", env.get(BASE_URL_ENV) or REAL_BASE_URL)
+        api_key = options.pop("api_key", None) or env.get(API_KEY_ENV)
+        if not api_key:
+            raise ImagesError(f"no API key: pass api_key or set the {API_KEY_ENV} environment variable")
+        return cls(api_key=api_key, **options)
+
+    def __repr__(self) -> str:
+        return f"ImagesClient(base_url={self.base_url!r}, max_retries={self.max_retries})"
+
+    # --- the three endpoints ----------------------------------------------------
+
+    def generate(
+        self,
+        prompt: str,
+        *,
+        model: str | None = None,
+        n: int | None = None,
+        size: str | None = None,
+        response_format: str | None = None,
+        user: str | None = None,
+    ) -> ImagesResult:
+        """``POST /images/generations``: ``n`` new images for ``prompt``."""
+        body = _given(prompt=prompt, model=model, n=n, size=size, response_format=response_format, user=user)
+        return self._request(GENERATIONS, body, files=None)
+
+    def edit(
+        self,
+        image: Picture,
+        *,
+        prompt: str,
+        mask: Picture | None = None,
+        model: str | None = None,
+        n: int | None = None,
+        size: str | None = None,
+        response_format: str | None = None,
+        user: str | None = None,
+    ) -> ImagesResult:
+        """``POST /images/edits``: repaint the transparent part of ``image`` (or of ``mask``)."""
+        fields = _given(prompt=prompt, model=model, n=n, size=size, response_format=response_format, user=user)
+        files = {"image": upload_part(image)}
+        if mask is not None:
+            files["mask"] = upload_part(mask)
+        return self._request(EDITS, fields, files=files)
+
+    def create_variation(
+        self,
+        image: Picture,
+        *,
+        model: str | None = None,
+        n: int | None = None,
+        size: str | None = None,
+        response_format: str | None = None,
+        user: str | None = None,
+    ) -> ImagesResult:
+        """``POST /images/variations``: ``n`` variations of ``image``."""
+        fields = _given(model=model, n=n, size=size, response_format=response_format, user=user)
+        return self._request(VARIATIONS, fields, files={"image": upload_part(image)})
+
+    def download(self, url: str) -> bytes:
+        """The bytes behind an image URL, fetched with this client's session, timeout and retries.
+
+        The API key is not sent: image URLs live on blob storage, not on the API.
+        """
+        return download_png(
+            self._session,
+            url,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            sleep=self._sleep,
+            random=self._random,
+        )
+
+    # --- plumbing -------------------------------------------------------------------
+
+    def _headers(self, retries_taken: int) -> dict[str, str]:
+        return {
+            "Authorization": f"Bearer {self._api_key}",
+            "Accept": "application/json",
+            "User-Agent": USER_AGENT,
+            "x-stainless-retry-count": str(retries_taken),
+        }
+
+    def _request(
+        self,
+        endpoint: str,
+        params: dict[str, object],
+        *,
+        files: dict[str, tuple[str, bytes, str]] | None,
+    ) -> ImagesResult:
+        url = self.base_url + ENDPOINTS[endpoint].path
+
+        def send(retries_taken: int) -> requests.Response:
+            headers = self._headers(retries_taken)
+            if files is None:
+                return self._session.post(url, json=params, headers=headers, timeout=self.timeout)
+            # Multipart text parts are strings; requests puts them before the file parts, as the SDK does.
+            fields = {name: str(value) for name, value in params.items()}
+            return self._session.post(url, data=fields, files=files, headers=headers, timeout=self.timeout)
+
+        try:
+            response = send_with_retries(send, max_retries=self.max_retries, sleep=self._sleep, random=self._random)
+        except requests.Timeout as exc:
+            raise APITimeoutError(f"Request timed out: POST {url}", url=url) from exc
+        except requests.RequestException as exc:
+            raise APIConnectionError(f"Connection error: POST {url}: {exc}", url=url) from exc
+        with response:
+            if response.status_code >= 300:
+                raise status_error(response)
+            return self._result(endpoint, params, response)
+
+    def _result(self, endpoint: str, params: Mapping[str, object], response: requests.Response) -> ImagesResult:
+        status, headers = response.status_code, response.headers
+        try:
+            body = json.loads(response.content)
+        except ValueError as exc:
+            raise APIResponseValidationError(
+                f"HTTP {status} answer is not valid JSON ({exc}): {response.text[:200]!r}",
+                status=status,
+                body=response.text,
+                headers=headers,
+            ) from exc
+        model = params.get("model") or ENDPOINTS[endpoint].default_model
+        profile = MODELS.get(str(model))
+        response_format = params.get("response_format") or (profile.default_response_format if profile else "url")
+        n = params.get("n")
+        if not isinstance(n, int):
+            n = profile.default_n if profile else 1
+        problems = images_response_problems(body, n=n, response_format=str(response_format))
+        if problems:
+            raise APIResponseValidationError(
+                f"HTTP {status} answer is not an images response: {'; '.join(problems)}",
+                status=status,
+                body=body,
+                headers=headers,
+            )
+        size = params.get("size") or (profile.default_size if profile else None)
+        return ImagesResult.from_body(
+            body,
+            request_id=headers.get("x-request-id"),
+            size=str(size) if size is not None else None,
+            downloader=self,
+        )
+
+    # --- lifetime ---------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the session, if this client opened it."""
+        if self._own_session:
+            self._session.close()
+
+    def __enter__(self) -> ImagesClient:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
