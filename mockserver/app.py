@@ -93,24 +93,30 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None, **se
             rate = g.get("rate_headers") or backend.rate_limit_headers(api_key)
             for name, value in rate.items():
                 headers.setdefault(name, value)
-        dropped = ENVIRON_DROP in request.environ
-        backend.journal.record({
-            "id": g.get("request_id"),
-            "time": backend.clock.now(),
-            "method": request.method,
-            "path": request.path,
-            "endpoint": g.get("endpoint"),
-            "api_key": mask_key(api_key) if api_key else None,
-            "params": g.get("journal_params"),
-            "status": None if dropped else response.status_code,
-            "error_code": g.get("error_code"),
-            "error_type": g.get("error_type"),
-            "fault": fault.kind if fault is not None else None,
-            "duration_ms": round(elapsed * 1000, 3),
-        })
+        if backend.config.journal_size:
+            _journal(backend, response, api_key, fault, elapsed)
         return response
 
     return app
+
+
+def _journal(backend: Backend, response: Response, api_key: str | None, fault: Any, elapsed: float) -> None:
+    """One journal entry for this API request: what was asked and what was answered."""
+    dropped = ENVIRON_DROP in request.environ
+    backend.journal.record({
+        "id": g.get("request_id"),
+        "time": backend.clock.now(),
+        "method": request.method,
+        "path": request.path,
+        "endpoint": g.get("endpoint"),
+        "api_key": mask_key(api_key) if api_key else None,
+        "params": g.get("journal_params"),
+        "status": None if dropped else response.status_code,
+        "error_code": g.get("error_code"),
+        "error_type": g.get("error_type"),
+        "fault": fault.kind if fault is not None else None,
+        "duration_ms": round(elapsed * 1000, 3),
+    })
 
 
 def _damage(response: Response, kind: str, status: int) -> None:

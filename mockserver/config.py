@@ -91,8 +91,8 @@ class Config:
         kind=INT, cli="--latency-seed",
     )
     journal_size: int = _setting(
-        1000, "Requests kept by GET /_mock/requests; the oldest are dropped.",
-        kind=INT, cli="--journal-size", minimum=1,
+        1000, "Requests kept by GET /_mock/requests; the oldest are dropped. 0 turns the journal off.",
+        kind=INT, cli="--journal-size", minimum=0,
     )
     public_base_url: str | None = _setting(
         None, "Base of the image URLs the fake hands out (default: the host the client called).",

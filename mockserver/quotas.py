@@ -65,13 +65,43 @@ def rate_headers(states: list[WindowState]) -> dict[str, str]:
     }
 
 
+class _WindowLog:
+    """The grants inside one window, with their running total (expiry is amortised O(1))."""
+
+    __slots__ = ("grants", "used", "window")
+
+    def __init__(self, window: Window) -> None:
+        self.window = window
+        self.grants: deque[tuple[float, int]] = deque()
+        self.used = 0
+
+    def expire(self, now: float) -> None:
+        start = now - self.window.seconds
+        grants = self.grants
+        while grants and grants[0][0] <= start:
+            self.used -= grants.popleft()[1]
+
+    def wait(self, now: float, n: int) -> float:
+        """Seconds until ``n`` more images fit (or until the window is empty, if they never will)."""
+        used = self.used
+        for ts, k in self.grants:  # oldest first: each grant frees its images when it leaves the window
+            used -= k
+            if used + n <= self.window.limit:
+                return ts + self.window.seconds - now
+        return self.grants[-1][0] + self.window.seconds - now if self.grants else 0.0
+
+    def state(self, now: float) -> WindowState:
+        reset = (self.grants[-1][0] + self.window.seconds - now) if self.grants else 0.0
+        return WindowState(self.window, self.used, reset)
+
+
 class QuotaLedger:
     """Grant logs per API key. ``max_keys`` bounds memory: the least recently seen key
     is forgotten first (its quota starts afresh if it comes back)."""
 
     def __init__(self, max_keys: int = 10_000) -> None:
         self._lock = threading.Lock()
-        self._logs: OrderedDict[str, deque[tuple[float, int]]] = OrderedDict()
+        self._logs: OrderedDict[str, list[_WindowLog]] = OrderedDict()
         self.max_keys = max_keys
 
     def spend(
@@ -82,63 +112,46 @@ class QuotaLedger:
         Also returns the windows' states after the decision, for the headers.
         """
         with self._lock:
-            log = self._log(key, windows, now)
+            logs = self._windows(key, windows, now)
             refusal = None
-            for window in windows:
-                used = _used(log, window, now)
-                if used + n > window.limit:
-                    wait = _wait(log, window, now, n)
+            for log in logs:
+                if log.used + n > log.window.limit:
+                    wait = log.wait(now, n)
                     if refusal is None or wait > refusal.retry_after:
-                        refusal = Refusal(window, used + n, wait)
-            if refusal is None and windows:
-                log.append((now, n))
-            return refusal, _states(log, windows, now)
+                        refusal = Refusal(log.window, log.used + n, wait)
+            if refusal is None:
+                for log in logs:
+                    log.grants.append((now, n))
+                    log.used += n
+            return refusal, [log.state(now) for log in logs]
 
     def states(self, key: str, windows: tuple[Window, ...], now: float) -> list[WindowState]:
         with self._lock:
-            log = self._logs.get(key)
-            return _states(log or deque(), windows, now)
+            if key not in self._logs:
+                return [WindowState(w, 0, 0.0) for w in windows]
+            return [log.state(now) for log in self._windows(key, windows, now)]
 
     def clear(self) -> None:
         with self._lock:
             self._logs.clear()
 
-    def _log(self, key: str, windows: tuple[Window, ...], now: float) -> deque[tuple[float, int]]:
-        log = self._logs.get(key)
-        if log is None:
-            log = self._logs[key] = deque()
+    def _windows(self, key: str, windows: tuple[Window, ...], now: float) -> list[_WindowLog]:
+        logs = self._logs.get(key)
+        if logs is None or [log.window for log in logs] != list(windows):
+            # A new key, or the windows were reconfigured: keep the grants still inside
+            # each new window, so a change of limits does not forgive past use.
+            longest = max(logs or [], key=lambda log: log.window.seconds, default=None)
+            old = list(longest.grants) if longest is not None else []  # holds every grant still counted
+            logs = [_WindowLog(w) for w in windows]
+            for log in logs:
+                for grant in old:
+                    log.grants.append(grant)
+                    log.used += grant[1]
+            self._logs[key] = logs
             while len(self._logs) > self.max_keys:
                 self._logs.popitem(last=False)
         else:
             self._logs.move_to_end(key)
-        longest = max((w.seconds for w in windows), default=0)
-        while log and log[0][0] <= now - longest:
-            log.popleft()
-        return log
-
-
-def _used(log: deque[tuple[float, int]], window: Window, now: float) -> int:
-    start = now - window.seconds
-    return sum(n for ts, n in log if ts > start)
-
-
-def _wait(log: deque[tuple[float, int]], window: Window, now: float, n: int) -> float:
-    """Seconds until ``n`` more images fit in ``window`` (or until it is empty, if they never will)."""
-    start = now - window.seconds
-    inside = [(ts, k) for ts, k in log if ts > start]
-    used = sum(k for _, k in inside)
-    for ts, k in inside:  # oldest first: each grant frees its images when it leaves the window
-        used -= k
-        if used + n <= window.limit:
-            return ts + window.seconds - now
-    return inside[-1][0] + window.seconds - now if inside else 0.0
-
-
-def _states(log: deque[tuple[float, int]], windows: tuple[Window, ...], now: float) -> list[WindowState]:
-    states = []
-    for window in windows:
-        start = now - window.seconds
-        inside = [ts for ts, _ in log if ts > start]
-        reset = (inside[-1] + window.seconds - now) if inside else 0.0
-        states.append(WindowState(window, _used(log, window, now), reset))
-    return states
+        for log in logs:
+            log.expire(now)
+        return logs

@@ -175,3 +175,9 @@ def test_bad_clock_requests(body: dict[str, object], fragment: str) -> None:
 def test_unknown_control_path_is_json() -> None:
     answer = create_app().test_client().get("/_mock/nothing")
     assert answer.status_code == 404 and answer.get_json()["error"]["message"] == "Invalid URL (GET /_mock/nothing)"
+
+
+def test_journal_can_be_turned_off() -> None:
+    app = create_app(journal_size=0)
+    generate(app)
+    assert FakeHandle.in_process(app).requests() == []

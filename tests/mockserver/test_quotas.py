@@ -96,6 +96,21 @@ def test_refused_and_invalid_requests_spend_nothing() -> None:
     assert ask(client, 1).headers["x-ratelimit-remaining-images"] == "0"
 
 
+def test_changing_the_limits_does_not_forgive_past_use() -> None:
+    client, clock = fake(rate_limits="10/1m")
+    for _ in range(3):
+        assert ask(client, 2).status_code == 200  # three identical grants at the same frozen instant
+    assert client.patch("/_mock/config", json={"rate_limits": "8/1m,20/5m"}).status_code == 200
+    assert ask(client, 2).status_code == 200
+    refused = ask(client, 1)
+    assert refused.status_code == 429
+    assert "Limit: 8/1min. Current: 9/1min" in refused.get_json()["error"]["message"]
+    clock.advance(60)
+    assert ask(client, 8).status_code == 200
+    assert ask(client, 5).status_code == 429  # 8 + 8 in five minutes, 20 allowed
+    assert "Limit: 20/5min. Current: 21/5min" in ask(client, 5).get_json()["error"]["message"]
+
+
 def test_quotas_are_per_key() -> None:
     client, _ = fake(rate_limits="2/1m")
     assert ask(client, 2, key="sk-a").status_code == 200
