@@ -95,13 +95,41 @@ class _WindowLog:
         return WindowState(self.window, self.used, reset)
 
 
+class _KeyLog:
+    """One key's grants: a history as long as the longest window ever configured, and the
+    per-window logs of the current windows, rebuilt from the history when they change."""
+
+    __slots__ = ("history", "logs")
+
+    def __init__(self) -> None:
+        self.history: deque[tuple[float, int]] = deque()
+        self.logs: list[_WindowLog] = []
+
+    def windows(self, windows: tuple[Window, ...], now: float, horizon: float) -> list[_WindowLog]:
+        history = self.history
+        while history and history[0][0] <= now - horizon:
+            history.popleft()
+        if [log.window for log in self.logs] != list(windows):
+            # The limits changed: past grants still count against the new windows.
+            self.logs = [_WindowLog(w) for w in windows]
+            for log in self.logs:
+                for grant in history:
+                    log.grants.append(grant)
+                    log.used += grant[1]
+        for log in self.logs:
+            log.expire(now)
+        return self.logs
+
+
 class QuotaLedger:
     """Grant logs per API key. ``max_keys`` bounds memory: the least recently seen key
-    is forgotten first (its quota starts afresh if it comes back)."""
+    is forgotten first (its quota starts afresh if it comes back). While no window is
+    configured nothing is counted; grants made before stay on the books."""
 
     def __init__(self, max_keys: int = 10_000) -> None:
         self._lock = threading.Lock()
-        self._logs: OrderedDict[str, list[_WindowLog]] = OrderedDict()
+        self._keys: OrderedDict[str, _KeyLog] = OrderedDict()
+        self._horizon = 0.0  # the longest window configured since the last clear
         self.max_keys = max_keys
 
     def spend(
@@ -112,14 +140,15 @@ class QuotaLedger:
         Also returns the windows' states after the decision, for the headers.
         """
         with self._lock:
-            logs = self._windows(key, windows, now)
+            entry, logs = self._logs(key, windows, now)
             refusal = None
             for log in logs:
                 if log.used + n > log.window.limit:
                     wait = log.wait(now, n)
                     if refusal is None or wait > refusal.retry_after:
                         refusal = Refusal(log.window, log.used + n, wait)
-            if refusal is None:
+            if refusal is None and logs:
+                entry.history.append((now, n))
                 for log in logs:
                     log.grants.append((now, n))
                     log.used += n
@@ -127,31 +156,22 @@ class QuotaLedger:
 
     def states(self, key: str, windows: tuple[Window, ...], now: float) -> list[WindowState]:
         with self._lock:
-            if key not in self._logs:
+            if key not in self._keys:
                 return [WindowState(w, 0, 0.0) for w in windows]
-            return [log.state(now) for log in self._windows(key, windows, now)]
+            return [log.state(now) for log in self._logs(key, windows, now)[1]]
 
     def clear(self) -> None:
         with self._lock:
-            self._logs.clear()
+            self._keys.clear()
+            self._horizon = 0.0
 
-    def _windows(self, key: str, windows: tuple[Window, ...], now: float) -> list[_WindowLog]:
-        logs = self._logs.get(key)
-        if logs is None or [log.window for log in logs] != list(windows):
-            # A new key, or the windows were reconfigured: keep the grants still inside
-            # each new window, so a change of limits does not forgive past use.
-            longest = max(logs or [], key=lambda log: log.window.seconds, default=None)
-            old = list(longest.grants) if longest is not None else []  # holds every grant still counted
-            logs = [_WindowLog(w) for w in windows]
-            for log in logs:
-                for grant in old:
-                    log.grants.append(grant)
-                    log.used += grant[1]
-            self._logs[key] = logs
-            while len(self._logs) > self.max_keys:
-                self._logs.popitem(last=False)
+    def _logs(self, key: str, windows: tuple[Window, ...], now: float) -> tuple[_KeyLog, list[_WindowLog]]:
+        self._horizon = max(self._horizon, *(w.seconds for w in windows), 0)
+        entry = self._keys.get(key)
+        if entry is None:
+            entry = self._keys[key] = _KeyLog()
+            while len(self._keys) > self.max_keys:
+                self._keys.popitem(last=False)
         else:
-            self._logs.move_to_end(key)
-        for log in logs:
-            log.expire(now)
-        return logs
+            self._keys.move_to_end(key)
+        return entry, entry.windows(windows, now, self._horizon)

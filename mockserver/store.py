@@ -68,7 +68,7 @@ class ImageStore:
         # oldest rendered PNGs, then the oldest images, until both bounds hold.
         while self._images and now is not None:
             image_id, entry = next(iter(self._images.items()))
-            if entry.expires_at > now:
+            if entry.expires_at >= now:  # a URL is still valid in its last second
                 break
             self._drop(image_id)
         while self._pngs and self._bytes > self.max_bytes:
