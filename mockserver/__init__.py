@@ -6,5 +6,8 @@
 
 from mockserver.app import create_app
 from mockserver.config import Config
+from mockserver.handle import FakeHandle
+from mockserver.intercept import intercept
+from mockserver.server import LiveServer
 
-__all__ = ["Config", "create_app"]
+__all__ = ["Config", "FakeHandle", "LiveServer", "create_app", "intercept"]

@@ -39,7 +39,7 @@ class Backend:
         self.quotas = QuotaLedger()
         self.faults = FaultQueue()
         self.journal = Journal(config.journal_size)
-        self._config = config
+        self._config = self._initial_config = config
         self._apply(config)
 
     @property
@@ -62,10 +62,13 @@ class Backend:
             self._apply(new)
             return new
 
-    def reset(self) -> None:
+    def reset(self, *, config: bool = False) -> None:
         """Forget images, quota counters, the journal and faults; the clock returns to real
-        time. The configuration is kept."""
+        time. The configuration is kept, unless ``config``: then it returns to the one the
+        fake started with."""
         with self._lock:
+            if config:
+                self._config = self._initial_config
             self.store.clear()
             self.quotas.clear()
             self.journal.clear()

@@ -1,6 +1,7 @@
 """The control API under ``/_mock/``: what tests use to steer a fake.
 
-    POST   /_mock/reset        forget images, quotas, journal, faults; clock back to real time
+    POST   /_mock/reset        forget images, quotas, journal, faults; clock back to real time;
+                               with {"config": true} the start-up configuration returns too
     GET    /_mock/clock        {"now": ..., "frozen": ...}
     POST   /_mock/clock        {"advance": s} | {"set": epoch_seconds} | {"freeze": true|false}
     GET    /_mock/config       the running configuration
@@ -69,8 +70,12 @@ def _bad(name: str | None, message: str) -> Exception:
 
 @control.post("/reset")
 def reset() -> Response:
-    _backend().reset()
-    return jsonify({"reset": True})
+    body = _body()
+    restore = body.get("config", False)
+    if set(body) - {"config"} or not isinstance(restore, bool):
+        raise _bad("config", "the body may only say {\"config\": true} (restore the start-up configuration)")
+    _backend().reset(config=restore)
+    return jsonify({"reset": True, "config_restored": restore})
 
 
 @control.get("/clock")

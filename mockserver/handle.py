@@ -78,9 +78,10 @@ class FakeHandle:
         return payload
 
     # --- state ---------------------------------------------------------------------------
-    def reset(self) -> None:
-        """Forget images, quota counters, the journal and faults; the clock returns to real time."""
-        self._call("POST", "/reset")
+    def reset(self, *, config: bool = False) -> None:
+        """Forget images, quota counters, the journal and faults; the clock returns to real time.
+        With ``config=True`` the configuration returns to the one the fake started with."""
+        self._call("POST", "/reset", {"config": True} if config else None)
 
     # --- clock -----------------------------------------------------------------------------
     def now(self) -> float:

@@ -44,7 +44,7 @@ def test_public_surfaces() -> None:
     import contracts
     import mockserver
 
-    assert sorted(mockserver.__all__) == ["Config", "create_app"]
+    assert sorted(mockserver.__all__) == ["Config", "FakeHandle", "LiveServer", "create_app", "intercept"]
     assert sorted(contracts.__all__) == sorted([
         "CATALOGUE", "EDITS", "ENDPOINTS", "GENERATIONS", "MODELS", "REAL_BASE_URL", "VARIATIONS",
         "ApiError", "Endpoint", "ErrorSpec", "ImageRequest", "ModelProfile", "Upload", "error",

@@ -1,0 +1,172 @@
+"""Carry HTTP clients' requests into a fake in this process, with no sockets.
+
+- :class:`WSGIAdapter` is a ``requests`` transport adapter: mount it on a
+  ``requests.Session`` and the session's requests are answered by the WSGI app.
+- :class:`HttpxWSGI` answers ``httpx`` requests (sync and async) from the WSGI app,
+  turning a dropped connection (an injected ``reset``/``hang`` fault) into the
+  error httpx raises when a real server hangs up.
+
+Used by :func:`mockserver.intercept` and by the pytest fixtures.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import requests
+from requests.adapters import BaseAdapter
+from requests.structures import CaseInsensitiveDict
+from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+WSGIApp = Any  # a WSGI callable; Flask's app is one
+
+
+def _body_bytes(body: Any) -> bytes:
+    if body is None:
+        return b""
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    if isinstance(body, (bytes, bytearray)):
+        return bytes(body)
+    if hasattr(body, "read"):
+        return bytes(body.read())
+    return b"".join(part.encode("utf-8") if isinstance(part, str) else bytes(part) for part in body)
+
+
+def call_wsgi(
+    app: WSGIApp, method: str, url: str, headers: Mapping[str, str], body: bytes
+) -> tuple[int, str, list[tuple[str, str]], bytes]:
+    """Run one request through ``app``: (status, reason, headers, body).
+
+    Raises ConnectionResetError when the fake drops the connection.
+    """
+    parts = urlsplit(url)
+    headers = {k: v for k, v in headers.items() if k.lower() not in ("content-length", "transfer-encoding")}
+    builder = EnvironBuilder(
+        path=parts.path or "/",
+        query_string=parts.query,
+        method=method,
+        headers=list(headers.items()),
+        data=body,
+        base_url=f"{parts.scheme}://{parts.netloc}",
+        environ_base={"REMOTE_ADDR": "127.0.0.1"},
+    )
+    try:
+        environ = builder.get_environ()
+    finally:
+        builder.close()
+    app_iter, status, response_headers = run_wsgi_app(app, environ, buffered=True)
+    try:
+        content = b"".join(app_iter)
+    finally:
+        close = getattr(app_iter, "close", None)
+        if close is not None:
+            close()
+    code, _, reason = status.partition(" ")
+    return int(code), reason, list(response_headers.items()), content
+
+
+class WSGIAdapter(BaseAdapter):
+    """A ``requests`` adapter answering every request from a WSGI app."""
+
+    def __init__(self, app: WSGIApp) -> None:
+        super().__init__()
+        self.app = app
+
+    def send(
+        self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None,
+        verify: Any = True, cert: Any = None, proxies: Any = None,
+    ) -> requests.Response:
+        try:
+            status, reason, headers, content = call_wsgi(
+                self.app, request.method or "GET", request.url or "/", dict(request.headers),
+                _body_bytes(request.body),
+            )
+        except ConnectionResetError as exc:
+            raise requests.ConnectionError(exc, request=request) from exc
+        response = requests.Response()
+        response.status_code = status
+        response.reason = reason
+        response.headers = CaseInsensitiveDict(headers)
+        response.raw = io.BytesIO(content)
+        response.url = request.url or ""
+        response.request = request
+        response.connection = self  # type: ignore[assignment]
+        response.encoding = requests.utils.get_encoding_from_headers(response.headers)
+        return response
+
+    def close(self) -> None:
+        pass
+
+
+class HttpxWSGI:
+    """Answers ``httpx`` requests from a WSGI app, for sync and async clients.
+
+    ``lib`` is the httpx module the requests come from: ``httpx``, or ``httpx2`` (the
+    fork that openai >= 3 uses), whose API is the same.
+    """
+
+    def __init__(self, app: WSGIApp, lib: Any = httpx) -> None:
+        self.app = app
+        self.lib = lib
+
+    def _answer(self, request: Any, body: bytes) -> Any:
+        try:
+            status, _, headers, content = call_wsgi(
+                self.app, request.method, str(request.url), dict(request.headers), body
+            )
+        except ConnectionResetError as exc:
+            raise self.lib.RemoteProtocolError("Server disconnected without sending a response.",
+                                               request=request) from exc
+        return self.lib.Response(status, headers=_drop_encoding(headers), content=content, request=request)
+
+    def handle(self, request: Any) -> Any:
+        return self._answer(request, request.read())
+
+    async def handle_async(self, request: Any) -> Any:
+        return self._answer(request, await request.aread())
+
+
+def _drop_encoding(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    # The content handed to httpx is already the whole, decoded body.
+    return [(k, v) for k, v in headers if k.lower() not in ("content-encoding", "transfer-encoding")]
+
+
+class _SyncTransport(httpx.BaseTransport):
+    def __init__(self, bridge: HttpxWSGI) -> None:
+        self.bridge = bridge
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response: httpx.Response = self.bridge.handle(request)
+        return response
+
+
+class _AsyncTransport(httpx.AsyncBaseTransport):
+    def __init__(self, bridge: HttpxWSGI) -> None:
+        self.bridge = bridge
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response: httpx.Response = await self.bridge.handle_async(request)
+        return response
+
+
+def httpx_transport(app: WSGIApp) -> httpx.BaseTransport:
+    """An httpx transport that answers from ``app`` (no sockets)."""
+    return _SyncTransport(HttpxWSGI(app))
+
+
+def httpx_async_transport(app: WSGIApp) -> httpx.AsyncBaseTransport:
+    return _AsyncTransport(HttpxWSGI(app))
+
+
+def requests_session(app: WSGIApp) -> requests.Session:
+    """A ``requests.Session`` whose every request is answered by ``app``."""
+    session = requests.Session()
+    adapter = WSGIAdapter(app)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
