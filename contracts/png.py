@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from PIL import Image
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
+IEND = b"\x00\x00\x00\x00IEND\xaeB`\x82"  # the last chunk of every PNG: no data, a fixed CRC
 _IHDR = struct.Struct(">I4sIIBBBBB")  # length, type, width, height, depth, colour, ...
 
 
@@ -65,6 +66,9 @@ def inspect(data: bytes, *, max_pixels: int) -> PngInfo:
     width, height = header_size(data)
     if width * height > max_pixels:
         raise TooManyPixels(width, height)
+    if not data.endswith(IEND):
+        # Pillow stops reading at the last IDAT, so a damaged or missing end goes unseen there.
+        raise PngError("the file does not end with an intact IEND chunk")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -4,10 +4,28 @@
     app = create_app(api_keys=("sk-test",))
 """
 
+from typing import TYPE_CHECKING, Any
+
 from mockserver.app import create_app
 from mockserver.config import Config
-from mockserver.handle import FakeHandle
-from mockserver.intercept import intercept
 from mockserver.server import LiveServer
 
+if TYPE_CHECKING:
+    from mockserver.handle import FakeHandle
+    from mockserver.interception import intercept
+
 __all__ = ["Config", "FakeHandle", "LiveServer", "create_app", "intercept"]
+
+
+def __getattr__(name: str) -> Any:
+    # The test helpers pull in requests and httpx, which the server itself never needs:
+    # import them only when asked for, so `python -m mockserver` starts lighter.
+    if name == "FakeHandle":
+        from mockserver.handle import FakeHandle
+
+        return FakeHandle
+    if name == "intercept":
+        from mockserver.interception import intercept
+
+        return intercept
+    raise AttributeError(f"module 'mockserver' has no attribute {name!r}")

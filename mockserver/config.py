@@ -113,11 +113,12 @@ class Config:
         kind=INT, cli="--max-request-bytes", patchable=False, minimum=1024,
     )
     store_max_images: int = _setting(
-        100_000, "Most image URLs kept at once; the oldest are forgotten first (then 404).",
+        50_000, "Most image URLs kept at once; the oldest are forgotten first (then 404).",
         kind=INT, cli="--store-max-images", minimum=1,
     )
     store_max_bytes: int = _setting(
-        256 * MB, "Most bytes of uploaded inputs and rendered PNGs kept for image URLs.",
+        64 * MB, "Most bytes kept for image URLs (their recipes, uploaded inputs and rendered PNGs); "
+        "bounds the fake's memory however long it runs.",
         kind=INT, cli="--store-max-bytes", minimum=1,
     )
     admin_token: str | None = _setting(

@@ -8,6 +8,7 @@
     PATCH  /_mock/config       change any patchable setting; a bad value is a 400 and changes nothing
     GET    /_mock/faults       queued faults;  POST queues one;  DELETE clears them
     GET    /_mock/requests     the journal (?endpoint=&status=);  DELETE clears it
+    GET    /_mock/images       how many image URLs the fake holds, and their bytes
 
 An API key never opens it: with ``--admin-token`` it needs that token as a
 Bearer token; without one it answers only to loopback clients.
@@ -143,6 +144,12 @@ def add_fault() -> Response:
 def clear_faults() -> Response:
     _backend().faults.clear()
     return jsonify({"faults": []})
+
+
+@control.get("/images")
+def images() -> Response:
+    store = _backend().store
+    return jsonify({"count": len(store), "bytes": store.bytes_used})
 
 
 @control.get("/requests")

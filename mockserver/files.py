@@ -11,6 +11,7 @@ HMAC-SHA256 over the path and every SAS field, checked in constant time.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import secrets
@@ -30,10 +31,15 @@ blobs = Blueprint("blobs", __name__)
 
 
 def new_image_id() -> str:
-    """24 random letters and digits, as in ``img-<24>.png``."""
-    return "".join(secrets.choice(_ALNUM) for _ in range(24))
+    """24 random letters and digits, as in ``img-<24>.png``.
+
+    One read of the system's random source, not 24: each byte picks a character
+    (mod 62 leans slightly towards the first eight; over 140 bits remain unguessable).
+    """
+    return "".join(_ALNUM[b % 62] for b in secrets.token_bytes(24))
 
 
+@functools.lru_cache(maxsize=4096)
 def user_segment(api_key: str) -> str:
     """A stable ``user-<24>`` segment derived from the caller's key."""
     digest = hashlib.sha256(api_key.encode("utf-8", "surrogateescape")).digest()
@@ -65,13 +71,20 @@ class UrlSigner:
         self._skoid = str(uuid.UUID(bytes=seed[:16]))
         self._sktid = str(uuid.UUID(bytes=seed[16:]))
 
-    def _signature(self, path: str, fields: dict[str, str]) -> str:
-        text = "\n".join([path, *(fields.get(name, "") for name in SAS_FIELDS)])
+    def _signature(self, path: str, fields_text: str) -> str:
+        text = path + "\n" + fields_text
         mac = hmac.new(self._key, text.encode("utf-8", "surrogateescape"), hashlib.sha256)
         return base64.b64encode(mac.digest()).decode()
 
     def sign(self, path: str, created: float, ttl: int) -> str:
         """The query string for ``path``: valid from an hour before ``created`` to ``ttl`` after."""
+        query, fields_text = self._fields(int(created), ttl)
+        return f"{query}&sig={quote(self._signature(path, fields_text), safe='')}"
+
+    @functools.lru_cache(maxsize=64)  # noqa: B019 - a signer lives as long as its fake
+    def _fields(self, created: int, ttl: int) -> tuple[str, str]:
+        """The SAS fields of every URL made in the second ``created``: the query string
+        without ``sig``, and the text they contribute to the signature."""
         fields = {
             "st": iso(created - 3600),
             "se": iso(created + ttl),
@@ -87,14 +100,12 @@ class UrlSigner:
             "sks": "b",
             "skv": STORAGE_VERSION,
         }
-        fields["sig"] = self._signature(path, fields)
-        return "&".join(
-            f"{k}={quote(v, safe='/' if k == 'rsct' else '')}" for k, v in fields.items()
-        )
+        query = "&".join(f"{k}={quote(v, safe='/' if k == 'rsct' else '')}" for k, v in fields.items())
+        return query, "\n".join(fields[name] for name in SAS_FIELDS)
 
     def verify(self, path: str, args: dict[str, str]) -> bool:
         given = args.get("sig", "")
-        expected = self._signature(path, args)
+        expected = self._signature(path, "\n".join(args.get(name, "") for name in SAS_FIELDS))
         return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode())
 
 

@@ -135,6 +135,11 @@ class FakeHandle:
     def clear_faults(self) -> None:
         self._call("DELETE", "/faults")
 
+    def images(self) -> dict[str, int]:
+        """How many image URLs the fake holds (``count``) and the bytes they take (``bytes``)."""
+        result: dict[str, int] = self._call("GET", "/images")
+        return result
+
     # --- journal ----------------------------------------------------------------------------
     def requests(self, *, endpoint: str | None = None, status: int | None = None) -> list[dict[str, Any]]:
         query = {k: str(v) for k, v in (("endpoint", endpoint), ("status", status)) if v is not None}

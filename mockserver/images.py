@@ -35,8 +35,13 @@ def read_form() -> tuple[list[tuple[str, str]], list[Upload]]:
     """Text fields and file parts of a multipart body, in order."""
     if request.mimetype != "multipart/form-data":
         raise error("not_multipart", content_type=request.mimetype or "")
-    if not request.mimetype_params.get("boundary"):
+    boundary = request.mimetype_params.get("boundary")
+    if not boundary:
         raise error("invalid_multipart")
+    # A small body is kept, so that finding no part in it can be told apart: a well-formed
+    # empty form ("--b--") or junk. (Werkzeug parses the kept copy.)
+    small = request.content_length is not None and request.content_length <= 1024
+    raw = request.get_data(cache=True) if small else None
     try:
         fields = list(request.form.items(multi=True))
         uploads = []
@@ -48,7 +53,9 @@ def read_form() -> tuple[list[tuple[str, str]], list[Upload]]:
     except ValueError:  # Werkzeug's parser on a broken body
         raise error("invalid_multipart") from None
     if not fields and not uploads and request.content_length:
-        raise error("invalid_multipart")  # a body in which no part could be found
+        empty_form = raw is not None and raw.strip() == f"--{boundary}--".encode("latin-1", "replace")
+        if not empty_form:
+            raise error("invalid_multipart")  # a body in which no part could be found
     g.journal_params = {
         "fields": summarise(dict(fields)),
         "files": [describe_upload(u) for u in uploads],

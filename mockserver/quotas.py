@@ -95,6 +95,12 @@ class _WindowLog:
         return WindowState(self.window, self.used, reset)
 
 
+# Grants are remembered for at least this long (or the longest window configured, if longer),
+# so lengthening a window later still counts them. Memory stays bounded by the limits
+# themselves: while windows are set, a key cannot be granted more than their limits allow.
+MIN_HISTORY = 3600.0
+
+
 class _KeyLog:
     """One key's grants: a history as long as the longest window ever configured, and the
     per-window logs of the current windows, rebuilt from the history when they change."""
@@ -124,12 +130,12 @@ class _KeyLog:
 class QuotaLedger:
     """Grant logs per API key. ``max_keys`` bounds memory: the least recently seen key
     is forgotten first (its quota starts afresh if it comes back). While no window is
-    configured nothing is counted; grants made before stay on the books."""
+    configured nothing is counted; grants made before stay on the books for MIN_HISTORY."""
 
     def __init__(self, max_keys: int = 10_000) -> None:
         self._lock = threading.Lock()
         self._keys: OrderedDict[str, _KeyLog] = OrderedDict()
-        self._horizon = 0.0  # the longest window configured since the last clear
+        self._horizon = MIN_HISTORY  # how far back grants are kept: grows with the longest window
         self.max_keys = max_keys
 
     def spend(
@@ -163,7 +169,7 @@ class QuotaLedger:
     def clear(self) -> None:
         with self._lock:
             self._keys.clear()
-            self._horizon = 0.0
+            self._horizon = MIN_HISTORY
 
     def _logs(self, key: str, windows: tuple[Window, ...], now: float) -> tuple[_KeyLog, list[_WindowLog]]:
         self._horizon = max(self._horizon, *(w.seconds for w in windows), 0)

@@ -15,6 +15,10 @@ from dataclasses import dataclass
 
 from mockserver.render import Recipe, render
 
+# What one stored URL costs in memory besides its inputs: the recipe, the prompt and
+# the map entries (measured: about 580 bytes of RSS per URL, bench/bench_startup.py).
+ENTRY_OVERHEAD = 640
+
 
 @dataclass(frozen=True)
 class StoredImage:
@@ -35,7 +39,7 @@ class ImageStore:
     def add(self, image_id: str, recipe: Recipe, *, expires_at: float, now: float) -> None:
         # The n images of one answer share their input bytes; each accounts for its share.
         inputs = len(recipe.image or b"") + len(recipe.mask or b"")
-        entry = StoredImage(recipe, expires_at, cost=-(-inputs // recipe.n) + 256)
+        entry = StoredImage(recipe, expires_at, cost=-(-inputs // recipe.n) + ENTRY_OVERHEAD)
         with self._lock:
             self._images[image_id] = entry
             self._bytes += entry.cost

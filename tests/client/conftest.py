@@ -50,7 +50,7 @@ def replayer(app: Flask) -> Callable[[requests.PreparedRequest], tuple[int, dict
 def route_into(app: Flask) -> Iterator[responses.RequestsMock]:
     """Route every ``requests`` call to ``http://fake.test`` into ``app`` while the block runs."""
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        for method in (responses.GET, responses.POST):
+        for method in (responses.GET, responses.POST, responses.PUT, responses.PATCH, responses.DELETE):
             mock.add_callback(method, _ANY_FAKE_URL, callback=replayer(app), content_type=None)
         yield mock
 

@@ -181,3 +181,14 @@ def test_journal_can_be_turned_off() -> None:
     app = create_app(journal_size=0)
     generate(app)
     assert FakeHandle.in_process(app).requests() == []
+
+
+def test_images_view_counts_what_the_store_holds(fake: tuple[FakeHandle, Flask]) -> None:
+    handle, app = fake
+    assert handle.images() == {"count": 0, "bytes": 0}
+    generate(app, n=3)
+    generate(app, n=2, response_format="b64_json")  # nothing stored for b64
+    held = handle.images()
+    assert held["count"] == 3 and held["bytes"] > 0
+    handle.reset()
+    assert handle.images() == {"count": 0, "bytes": 0}

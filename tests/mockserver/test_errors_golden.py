@@ -280,6 +280,18 @@ def test_broken_multipart(client: FlaskClient, body: bytes) -> None:
         "We could not parse the multipart/form-data body")
 
 
+def test_an_empty_but_well_formed_form_is_missing_its_parameters(client: FlaskClient) -> None:
+    response = client.post("/v1/images/variations", data=b"--xx--\r\n", content_type="multipart/form-data; boundary=xx")
+    assert response.status_code == 400
+    assert response.get_json() == err("Missing required parameter: 'image'.", "image", "missing_required_parameter")
+
+
+def test_a_png_with_a_damaged_end_is_refused(client: FlaskClient) -> None:
+    for damaged in (SQUARE[:-1], SQUARE[:-6] + b"\x00" + SQUARE[-5:], SQUARE[:-12]):
+        response = post_form(client, "/v1/images/variations", image=damaged)
+        assert response.get_json() == NOT_PNG
+
+
 def test_multipart_without_boundary(client: FlaskClient) -> None:
     response = client.post("/v1/images/variations", data=b"x", content_type="multipart/form-data")
     assert response.status_code == 400
