@@ -47,3 +47,17 @@ def live_server(_session_server: LiveServer) -> LiveServer:
 
 def backend_of(app: Flask) -> Any:
     return app.extensions["mockserver"]
+
+
+# --- the contract suite's target (tests/contract) -------------------------------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--target",
+        default="inprocess",
+        metavar="inprocess|http|live|URL",
+        help="what tests/contract runs against: the fake in-process (default, no sockets), the fake "
+        "over HTTP on a free port, the real API (live, needs OPENAI_API_KEY), or any base URL such as "
+        "http://127.0.0.1:5000/v1 (key from OPENAI_API_KEY or a dummy)",
+    )
