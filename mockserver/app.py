@@ -14,7 +14,7 @@ import secrets
 import time
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Request, Response, g, request
 
 from contracts.errors import mask_key
 from contracts.spec import API_PREFIX, ENDPOINTS, MAX_FORM_PARTS, OPENAI_VERSION
@@ -47,73 +47,81 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None, **se
     errors.register(app)
     app.wsgi_app = drop_connections(app.wsgi_app)  # type: ignore[method-assign]
 
+    # The hooks run on every request: they resolve Flask's context proxies once and use
+    # locals (each proxy access costs a context lookup).
     @app.before_request
     def start() -> Response | None:
-        g.started = time.perf_counter()
-        g.request_id = "req_" + secrets.token_hex(16)
-        if not request.path.startswith(API_PREFIX + "/"):
+        ctx, req = g._get_current_object(), request._get_current_object()  # type: ignore[attr-defined]
+        ctx.started = time.perf_counter()
+        ctx.request_id = "req_" + secrets.token_hex(16)
+        path = req.path
+        if not path.startswith(API_PREFIX + "/"):
             return None
-        g.endpoint = _ENDPOINT_BY_PATH.get(request.path) if request.method == "POST" else None
+        ctx.endpoint = endpoint = _ENDPOINT_BY_PATH.get(path) if req.method == "POST" else None
         delay = backend.latency()
         if delay:
             time.sleep(delay)
-        g.api_key = backend.authenticate(request.headers.get("Authorization"))
-        fault = backend.faults.take(g.endpoint) if g.endpoint else None
+        ctx.api_key = api_key = backend.authenticate(req.headers.get("Authorization"))
+        fault = backend.faults.take(endpoint) if endpoint else None
         if fault is None:
             return None
-        g.fault = fault
+        ctx.fault = fault
         if fault.kind in ("reset", "hang"):
-            request.environ[ENVIRON_DROP] = fault.delay_ms / 1000 if fault.kind == "hang" else 0.0
+            req.environ[ENVIRON_DROP] = fault.delay_ms / 1000 if fault.kind == "hang" else 0.0
             return Response(status=204)  # never sent: the connection is dropped instead
         if fault.delay_ms:
             time.sleep(fault.delay_ms / 1000)
         if fault.kind == "status":
-            raise backend.fault_error(fault, g.api_key)
+            raise backend.fault_error(fault, api_key)
         return None  # malformed_json / truncated: processed, then damaged on the way out
 
     @app.after_request
     def finish(response: Response) -> Response:
-        if not request.path.startswith(API_PREFIX + "/"):
-            if not request.path.startswith("/private/"):  # image URLs answer as blob storage does
-                response.headers["x-request-id"] = g.get("request_id", "")
+        ctx, req = g._get_current_object(), request._get_current_object()  # type: ignore[attr-defined]
+        seen = ctx.__dict__
+        if not req.path.startswith(API_PREFIX + "/"):
+            if not req.path.startswith("/private/"):  # image URLs answer as blob storage does
+                response.headers["x-request-id"] = seen.get("request_id", "")
             return response
-        api_key = g.get("api_key")
-        fault = g.get("fault")
+        api_key = seen.get("api_key")
+        fault = seen.get("fault")
         if fault is not None and fault.kind in ("malformed_json", "truncated"):
             _damage(response, fault.kind, fault.status)
-            request.environ[ENVIRON_CLOSE_AFTER] = fault.kind == "truncated"
-        elapsed = time.perf_counter() - g.get("started", time.perf_counter())
-        headers = response.headers
-        headers["x-request-id"] = g.get("request_id", "")
-        headers["openai-processing-ms"] = str(max(1, round(elapsed * 1000)))
-        headers["openai-version"] = OPENAI_VERSION
-        headers["openai-organization"] = backend.config.organization
-        headers["access-control-expose-headers"] = "X-Request-ID"
-        if api_key is not None and backend.config.rate_limits:
-            rate = g.get("rate_headers") or backend.rate_limit_headers(api_key)
-            for name, value in rate.items():
-                headers.setdefault(name, value)
-        if backend.config.journal_size:
-            _journal(backend, response, api_key, fault, elapsed)
+            req.environ[ENVIRON_CLOSE_AFTER] = fault.kind == "truncated"
+        elapsed = time.perf_counter() - seen.get("started", time.perf_counter())
+        config = backend.config
+        extra = [
+            ("x-request-id", seen.get("request_id", "")),
+            ("openai-processing-ms", str(max(1, round(elapsed * 1000)))),
+            ("openai-version", OPENAI_VERSION),
+            ("openai-organization", config.organization),
+            ("access-control-expose-headers", "X-Request-ID"),
+        ]
+        if api_key is not None and config.rate_limits:
+            rate = seen.get("rate_headers") or backend.rate_limit_headers(api_key)
+            extra += [(k, v) for k, v in rate.items() if k not in response.headers]
+        response.headers.extend(extra)
+        if config.journal_size:
+            _journal(backend, req, response, seen, elapsed)
         return response
 
     return app
 
 
-def _journal(backend: Backend, response: Response, api_key: str | None, fault: Any, elapsed: float) -> None:
+def _journal(backend: Backend, req: Request, response: Response, seen: dict[str, Any], elapsed: float) -> None:
     """One journal entry for this API request: what was asked and what was answered."""
-    dropped = ENVIRON_DROP in request.environ
+    api_key, fault = seen.get("api_key"), seen.get("fault")
     backend.journal.record({
-        "id": g.get("request_id"),
+        "id": seen.get("request_id"),
         "time": backend.clock.now(),
-        "method": request.method,
-        "path": request.path,
-        "endpoint": g.get("endpoint"),
+        "method": req.method,
+        "path": req.path,
+        "endpoint": seen.get("endpoint"),
         "api_key": mask_key(api_key) if api_key else None,
-        "params": g.get("journal_params"),
-        "status": None if dropped else response.status_code,
-        "error_code": g.get("error_code"),
-        "error_type": g.get("error_type"),
+        "params": seen.get("journal_params"),
+        "status": None if ENVIRON_DROP in req.environ else response.status_code,
+        "error_code": seen.get("error_code"),
+        "error_type": seen.get("error_type"),
         "fault": fault.kind if fault is not None else None,
         "duration_ms": round(elapsed * 1000, 3),
     })

@@ -7,10 +7,12 @@ renders), and return the JSON answer. Every refusal is raised as an ApiError.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, request
+from werkzeug.sansio.utils import get_host
 
 from contracts.errors import error
 from contracts.rules import ImageRequest, Upload, parse_form_request, parse_json_request
@@ -63,12 +65,23 @@ def read_form() -> tuple[list[tuple[str, str]], list[Upload]]:
     return fields, uploads
 
 
+@functools.lru_cache(maxsize=256)
+def _host_url(scheme: str, host_header: str | None, server_name: str, server_port: str) -> str:
+    # What request.host_url gives, which Werkzeug works out anew on every call.
+    port = int(server_port) if server_port.isdigit() else None
+    return f"{scheme}://{get_host(scheme, host_header, (server_name, port))}/"
+
+
 def _answer(req: ImageRequest) -> Response:
     """A valid request passes the content policy and the quota, then gets its images."""
     backend = current_app.extensions["mockserver"]
+    ctx, environ = g._get_current_object(), request.environ
     backend.check_policy(req)
-    g.rate_headers = backend.spend(g.api_key, req.n)
-    return jsonify(backend.create_images(req, api_key=g.api_key, base_url=request.host_url))
+    ctx.rate_headers = backend.spend(ctx.api_key, req.n)
+    base_url = _host_url(environ["wsgi.url_scheme"], environ.get("HTTP_HOST"), environ.get("SERVER_NAME", ""),
+                         str(environ.get("SERVER_PORT", "")))
+    body = backend.create_images(req, api_key=ctx.api_key, base_url=base_url)
+    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), content_type="application/json")
 
 
 @images.post(ENDPOINTS[GENERATIONS].url_path)
