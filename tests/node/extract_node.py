@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
 
-from tests.seeds.extract import PLACEHOLDER, SEEDS_DIR, Snippet, SnippetError
+from tests.seeds.extract import PLACEHOLDER, SEEDS_DIR, Snippet, SnippetError, bare_blocks, snippets_of
 
 __all__ = [
     "DOCUMENTS",
@@ -99,49 +99,13 @@ def _tab_blocks(lines: list[str]) -> list[tuple[int, int, str]]:
     return blocks
 
 
-def _bare_blocks(lines: list[str]) -> list[tuple[int, int, str]]:
-    """Unindented blocks from a line only JavaScript starts with to the next blank line (seed 001)."""
-    blocks = []
-    i = 0
-    while i < len(lines):
-        if not _BARE_START.match(lines[i]):
-            i += 1
-            continue
-        start = i
-        while i < len(lines) and lines[i].strip():
-            i += 1
-        blocks.append((start + 1, i, "\n".join(lines[start:i]) + "\n"))
-    return blocks
-
-
 def node_snippets(document: str, seeds_dir: Path = SEEDS_DIR) -> list[Snippet]:
     """The Node.js examples of ``document``, in document order, checked against :data:`DOCUMENTS`."""
-    path = seeds_dir / document
-    if not path.is_file():
-        raise SnippetError(f"seed document {path} not found")
-    lines = path.read_text(encoding="utf-8").splitlines()
-    blocks = sorted(_tab_blocks(lines) + _bare_blocks(lines))
-
-    snippets = []
-    for first, last, code in blocks:
-        kind = classify(code)
-        if kind is None:
-            raise SnippetError(f"{document}:{first}: a Node.js block that is no known example:\n{code}")
-        snippets.append(Snippet(document, kind, first, last, code))
-
-    covered = {n for s in snippets for n in range(s.first_line, s.last_line + 1)}
-    for number, line in enumerate(lines, start=1):
-        if _NODE_LINE.search(line) and number not in covered:
-            raise SnippetError(f"{document}:{number}: {line.strip()!r} is in no extracted Node.js example")
-
-    kinds = tuple(s.kind for s in snippets)
-    expected = DOCUMENTS.get(document)
-    if kinds != expected:
-        raise SnippetError(
-            f"{document}: expected the Node.js examples {expected}, found {kinds} "
-            f"at {[s.label for s in snippets]}"
-        )
-    return snippets
+    return snippets_of(
+        document, seeds_dir, language="Node.js",
+        blocks=lambda lines: _tab_blocks(lines) + bare_blocks(lines, _BARE_START),
+        classify=classify, sdk_line=_NODE_LINE, expected=DOCUMENTS,
+    )
 
 
 def runnable(snippet: Snippet, image_data: str) -> str:

@@ -17,7 +17,7 @@ exactly the ones :data:`DOCUMENTS` expects, in order. Anything else raises
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -111,12 +111,15 @@ def _tab_blocks(lines: list[str]) -> list[tuple[int, int, str]]:
     return blocks
 
 
-def _bare_blocks(lines: list[str]) -> list[tuple[int, int, str]]:
-    """Unindented blocks from a known first line to the next blank line (seed 001)."""
+Block = tuple[int, int, str]  # first line, last line (1-based), code
+
+
+def bare_blocks(lines: list[str], first_line: re.Pattern[str]) -> list[Block]:
+    """Unindented blocks from a line matching ``first_line`` to the next blank line (seed 001)."""
     blocks = []
     i = 0
     while i < len(lines):
-        if not _BARE_START.match(lines[i]):
+        if not first_line.match(lines[i]):
             i += 1
             continue
         start = i
@@ -126,33 +129,52 @@ def _bare_blocks(lines: list[str]) -> list[tuple[int, int, str]]:
     return blocks
 
 
-def python_snippets(document: str, seeds_dir: Path = SEEDS_DIR) -> list[Snippet]:
-    """The Python examples of ``document``, in document order, checked against :data:`DOCUMENTS`."""
+def snippets_of(
+    document: str,
+    seeds_dir: Path,
+    *,
+    language: str,
+    blocks: Callable[[list[str]], list[Block]],
+    classify: Callable[[str], str | None],
+    sdk_line: re.Pattern[str],
+    expected: Mapping[str, tuple[str, ...]],
+) -> list[Snippet]:
+    """The ``language`` examples of ``document`` in document order, failing loudly when a block is
+    no known example, a line calling the SDK lies outside every block, or the kinds found are not
+    exactly ``expected[document]``."""
     path = seeds_dir / document
     if not path.is_file():
         raise SnippetError(f"seed document {path} not found")
     lines = path.read_text(encoding="utf-8").splitlines()
-    blocks = sorted(_tab_blocks(lines) + _bare_blocks(lines))
 
     snippets = []
-    for first, last, code in blocks:
+    for first, last, code in sorted(blocks(lines)):
         kind = classify(code)
         if kind is None:
-            raise SnippetError(f"{document}:{first}: a Python block that is no known example:\n{code}")
+            raise SnippetError(f"{document}:{first}: a {language} block that is no known example:\n{code}")
         snippets.append(Snippet(document, kind, first, last, code))
 
     covered = {n for s in snippets for n in range(s.first_line, s.last_line + 1)}
     for number, line in enumerate(lines, start=1):
-        if _SDK_CALL.search(line) and number not in covered:
-            raise SnippetError(f"{document}:{number}: {line.strip()!r} is in no extracted example")
+        if sdk_line.search(line) and number not in covered:
+            raise SnippetError(f"{document}:{number}: {line.strip()!r} is in no extracted {language} example")
 
     kinds = tuple(s.kind for s in snippets)
-    expected = DOCUMENTS.get(document)
-    if kinds != expected:
+    if kinds != expected.get(document):
         raise SnippetError(
-            f"{document}: expected the examples {expected}, found {kinds} at {[s.label for s in snippets]}"
+            f"{document}: expected the {language} examples {expected.get(document)}, found {kinds} "
+            f"at {[s.label for s in snippets]}"
         )
     return snippets
+
+
+def python_snippets(document: str, seeds_dir: Path = SEEDS_DIR) -> list[Snippet]:
+    """The Python examples of ``document``, in document order, checked against :data:`DOCUMENTS`."""
+    return snippets_of(
+        document, seeds_dir, language="Python",
+        blocks=lambda lines: _tab_blocks(lines) + bare_blocks(lines, _BARE_START),
+        classify=classify, sdk_line=_SDK_CALL, expected=DOCUMENTS,
+    )
 
 
 def runnable(snippet: Snippet, image_data: str) -> str:

@@ -93,7 +93,7 @@ def test_a_heading_without_its_example_fails(tmp_path: Path) -> None:
 
 def test_an_example_without_its_heading_fails(tmp_path: Path) -> None:
     seeds = altered_copy(tmp_path, "000_ecfbdd12a8e6c58a.txt", "编辑图像    Python", "编辑图像")
-    with pytest.raises(extract.SnippetError, match=r"create_edit.* is in no extracted example"):
+    with pytest.raises(extract.SnippetError, match=r"create_edit.* is in no extracted Python example"):
         extract.python_snippets("000_ecfbdd12a8e6c58a.txt", seeds)
 
 
@@ -103,7 +103,7 @@ def test_a_removed_example_fails(tmp_path: Path) -> None:
     end = text.index("image_url", start)
     altered = text[:start] + text[text.index("\n", end) + 1 :]
     (tmp_path / "001_ccd2d0b670029455.txt").write_text(altered, encoding="utf-8")
-    with pytest.raises(extract.SnippetError, match="expected the examples"):
+    with pytest.raises(extract.SnippetError, match="expected the Python examples"):
         extract.python_snippets("001_ccd2d0b670029455.txt", tmp_path)
 
 
@@ -111,7 +111,7 @@ def test_an_sdk_call_outside_any_example_fails(tmp_path: Path) -> None:
     seeds = altered_copy(
         tmp_path, "001_ccd2d0b670029455.txt", "try:\n  openai.Image", "try :\n  openai.Image"
     )
-    with pytest.raises(extract.SnippetError, match="is in no extracted example"):
+    with pytest.raises(extract.SnippetError, match="is in no extracted Python example"):
         extract.python_snippets("001_ccd2d0b670029455.txt", seeds)
 
 
@@ -119,7 +119,7 @@ def test_an_unexpected_example_fails(tmp_path: Path) -> None:
     extra = '\n\nresponse = openai.Image.create(\n  prompt="a dog"\n)\n'
     text = (extract.SEEDS_DIR / "001_ccd2d0b670029455.txt").read_text(encoding="utf-8")
     (tmp_path / "001_ccd2d0b670029455.txt").write_text(text + extra, encoding="utf-8")
-    with pytest.raises(extract.SnippetError, match="expected the examples"):
+    with pytest.raises(extract.SnippetError, match="expected the Python examples"):
         extract.python_snippets("001_ccd2d0b670029455.txt", tmp_path)
 
 
