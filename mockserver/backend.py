@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import math
 import random
 import re
 import threading
@@ -102,7 +103,8 @@ class Backend:
         """The error a ``status`` fault answers with: the real body for its status."""
         headers = {}
         if fault.retry_after is not None:
-            headers = {"retry-after": str(max(0, round(fault.retry_after))),
+            # [spec] retry-after is whole seconds, at least 1; the milliseconds carry the rest.
+            headers = {"retry-after": str(max(1, math.ceil(fault.retry_after))),
                        "retry-after-ms": str(round(fault.retry_after * 1000))}
         windows = self._config.rate_limits
         window = windows[0] if windows else None

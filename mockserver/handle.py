@@ -35,8 +35,20 @@ class ControlError(RuntimeError):
 
 
 class FakeHandle:
-    def __init__(self, transport: Transport) -> None:
+    def __init__(self, transport: Transport, close: Callable[[], None] | None = None) -> None:
         self._transport = transport
+        self._close = close
+
+    def close(self) -> None:
+        """Release the connection pool of a handle over HTTP (a no-op in-process)."""
+        if self._close is not None:
+            self._close()
+
+    def __enter__(self) -> FakeHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     @classmethod
     def in_process(cls, app: Flask) -> FakeHandle:
@@ -66,7 +78,7 @@ class FakeHandle:
             except ValueError:
                 return response.status_code, response.text
 
-        return cls(transport)
+        return cls(transport, close=session.close)
 
     app: Flask | None = None
 

@@ -62,10 +62,14 @@ def test_status_faults_answer_the_real_bodies(status: int, body: dict[str, Any])
 def test_429_fault_with_retry_after() -> None:
     app = create_app()
     FakeHandle.in_process(app).inject_fault(status=429, retry_after=7)
+    FakeHandle.in_process(app).inject_fault(status=503, retry_after=0.01)
     response = app.test_client().post("/v1/images/generations", json={"prompt": "cat"}, headers=AUTH)
     assert response.status_code == 429
     assert response.headers["retry-after"] == "7" and response.headers["retry-after-ms"] == "7000"
     assert response.get_json()["error"]["code"] == "rate_limit_exceeded"
+    response = app.test_client().post("/v1/images/generations", json={"prompt": "cat"}, headers=AUTH)
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "1" and response.headers["retry-after-ms"] == "10"
 
 
 def test_count_after_and_endpoint() -> None:
