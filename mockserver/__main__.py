@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import os
 import signal
 import sys
+import threading
+import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from mockserver.app import create_app
 from mockserver.config import INT, TEXTS, Config, settings
@@ -74,22 +77,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"mockserver: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1
-    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGTERM, lambda *_: _stop_soon(server))
     print(f"mockserver: serving the Images API at {server.base_url}", flush=True)
     print(f"mockserver: OPENAI_BASE_URL={server.base_url}", flush=True)
     try:
-        server.serve_forever()
+        server.serve_forever()  # returns once stopped
     except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
-    return 0
+        _stop_soon(server)
+    _exit_now()
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    # Stopping cheroot from inside a signal handler would wait on the loop it
-    # interrupted; leave the loop instead, and stop it in main's finally.
-    raise KeyboardInterrupt
+def _stop_soon(server: LiveServer) -> None:
+    # Not from inside the signal handler: stopping cheroot there would wait on the very
+    # loop the signal interrupted. Another thread stops it; the loop then returns.
+    threading.Thread(target=server.stop, name="mockserver-stop", daemon=True).start()
+
+
+def _exit_now() -> NoReturn:
+    """Leave without waiting on worker threads: a worker still busy with a slow or
+    hung client must not keep a stopped server's process alive."""
+    time.sleep(0.05)  # let the stopping thread close the listening socket
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":
