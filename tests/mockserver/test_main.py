@@ -25,10 +25,16 @@ def running(*args: str) -> Iterator[str]:
         yield match.group(1)
     finally:
         proc.terminate()
-        proc.wait(timeout=10)
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()  # fail this test, without leaving the process to trouble the next ones
+            proc.wait()
+            raise
+        finally:
+            for stream in (proc.stdout, proc.stderr):
+                if stream is not None:
+                    stream.close()
 
 
 def test_starts_on_a_free_port_and_serves() -> None:
