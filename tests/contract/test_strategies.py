@@ -50,7 +50,7 @@ def test_a_case_is_a_success_or_a_catalogued_refusal(case: Case) -> None:
     assert case.expect.body()["error"] == {"message": case.expect.message, "type": spec.type,
                                           "param": case.expect.param, "code": case.expect.code}
     assert case.expect.status == spec.status
-    assert case.label and case.summary() in repr(case)
+    assert case.label and case.summary(2000) in repr(case)
 
 
 @targets.budget(0.2)
