@@ -48,7 +48,7 @@ def _image_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--size", help=f"one of {', '.join(DALL_E_2.sizes)} (server default {DALL_E_2.default_size})")
     parser.add_argument("--format", dest="response_format", choices=DALL_E_2.response_formats,
                         help="how the API returns images (server default url)")
-    parser.add_argument("--model", help="model name (server default dall-e-2)")
+    parser.add_argument("--model", help=f"model name (server default {DALL_E_2.name})")
     parser.add_argument("--user", help="end-user id passed to the API")
     parser.add_argument("--out", type=Path, default=Path("."), help="folder for the PNGs (default: current)")
     parser.add_argument("--prefix", help="file name prefix (default: <command>-<created>)")

@@ -25,6 +25,8 @@ from flask import Blueprint, Response, current_app, request
 # The SAS fields in the order the real URLs carry them [obs]; `sig` comes last.
 SAS_FIELDS = ("st", "se", "sp", "sv", "sr", "rscd", "rsct", "skoid", "sktid", "skt", "ske", "sks", "skv")
 STORAGE_VERSION = "2021-08-06"  # [obs] sv/skv of the captured URLs
+SAS_START_BEFORE = 3600  # [obs] st (and skt) are an hour before `created`
+DELEGATION_KEY_LIFE = 86400  # [obs] ske is about a day after skt
 _ALNUM = string.ascii_letters + string.digits
 
 blobs = Blueprint("blobs", __name__)
@@ -77,7 +79,7 @@ class UrlSigner:
         return base64.b64encode(mac.digest()).decode()
 
     def sign(self, path: str, created: float, ttl: int) -> str:
-        """The query string for ``path``: valid from an hour before ``created`` to ``ttl`` after."""
+        """The query string for ``path``: valid from SAS_START_BEFORE before ``created`` to ``ttl`` after."""
         query, fields_text = self._fields(int(created), ttl)
         return f"{query}&sig={quote(self._signature(path, fields_text), safe='')}"
 
@@ -86,7 +88,7 @@ class UrlSigner:
         """The SAS fields of every URL made in the second ``created``: the query string
         without ``sig``, and the text they contribute to the signature."""
         fields = {
-            "st": iso(created - 3600),
+            "st": iso(created - SAS_START_BEFORE),
             "se": iso(created + ttl),
             "sp": "r",
             "sv": STORAGE_VERSION,
@@ -95,8 +97,8 @@ class UrlSigner:
             "rsct": "image/png",
             "skoid": self._skoid,
             "sktid": self._sktid,
-            "skt": iso(created - 3600),
-            "ske": iso(created - 3600 + 86400),
+            "skt": iso(created - SAS_START_BEFORE),
+            "ske": iso(created - SAS_START_BEFORE + DELEGATION_KEY_LIFE),
             "sks": "b",
             "skv": STORAGE_VERSION,
         }
