@@ -18,8 +18,10 @@ from hypothesis import HealthCheck, Phase, settings
 from mockserver import create_app
 from mockserver.handle import FakeHandle
 from mockserver.server import LiveServer
+from tests.client.conftest import FAKE_BASE
+from tests.client.conftest import route_into as routed  # every method to http://fake.test
 from tests.contract import targets
-from tests.contract.targets import FAKE_BASE, Target, era_of, routed
+from tests.contract.targets import Target, era_of
 
 HERE = Path(__file__).resolve().parent
 _COMMON = settings(

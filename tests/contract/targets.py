@@ -34,14 +34,10 @@ from contracts.spec import REAL_BASE_URL
 from contracts.strategies import Case
 from contracts.verify import Answer, image_bytes, problems, send
 from mockserver.handle import FakeHandle
-from tests.client.conftest import replayer
 
 KINDS = ("inprocess", "http", "live")
 API_KEY_ENV = "OPENAI_API_KEY"
 DUMMY_KEY = "sk-contract-suite-0000000000000000000000000000"
-FAKE_HOST = "http://fake.test"
-FAKE_BASE = f"{FAKE_HOST}/v1"
-_ANY_FAKE_URL = re.compile(re.escape(FAKE_HOST) + r"(/.*)?$")
 # What the settings profile of each target is called (see conftest.py).
 PROFILES = {"inprocess": "contract-inprocess", "http": "contract-http", "live": "contract-live"}
 # How many examples the "live" profile allows a property, at most.
@@ -175,15 +171,6 @@ class Target:
             yield self
         finally:
             self.fake.configure(**{name: before[name] for name in changes})
-
-
-@contextmanager
-def routed(app: Flask) -> Iterator[responses.RequestsMock]:
-    """Every ``requests`` call to ``http://fake.test``, whatever its method, answered by ``app``."""
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        for method in (responses.GET, responses.POST, responses.PUT, responses.PATCH, responses.DELETE):
-            mock.add_callback(method, _ANY_FAKE_URL, callback=replayer(app), content_type=None)
-        yield mock
 
 
 def era_of(fake: FakeHandle | None) -> str:
