@@ -85,6 +85,11 @@ class GifRules:
     frame_duration_step: int  # delays round to the nearest multiple of this
     max_edge: int  # the GIF size limit: neither side longer
 
+    def delay(self, frame_duration_ms: int) -> int:
+        """The delay encoded per frame: rounded to the nearest step, capped."""
+        step = self.frame_duration_step
+        return min(self.frame_duration_cap, max(step, (frame_duration_ms + step // 2) // step * step))
+
 
 @dataclass(frozen=True)
 class SvgRules:
