@@ -217,3 +217,14 @@ def test_an_svg_is_well_formed(client: FlaskClient) -> None:
     text = base64.b64decode(body["data"][0]["b64_json"]).decode("utf-8")
     assert "<svg" in text and text.rstrip().endswith("</svg>")
     assert body["output_format"] == "svg"
+
+
+def test_the_answers_fit_the_shapes_of_the_contract(client: FlaskClient) -> None:
+    from contracts.shapes import images_response_problems
+
+    gpt = generate(client, model="gpt-image-2", n=2, quality="low")
+    assert images_response_problems(gpt, n=2, response_format="b64_json", gpt=True) == []
+    assert images_response_problems(gpt, n=2, response_format="b64_json") != []  # not the DALL·E shape
+    dall_e_3 = generate(client, model="dall-e-3")
+    assert images_response_problems(dall_e_3, n=1, response_format="url", revised_prompt=True) == []
+    assert images_response_problems({**gpt, "quality": "auto"}, n=2, response_format="b64_json", gpt=True) != []
