@@ -150,10 +150,12 @@ def test_opaque_and_jpeg_never_carry_alpha() -> None:
 
 
 def test_transparent_gif_has_a_transparent_index() -> None:
-    img = decode(render(gpt(output_format="gif", background="transparent", frame_count=3)))
+    img = Image.open(io.BytesIO(render(gpt(output_format="gif", background="transparent", frame_count=3))))
     assert "transparency" in img.info
-    rgba = img.convert("RGBA")
-    assert rgba.getchannel("A").getextrema() == (0, 255)
+    for frame in ImageSequence.Iterator(img):  # every frame, not only the first, keeps both
+        alpha = frame.convert("RGBA").getchannel("A")
+        assert alpha.getextrema() == (0, 255)
+        assert ImageStat.Stat(alpha.crop((40, 400, 470, 480))).mean[0] == 255  # the label's panel
 
 
 # --------------------------------------------------------------------------- #
