@@ -86,7 +86,7 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None, **se
         api_key = seen.get("api_key")
         fault = seen.get("fault")
         if fault is not None and fault.kind in ("malformed_json", "truncated"):
-            _damage(response, fault.kind, fault.status)
+            _damage(response, fault.kind, fault.status or 200)
             req.environ[ENVIRON_CLOSE_AFTER] = fault.kind == "truncated"
         elapsed = time.perf_counter() - seen.get("started", time.perf_counter())
         config = backend.config

@@ -109,7 +109,7 @@ class Backend:
         windows = self._config.rate_limits
         window = windows[0] if windows else None
         return error(
-            FAULT_ERRORS.get(fault.status, "server_error"),
+            FAULT_ERRORS.get(fault.status or 500, "server_error"),
             status=fault.status,
             headers=headers,
             organization=self._config.organization,

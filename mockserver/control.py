@@ -25,8 +25,8 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from contracts.errors import error
 from mockserver.backend import Backend
-from mockserver.config import ConfigError
-from mockserver.faults import FaultError
+from mockserver.clock import ClockMove, ClockRangeError
+from mockserver.inputs import InputError, read_fields
 
 control = Blueprint("control", __name__, url_prefix="/_mock")
 
@@ -69,6 +69,13 @@ def _bad(name: str | None, message: str) -> Exception:
     return error("invalid_config", param=name, message=f"{name}: {message}" if name else message)
 
 
+def _read(cls: Any, body: dict[str, Any], what: str) -> dict[str, Any]:
+    try:
+        return read_fields(cls, body, what=what)
+    except InputError as exc:
+        raise _bad(exc.name, exc.message) from None
+
+
 @control.post("/reset")
 def reset() -> Response:
     body = _body()
@@ -88,25 +95,14 @@ def clock() -> Response:
 @control.post("/clock")
 def move_clock() -> Response:
     body = _body()
-    unknown = sorted(set(body) - {"advance", "set", "freeze"})
-    if unknown or not body:
-        raise _bad(unknown[0] if unknown else None, "give one of 'advance' (seconds), 'set' (epoch "
-                   "seconds) or 'freeze' (true or false)")
-    for name in ("advance", "set"):
-        value = body.get(name)
-        if name in body and (isinstance(value, bool) or not isinstance(value, (int, float))):
-            raise _bad(name, f"must be a number of seconds, not {value!r}")
-    if "set" in body and not 0 <= body["set"] < 32503680000:
-        raise _bad("set", "must be an epoch time between 1970 and 3000")
-    if "freeze" in body and not isinstance(body["freeze"], bool):
-        raise _bad("freeze", f"must be true or false, not {body['freeze']!r}")
+    if not body:
+        raise _bad(None, "give one of 'advance' (seconds), 'set' (epoch seconds) or 'freeze' (true or false)")
+    move = _read(ClockMove, body, "clock field")
     c = _backend().clock
-    if "freeze" in body:
-        c.freeze(body["freeze"])
-    if "set" in body:
-        c.set(float(body["set"]))
-    if "advance" in body:
-        c.advance(float(body["advance"]))
+    try:
+        c.move(ClockMove(**move))
+    except ClockRangeError as exc:
+        raise _bad("advance" if "advance" in move else "set", str(exc)) from None
     return jsonify({"now": c.now(), "frozen": c.frozen})
 
 
@@ -119,7 +115,7 @@ def get_config() -> Response:
 def patch_config() -> Response:
     try:
         config = _backend().configure(_body())
-    except ConfigError as exc:
+    except InputError as exc:
         raise _bad(exc.name, exc.message) from None
     return jsonify(config.to_json())
 
@@ -133,7 +129,7 @@ def list_faults() -> Response:
 def add_fault() -> Response:
     try:
         fault = _backend().faults.add(_body())
-    except FaultError as exc:
+    except InputError as exc:
         raise _bad(exc.name, exc.message) from None
     response = jsonify(fault.to_json())
     response.status_code = 201
