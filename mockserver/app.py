@@ -17,7 +17,7 @@ from typing import Any
 from flask import Flask, Request, Response, g, request
 
 from contracts.errors import mask_key
-from contracts.spec import API_PREFIX, ENDPOINTS, MAX_FORM_PARTS, OPENAI_VERSION
+from contracts.spec import API_PREFIX, ENDPOINTS, MAX_FORM_FIELD_BYTES, MAX_FORM_PARTS, OPENAI_VERSION
 from mockserver import errors
 from mockserver.backend import Backend
 from mockserver.clock import Clock
@@ -37,7 +37,8 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None, **se
     backend = Backend(config, clock=clock)
 
     app = Flask("mockserver")
-    app.config.update(MAX_CONTENT_LENGTH=config.max_request_bytes, MAX_FORM_PARTS=MAX_FORM_PARTS)
+    app.config.update(MAX_CONTENT_LENGTH=config.max_request_bytes, MAX_FORM_PARTS=MAX_FORM_PARTS,
+                      MAX_FORM_MEMORY_SIZE=MAX_FORM_FIELD_BYTES)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["mockserver"] = backend

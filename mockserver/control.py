@@ -24,9 +24,11 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from contracts.errors import error
+from contracts.rules import bearer_token
 from mockserver.backend import Backend
 from mockserver.clock import ClockMove, ClockRangeError
 from mockserver.inputs import InputError, read_fields
+from mockserver.journal import escape_surrogates
 
 control = Blueprint("control", __name__, url_prefix="/_mock")
 
@@ -47,8 +49,9 @@ def _loopback(address: str | None) -> bool:
 def guard() -> None:
     token = _backend().config.admin_token
     if token:
-        scheme, _, given = (request.headers.get("Authorization") or "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+        # Our own API: the scheme in any case (RFC 9110); the token exactly, in constant time.
+        given = bearer_token(request.headers.get("Authorization"), any_case=True) or ""
+        if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), token.encode()):
             raise error("admin_token_required")
     elif not _loopback(request.remote_addr):
         raise error("control_not_local")
@@ -157,7 +160,11 @@ def list_requests() -> Response:
         if not status_text.isdigit():
             raise _bad("status", f"must be an HTTP status, not {status_text!r}")
         status = int(status_text)
-    return jsonify({"requests": _backend().journal.entries(endpoint=endpoint, status=status)})
+    entries = {"requests": _backend().journal.entries(endpoint=endpoint, status=status)}
+    try:
+        return jsonify(entries)
+    except UnicodeEncodeError:  # a string no UTF-8 can carry slipped in: show its escape
+        return jsonify(escape_surrogates(entries))
 
 
 @control.delete("/requests")

@@ -432,7 +432,8 @@ def given(cls: Any, args: Any, environ: Mapping[str, str]) -> dict[str, Any]:
         else:
             parsed = s.kind.parse(raw)
         if s.extends_default and isinstance(parsed, list):
-            parsed = [*tuple(f.default), *parsed]
+            default: Any = f.default
+            parsed = [*default, *parsed]
         try:
             values[f.name] = s.kind.read(parsed)
         except ValueError as exc:
