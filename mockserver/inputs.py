@@ -95,10 +95,8 @@ class Integer(Kind):
     maximum: int
 
     def read(self, value: Any) -> int:
-        if not _is_int(value):
-            raise ValueError(f"must be an integer, not {_shown(value)}")
-        if not self.minimum <= value <= self.maximum:
-            raise ValueError(f"must be an integer from {self.minimum} to {self.maximum}, not {value}")
+        if not _is_int(value) or not self.minimum <= value <= self.maximum:
+            raise ValueError(f"must be an integer from {self.minimum} to {self.maximum}, not {_shown(value)}")
         return int(value)
 
     def parse(self, text: str) -> Any:

@@ -165,7 +165,8 @@ def test_journal_cuts_upload_file_names_and_field_names() -> None:
     image = png_bytes(pattern(256))
     response = app.test_client().post(
         "/v1/images/edits", headers=AUTH,
-        data={"prompt": "a cat", "image": (io.BytesIO(image), long_name), "mask": (io.BytesIO(png_bytes(mask(256))), "m.png")},
+        data={"prompt": "a cat", "image": (io.BytesIO(image), long_name),
+              "mask": (io.BytesIO(png_bytes(mask(256))), "m.png")},
     )
     assert response.status_code == 200
     [entry] = journal(app)
@@ -240,7 +241,8 @@ def test_bad_host_header_still_gives_a_valid_image_url(live_server: LiveServer, 
 
 def test_api_key_needs_the_bearer_scheme_written_as_the_real_api_does() -> None:
     client = create_app().test_client()
-    for header, status in (("Bearer sk-a", 200), ("  Bearer   sk-a  ", 200), ("bearer sk-a", 401), ("BEARER sk-a", 401)):
+    cases = (("Bearer sk-a", 200), ("  Bearer   sk-a  ", 200), ("bearer sk-a", 401), ("BEARER sk-a", 401))
+    for header, status in cases:
         response = client.post("/v1/images/generations", json=GENERATION, headers={"Authorization": header})
         assert response.status_code == status, header
         if status == 401:
