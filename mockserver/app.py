@@ -18,7 +18,7 @@ from flask import Flask, Request, Response, g, request
 
 from contracts.errors import mask_key
 from contracts.spec import API_PREFIX, ENDPOINTS, MAX_FORM_FIELD_BYTES, MAX_FORM_PARTS, OPENAI_VERSION
-from mockserver import errors
+from mockserver import errors, files
 from mockserver.backend import Backend
 from mockserver.clock import Clock
 from mockserver.config import Config
@@ -81,7 +81,7 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None, **se
         ctx, req = g._get_current_object(), request._get_current_object()  # type: ignore[attr-defined]
         seen = ctx.__dict__
         if not req.path.startswith(API_PREFIX + "/"):
-            if not req.path.startswith("/private/"):  # image URLs answer as blob storage does
+            if not req.path.startswith(files.PREFIX):  # image URLs answer as blob storage does
                 response.headers["x-request-id"] = seen.get("request_id", "")
             return response
         api_key = seen.get("api_key")

@@ -26,8 +26,10 @@ class ClockMove:
 
     freeze: bool | None = setting(None, "Stop (true) or restart (false) the clock.", Optional(Boolean()))
     set: float | None = setting(None, "Epoch seconds to move to.", Optional(Number(EARLIEST, LATEST)))
-    advance: float | None = setting(None, "Seconds to move by (negative: back).",
-                                    Optional(Number(-LATEST, LATEST)))
+    advance: float | None = setting(
+        None, "Seconds to move by (negative: back); the clock must stay within 1970 to 3000.",
+        Optional(Number(-LATEST, LATEST)),
+    )
 
 
 class ClockRangeError(ValueError):

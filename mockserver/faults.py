@@ -51,7 +51,10 @@ class Fault:
     """A queued fault: the described fields are the JSON body of ``POST /_mock/faults``."""
 
     endpoint: str = setting("*", "The endpoint it matches (`*`: any).", Choice(_ENDPOINTS))
-    kind: str = setting("status", "What it does (see the module doc).", Choice(KINDS))
+    kind: str = setting(
+        "status", "`status`: answers the real error body for `status`; `reset`: drops the connection unanswered; "
+        "`hang`: holds it for `delay_ms`, then drops it; `malformed_json`, `truncated`: processes the request, "
+        "then breaks its answer.", Choice(KINDS))
     status: int | None = setting(
         None, "The status answered: 400 to 599 for `status` (default 500); 200 to 599 for the kinds that "
         "process the request (default 200).", Optional(Integer(200, 599)),

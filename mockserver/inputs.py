@@ -21,6 +21,7 @@ into a 400 that changes nothing.
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -451,3 +452,13 @@ def reference_rows(cls: Any, *, where: Callable[[Setting], str]) -> Iterable[str
         accepts = s.kind.describe().replace("|", PIPE)
         adds = f" {flag} and {env} add to the default list." if s.extends_default and s.flag else ""
         yield f"| {flag} | {env} | `{f.name}` | `{default}` | {accepts} | {s.help}{adds}{where(s)} |"
+
+
+def body_table(cls: Any) -> str:
+    """A control-API body's fields as a Markdown table: field, default, accepted values, help."""
+    rows = ["| field | default | accepts | what it does |", "| --- | --- | --- | --- |"]
+    for f, s in described(cls):
+        default = s.kind.show(f.default)
+        shown = json.dumps(default)
+        rows.append(f"| `{f.name}` | `{shown}` | {s.kind.describe().replace('|', PIPE)} | {s.help} |")
+    return "\n".join(rows)

@@ -12,7 +12,10 @@ from pathlib import Path
 import pytest
 
 from mockserver import FakeHandle, LiveServer, create_app
+from mockserver.clock import ClockMove
 from mockserver.config import reference_table
+from mockserver.faults import Fault
+from mockserver.inputs import body_table
 from tests.pngs import mask, pattern, png_bytes
 from tests.sdk.legacy_venv import ensure_legacy_venv, venv_python
 
@@ -28,6 +31,10 @@ def block(containing: str) -> str:
 
 def test_configuration_reference_is_the_settings_table() -> None:
     assert reference_table() in README
+
+
+def test_control_bodies_are_their_field_tables() -> None:
+    assert body_table(Fault) in README and body_table(ClockMove) in README
 
 
 def test_readme_opens_with_the_two_commands() -> None:
