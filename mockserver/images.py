@@ -31,7 +31,7 @@ _MAYBE_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
 def _lone_surrogate(raw: bytes, body: Any) -> bool:
     """Whether a string of ``body`` holds a lone surrogate, which no UTF-8 text can carry.
     (Most bodies are ruled out by one scan of the bytes; UTF-16/32 bodies are checked whole.)"""
-    if b"\x00" not in raw[:4] and _MAYBE_SURROGATE.search(raw) is None:
+    if b"\x00" not in raw[:4] and ((b"\\u" not in raw and b"\xed" not in raw) or not _MAYBE_SURROGATE.search(raw)):
         return False
     try:
         json.dumps(body, ensure_ascii=False).encode("utf-8")

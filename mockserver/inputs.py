@@ -9,13 +9,25 @@ how it is shown), its help text, and where it may be given. The readers below wa
 those fields; nothing else validates operator input, so a bound is written once and
 the CLI, the environment, the control API and the README reference all obey it.
 
-A field is described with :func:`setting`::
+A field is described with :func:`setting` (default, help sentence, kind, then where)::
 
     url_ttl: int = setting(3600, "Seconds an image URL stays valid.", Integer(1, 315_360_000),
                            flag="--url-ttl")
 
+That one line gives ``--url-ttl`` (help with the accepted values, the default and the
+variable), ``MOCKSERVER_URL_TTL``, ``create_app(url_ttl=...)``, ``url_ttl`` in ``GET``/``PATCH
+/_mock/config`` and a row of the README reference (regenerate it from
+``config.reference_table()``; ``tests/test_readme.py`` fails until then). Kinds:
+:class:`Integer` (min, max), :class:`Number` (finite; min, max, ``above``), :class:`Boolean`
+(``--flag`` with no value; ``1/0/true/false/yes/no/on/off`` in the environment),
+:class:`Text` (length, no control characters or lone surrogates, optional ``pattern`` and its
+``shape`` words), :class:`Choice`, :class:`Optional` (or null), :class:`List` (a repeatable
+flag, a comma-separated variable) and :class:`Windows`. ``where``: ``flag`` (None: JSON body
+only), ``patchable=False`` (fixed at start), ``secret=True`` (shown as ``********``),
+``extends_default=True`` (the flag adds to the default list).
+
 A bad value raises :class:`InputError` naming the field; the control API turns it
-into a 400 that changes nothing.
+into a 400 that changes nothing, the command line into exit status 2.
 """
 
 from __future__ import annotations
@@ -399,16 +411,17 @@ def add_flags(parser: Any, cls: Any) -> None:
     for f, s in described(cls):
         if s.flag is None:
             continue
-        extra = f" Default: {s.kind.text(f.default)}; env {s.env}."
+        extra = f" Accepts: {s.kind.describe().replace('`', '')}. Default: {s.kind.text(f.default)}; env {s.env}."
         if s.kind.many:
             extra = " Repeatable" + (", adding to the default list" if s.extends_default else "") + "." + extra
         help_text = (s.help + extra).replace("%", "%%")
+        metavar = s.flag.removeprefix("--").replace("-", "_").upper()
         if isinstance(s.kind, Boolean):
             parser.add_argument(s.flag, dest=f.name, action="store_const", const="true", help=help_text)
         elif s.kind.many:
-            parser.add_argument(s.flag, dest=f.name, action="append", metavar=f.name.upper(), help=help_text)
+            parser.add_argument(s.flag, dest=f.name, action="append", metavar=metavar, help=help_text)
         else:
-            parser.add_argument(s.flag, dest=f.name, metavar=f.name.upper(), help=help_text)
+            parser.add_argument(s.flag, dest=f.name, metavar=metavar, help=help_text)
 
 
 def given(cls: Any, args: Any, environ: Mapping[str, str]) -> dict[str, Any]:
