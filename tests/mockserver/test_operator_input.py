@@ -306,3 +306,16 @@ def test_control_plane_fuzz_never_breaks_the_fake(calls: list[tuple[str, str, An
                                         "latency_ms": 0, "latency_jitter_ms": 0, "blocked_terms": []})
     client.post("/_mock/clock", json={"freeze": False})
     assert_still_works(app)
+
+
+# --- one owner per rule: the retry headers of a fault and of a quota are written alike -----------------------
+
+
+@pytest.mark.parametrize(("seconds", "after", "after_ms"), [(0.57, "1", "570"), (0, "1", "1"), (2.0001, "3", "2001")])
+def test_fault_retry_headers_follow_the_quota_rule(seconds: float, after: str, after_ms: str) -> None:
+    app = create_app()
+    client = app.test_client()
+    client.post("/_mock/faults", json={"status": 503, "retry_after": seconds})
+    response = client.post("/v1/images/generations", json=GENERATION, headers=AUTH)
+    assert response.status_code == 503
+    assert (response.headers["retry-after"], response.headers["retry-after-ms"]) == (after, after_ms)
