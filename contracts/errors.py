@@ -161,7 +161,8 @@ _SPECS = [
     ErrorSpec(
         "invalid_json", 400, _IRE,
         Wording(f"We could not parse the JSON body of your request. {HELP_HINT}", None, None),
-        source="#36 [obs]",
+        source="#36 [obs]; also for a string holding a lone surrogate (\\ud800), which no UTF-8 "
+        "text can carry (ASSUMPTION: the real API's strict parser refuses it)",
     ),
     ErrorSpec(
         "invalid_url", 404, _IRE,
@@ -178,6 +179,23 @@ _SPECS = [
         ),
         assumption="the real edge's 413 body was never captured; status 413, the envelope "
         "and this text are ours",
+    ),
+    ErrorSpec(
+        "too_many_parts", 413, _IRE,
+        Wording(
+            "Request has too many parts: the maximum is {max_parts} parts in a multipart/form-data body.",
+            None, None,
+        ),
+        assumption="not captured; the fake's guard, worded as body_too_large",
+    ),
+    ErrorSpec(
+        "form_field_too_large", 413, _IRE,
+        Wording(
+            "Request has a form field that is too large: the maximum is {max_bytes} bytes for a "
+            "text field of a multipart/form-data body.",
+            None, None,
+        ),
+        assumption="not captured; the fake's guard, worded as body_too_large",
     ),
     ErrorSpec(
         "invalid_multipart", 400, _IRE,
@@ -213,7 +231,8 @@ _SPECS = [
             None, None,
         ),
         source="#31 [obs] (the trailing space is in the capture); also for a malformed "
-        "Authorization header (ASSUMPTION)",
+        "Authorization header, and for a scheme not written `Bearer` (`bearer <key>`: [obs] refused, "
+        "see contracts.rules.bearer_token; ASSUMPTION: with this 401)",
     ),
     ErrorSpec(
         "invalid_api_key", 401, _IRE,

@@ -59,6 +59,12 @@ HEADER_RESET = "x-ratelimit-reset-images"
 HEADER_RETRY_AFTER = "retry-after"
 HEADER_RETRY_AFTER_MS = "retry-after-ms"
 
+def retry_headers(seconds: float) -> dict[str, str]:
+    """``retry-after`` (whole seconds, at least 1) and ``retry-after-ms`` for a wait of ``seconds``."""
+    ms = math.ceil(round(seconds * 1000, 6))  # round off float noise first: 0.57 s is 570 ms, not 571
+    return {HEADER_RETRY_AFTER: str(max(1, math.ceil(seconds))), HEADER_RETRY_AFTER_MS: str(max(1, ms))}
+
+
 _UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600}
 _WINDOW = re.compile(r"\s*([0-9]+)\s*/\s*([0-9]*)\s*(s|m|min|h)\s*")
 

@@ -89,5 +89,7 @@ def parse_size(size: str) -> tuple[int, int]:
 MAX_REQUEST_BYTES = 16 * MB
 # ASSUMPTION: JSON nested deeper than this is refused as unparseable.
 MAX_JSON_DEPTH = 64
-# Multipart bodies with more parts than this are refused (Werkzeug's form-part limit).
+# ASSUMPTION: multipart bodies with more parts than this are refused (Werkzeug's form-part limit).
 MAX_FORM_PARTS = 64
+# ASSUMPTION: a multipart text field (not a file) larger than this is refused (Werkzeug's default).
+MAX_FORM_FIELD_BYTES = 500_000

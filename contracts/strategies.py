@@ -47,6 +47,8 @@ from contracts.spec import (
     ENDPOINTS,
     GENERATIONS,
     GPT_SPECIFIC_PARAMETERS,
+    MAX_FORM_FIELD_BYTES,
+    MAX_FORM_PARTS,
     MAX_REQUEST_BYTES,
     MB,
     MODELS,
@@ -103,6 +105,8 @@ RULES: tuple[str, ...] = (
     "invalid_json",
     "invalid_url",
     "body_too_large",
+    "too_many_parts",
+    "form_field_too_large",
     "invalid_multipart",
     "not_multipart",
     "missing_api_key",
@@ -965,10 +969,19 @@ def _invalid_json(limits: _Limits, endpoint: str) -> CaseStrategy:
     @st.composite
     def case(draw: st.DrawFn) -> Case:
         body, _ = draw(_base(limits, endpoint))
-        if draw(st.booleans()):
+        way = draw(st.sampled_from(["truncated", "not an object", "lone surrogate"]))
+        if way == "truncated":
             text = json.dumps(body).encode()
             raw = text[: draw(st.integers(0, len(text) - 1))]  # an object's strict prefix is never JSON
             label = "truncated JSON"
+        elif way == "lone surrogate":
+            # "\ud800".."\udfff" alone: JSON's grammar admits the escape, but no Unicode text holds it.
+            surrogate = chr(draw(st.integers(0xD800, 0xDFFF)))
+            key = draw(st.sampled_from(sorted(body)))
+            where = draw(st.sampled_from(["value", "key"])) if isinstance(body[key], str) else "key"
+            extra = {key: body[key] + surrogate} if where == "value" else {"x" + surrogate: "1"}
+            body = {**body, **extra}
+            raw, label = json.dumps(body).encode(), f"a lone surrogate in a {where}"
         else:
             value = draw(_json_values().filter(lambda v: not isinstance(v, dict)))
             raw, label = json.dumps(value).encode(), "JSON that is not an object"
@@ -1009,6 +1022,43 @@ def _not_multipart(limits: _Limits, endpoint: str) -> CaseStrategy:
 
 
 _BOUNDARY = st.text(string.ascii_letters + string.digits, min_size=1, max_size=24)
+
+
+def _text_parts(boundary: str, parts: list[tuple[str, bytes]]) -> bytes:
+    out = b"".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode() + value + b"\r\n"
+        for name, value in parts
+    )
+    return out + f"--{boundary}--\r\n".encode()
+
+
+@_breaks("too_many_parts", EDITS, VARIATIONS)
+def _too_many_parts(limits: _Limits, endpoint: str) -> CaseStrategy:
+    @st.composite
+    def case(draw: st.DrawFn) -> Case:
+        boundary = draw(_BOUNDARY)
+        count = draw(st.integers(MAX_FORM_PARTS + 1, MAX_FORM_PARTS + 40))
+        raw = _text_parts(boundary, [("prompt", b"a cat")] + [(f"x{i}", b"1") for i in range(count - 1)])
+        return Case(endpoint, refusal("too_many_parts", max_parts=MAX_FORM_PARTS), "raw", ENDPOINTS[endpoint].path,
+                    raw=raw, content_type=f"multipart/form-data; boundary={boundary}",
+                    label=f"multipart: {count} parts")
+
+    return case()
+
+
+@_breaks("form_field_too_large", EDITS, VARIATIONS)
+def _form_field_too_large(limits: _Limits, endpoint: str) -> CaseStrategy:
+    @st.composite
+    def case(draw: st.DrawFn) -> Case:
+        boundary = draw(_BOUNDARY)
+        size = draw(st.integers(MAX_FORM_FIELD_BYTES + 1, MAX_FORM_FIELD_BYTES + 4096))
+        name = draw(st.sampled_from(["prompt", "size", "user"]))
+        raw = _text_parts(boundary, [(name, b"a" * size)])
+        return Case(endpoint, refusal("form_field_too_large", max_bytes=MAX_FORM_FIELD_BYTES), "raw",
+                    ENDPOINTS[endpoint].path, raw=raw, content_type=f"multipart/form-data; boundary={boundary}",
+                    label=f"multipart: a {size}-byte text field")
+
+    return case()
 
 
 @_breaks("invalid_multipart", EDITS, VARIATIONS)

@@ -9,47 +9,46 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Sequence
-from typing import Any, NoReturn
+from collections.abc import Mapping, Sequence
+from typing import NoReturn
 
 from mockserver.app import create_app
-from mockserver.config import INT, TEXTS, Config, settings
+from mockserver.config import Config, ServerOptions
+from mockserver.inputs import InputError, add_flags, given
 from mockserver.server import LiveServer
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m mockserver",
-        description="An offline twin of the OpenAI Images API.",
+        description="An offline twin of the OpenAI Images API. Every option can also be given as the "
+        "environment variable named in its help (a list: comma-separated); a flag wins over its variable.",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="Address to listen on (default: %(default)s).")
-    parser.add_argument(
-        "--port", type=int, default=5000, help="Port; 0 picks a free one (default: %(default)s)."
-    )
-    parser.add_argument("--threads", type=int, default=16, help="Worker threads (default: %(default)s).")
-    for f in settings():
-        meta = f.metadata
-        if not meta["cli"]:
-            continue
-        if meta["kind"] == TEXTS:
-            parser.add_argument(meta["cli"], dest=f.name, action="append", help=meta["help"] + " Repeatable.")
-        else:
-            kind: Any = int if meta["kind"] == INT else str
-            parser.add_argument(meta["cli"], dest=f.name, type=kind, help=meta["help"])
+    add_flags(parser, ServerOptions)
+    add_flags(parser, Config)
     return parser
 
 
-def overrides(args: argparse.Namespace) -> dict[str, Any]:
-    """The settings given on the command line, as JSON-like values for Config.patch."""
-    given: dict[str, Any] = {}
-    for f in settings():
-        value = getattr(args, f.name, None)
-        if value is None:
-            continue
-        if f.name == "blocked_terms":  # the flag adds to the documented default list
-            value = [*Config().blocked_terms, *value]
-        given[f.name] = value
-    return given
+def options(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[ServerOptions, Config]:
+    """How to listen, and the fake's configuration, from the flags and the ``MOCKSERVER_*``
+    variables (flags win); InputError names a bad one."""
+    server = ServerOptions(**given(ServerOptions, args, environ))
+    config = Config(**given(Config, args, environ))
+    return server, config
+
+
+def announce(host: str, url: str, base_url: str) -> list[str]:
+    """The start-up lines. A wildcard address is where the fake listens, not where a client
+    can reach it: the printed base URL is then the loopback one."""
+    lines = []
+    if host in ("0.0.0.0", "::", ""):
+        port = url.rsplit(":", 1)[1]
+        local = f"http://127.0.0.1:{port}" if host == "0.0.0.0" else f"http://[::1]:{port}"
+        lines.append(f"mockserver: listening on all interfaces ({host or '0.0.0.0'}), port {port}")
+        base_url = local + base_url.removeprefix(url)
+    lines.insert(0, f"mockserver: serving the Images API at {base_url}")
+    lines.append(f"mockserver: OPENAI_BASE_URL={base_url}")
+    return lines
 
 
 def _limit_malloc_arenas() -> None:
@@ -67,19 +66,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _limit_malloc_arenas()
     try:
-        config = Config().patch(overrides(args), allow_all=True)
-    except ValueError as exc:
+        listen, config = options(args, os.environ)
+    except InputError as exc:
         print(f"mockserver: {exc}", file=sys.stderr)
         return 2
-    server = LiveServer(create_app(config), args.host, args.port, threads=args.threads)
+    server = LiveServer(create_app(config), listen.host, listen.port, threads=listen.threads)
     try:
         server.bind()
     except OSError as exc:
-        print(f"mockserver: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        print(f"mockserver: cannot listen on {listen.host}:{listen.port}: {exc}", file=sys.stderr)
         return 1
     signal.signal(signal.SIGTERM, lambda *_: _stop_soon(server))
-    print(f"mockserver: serving the Images API at {server.base_url}", flush=True)
-    print(f"mockserver: OPENAI_BASE_URL={server.base_url}", flush=True)
+    for line in announce(listen.host, server.url, server.base_url):
+        print(line, flush=True)
     try:
         server.serve_forever()  # returns once stopped
     except KeyboardInterrupt:

@@ -17,8 +17,8 @@ from typing import Any
 from flask import Flask, Request, Response, g, request
 
 from contracts.errors import mask_key
-from contracts.spec import API_PREFIX, ENDPOINTS, MAX_FORM_PARTS, OPENAI_VERSION
-from mockserver import errors
+from contracts.spec import API_PREFIX, ENDPOINTS, MAX_FORM_FIELD_BYTES, MAX_FORM_PARTS, OPENAI_VERSION
+from mockserver import errors, files
 from mockserver.backend import Backend
 from mockserver.clock import Clock
 from mockserver.config import Config
@@ -37,7 +37,8 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None, **se
     backend = Backend(config, clock=clock)
 
     app = Flask("mockserver")
-    app.config.update(MAX_CONTENT_LENGTH=config.max_request_bytes, MAX_FORM_PARTS=MAX_FORM_PARTS)
+    app.config.update(MAX_CONTENT_LENGTH=config.max_request_bytes, MAX_FORM_PARTS=MAX_FORM_PARTS,
+                      MAX_FORM_MEMORY_SIZE=MAX_FORM_FIELD_BYTES)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["mockserver"] = backend
@@ -80,13 +81,13 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None, **se
         ctx, req = g._get_current_object(), request._get_current_object()  # type: ignore[attr-defined]
         seen = ctx.__dict__
         if not req.path.startswith(API_PREFIX + "/"):
-            if not req.path.startswith("/private/"):  # image URLs answer as blob storage does
+            if not req.path.startswith(files.PREFIX):  # image URLs answer as blob storage does
                 response.headers["x-request-id"] = seen.get("request_id", "")
             return response
         api_key = seen.get("api_key")
         fault = seen.get("fault")
         if fault is not None and fault.kind in ("malformed_json", "truncated"):
-            _damage(response, fault.kind, fault.status)
+            _damage(response, fault.kind, fault.status or 200)
             req.environ[ENVIRON_CLOSE_AFTER] = fault.kind == "truncated"
         elapsed = time.perf_counter() - seen.get("started", time.perf_counter())
         config = backend.config

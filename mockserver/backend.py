@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
-import math
 import random
 import re
 import threading
@@ -20,14 +19,14 @@ from typing import Any
 from contracts.errors import FAULT_ERRORS, ApiError, error, mask_key
 from contracts.models import GPT_ANSWER, ModelProfile
 from contracts.policy import STAGE_INPUT, blocked_pattern, category, find_blocked
-from contracts.ratelimits import Window
-from contracts.rules import ImageRequest
+from contracts.ratelimits import Window, retry_headers
+from contracts.rules import ImageRequest, bearer_token
 from contracts.spec import ENDPOINTS, GENERATIONS, MODELS, parse_size
 from contracts.usage import revised_prompt, usage
 from mockserver.clock import Clock
 from mockserver.config import Config, family_windows
 from mockserver.faults import Fault, FaultQueue
-from mockserver.files import UrlSigner, new_image_id, user_segment
+from mockserver.files import UrlSigner, image_path, new_image_id
 from mockserver.journal import Journal
 from mockserver.quotas import QuotaLedger, rate_headers
 from mockserver.render import Recipe, render
@@ -86,9 +85,8 @@ class Backend:
 
     def authenticate(self, authorization: str | None) -> str:
         """The API key of an ``Authorization`` header, or the catalogued 401."""
-        scheme, _, key = (authorization or "").strip().partition(" ")
-        key = key.strip()
-        if scheme.lower() != "bearer" or not key:
+        key = bearer_token(authorization)
+        if key is None:
             raise error("missing_api_key")
         allowed = self._config.api_keys
         if allowed and key not in allowed:
@@ -106,15 +104,11 @@ class Backend:
 
     def fault_error(self, fault: Fault, api_key: str) -> ApiError:
         """The error a ``status`` fault answers with: the real body for its status."""
-        headers = {}
-        if fault.retry_after is not None:
-            # [spec] retry-after is whole seconds, at least 1; the milliseconds carry the rest.
-            headers = {"retry-after": str(max(1, math.ceil(fault.retry_after))),
-                       "retry-after-ms": str(round(fault.retry_after * 1000))}
+        headers = retry_headers(fault.retry_after) if fault.retry_after is not None else {}
         windows = self._config.rate_limits
         window = windows[0] if windows else None
         return error(
-            FAULT_ERRORS.get(fault.status, "server_error"),
+            FAULT_ERRORS.get(fault.status or 500, "server_error"),
             status=fault.status,
             headers=headers,
             organization=self._config.organization,
@@ -197,11 +191,10 @@ class Backend:
             data: list[dict[str, str]] = [{"b64_json": base64.b64encode(render(r)).decode("ascii")} for r in recipes]
         else:
             base = (config.public_base_url or base_url).rstrip("/")
-            folder = f"/private/{config.organization}/user-{user_segment(api_key)}"
             data = []
             for recipe in recipes:
                 image_id = new_image_id()
-                path = f"{folder}/img-{image_id}.png"
+                path = image_path(config.organization, api_key, image_id)
                 self.store.add(image_id, recipe, expires_at=created + config.url_ttl, now=self.clock.now())
                 data.append({"url": f"{base}{path}?{self.signer.sign(path, created, config.url_ttl)}"})
         if req.model.revised_prompt and req.prompt is not None:

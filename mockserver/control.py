@@ -24,9 +24,11 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from contracts.errors import error
+from contracts.rules import bearer_token
 from mockserver.backend import Backend
-from mockserver.config import ConfigError
-from mockserver.faults import FaultError
+from mockserver.clock import ClockMove, ClockRangeError
+from mockserver.inputs import InputError, read_fields
+from mockserver.journal import escape_surrogates
 
 control = Blueprint("control", __name__, url_prefix="/_mock")
 
@@ -47,8 +49,9 @@ def _loopback(address: str | None) -> bool:
 def guard() -> None:
     token = _backend().config.admin_token
     if token:
-        scheme, _, given = (request.headers.get("Authorization") or "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+        # Our own API: the scheme in any case (RFC 9110); the token exactly, in constant time.
+        given = bearer_token(request.headers.get("Authorization"), any_case=True) or ""
+        if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), token.encode()):
             raise error("admin_token_required")
     elif not _loopback(request.remote_addr):
         raise error("control_not_local")
@@ -67,6 +70,13 @@ def _body() -> dict[str, Any]:
 
 def _bad(name: str | None, message: str) -> Exception:
     return error("invalid_config", param=name, message=f"{name}: {message}" if name else message)
+
+
+def _read(cls: Any, body: dict[str, Any], what: str) -> dict[str, Any]:
+    try:
+        return read_fields(cls, body, what=what)
+    except InputError as exc:
+        raise _bad(exc.name, exc.message) from None
 
 
 @control.post("/reset")
@@ -88,25 +98,14 @@ def clock() -> Response:
 @control.post("/clock")
 def move_clock() -> Response:
     body = _body()
-    unknown = sorted(set(body) - {"advance", "set", "freeze"})
-    if unknown or not body:
-        raise _bad(unknown[0] if unknown else None, "give one of 'advance' (seconds), 'set' (epoch "
-                   "seconds) or 'freeze' (true or false)")
-    for name in ("advance", "set"):
-        value = body.get(name)
-        if name in body and (isinstance(value, bool) or not isinstance(value, (int, float))):
-            raise _bad(name, f"must be a number of seconds, not {value!r}")
-    if "set" in body and not 0 <= body["set"] < 32503680000:
-        raise _bad("set", "must be an epoch time between 1970 and 3000")
-    if "freeze" in body and not isinstance(body["freeze"], bool):
-        raise _bad("freeze", f"must be true or false, not {body['freeze']!r}")
+    if not body:
+        raise _bad(None, "give one of 'advance' (seconds), 'set' (epoch seconds) or 'freeze' (true or false)")
+    move = _read(ClockMove, body, "clock field")
     c = _backend().clock
-    if "freeze" in body:
-        c.freeze(body["freeze"])
-    if "set" in body:
-        c.set(float(body["set"]))
-    if "advance" in body:
-        c.advance(float(body["advance"]))
+    try:
+        c.move(ClockMove(**move))
+    except ClockRangeError as exc:
+        raise _bad("advance" if "advance" in move else "set", str(exc)) from None
     return jsonify({"now": c.now(), "frozen": c.frozen})
 
 
@@ -119,7 +118,7 @@ def get_config() -> Response:
 def patch_config() -> Response:
     try:
         config = _backend().configure(_body())
-    except ConfigError as exc:
+    except InputError as exc:
         raise _bad(exc.name, exc.message) from None
     return jsonify(config.to_json())
 
@@ -133,7 +132,7 @@ def list_faults() -> Response:
 def add_fault() -> Response:
     try:
         fault = _backend().faults.add(_body())
-    except FaultError as exc:
+    except InputError as exc:
         raise _bad(exc.name, exc.message) from None
     response = jsonify(fault.to_json())
     response.status_code = 201
@@ -161,7 +160,11 @@ def list_requests() -> Response:
         if not status_text.isdigit():
             raise _bad("status", f"must be an HTTP status, not {status_text!r}")
         status = int(status_text)
-    return jsonify({"requests": _backend().journal.entries(endpoint=endpoint, status=status)})
+    entries = {"requests": _backend().journal.entries(endpoint=endpoint, status=status)}
+    try:
+        return jsonify(entries)
+    except UnicodeEncodeError:  # a string no UTF-8 can carry slipped in: show its escape
+        return jsonify(escape_surrogates(entries))
 
 
 @control.delete("/requests")

@@ -24,11 +24,12 @@ import struct
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from contracts.spec import ENDPOINT_NAMES
+from mockserver.inputs import Choice, InputError, Integer, Number, Optional, read_fields, setting, to_json
 
 KINDS = ("status", "reset", "hang", "malformed_json", "truncated")
 MAX_DELAY_MS = 300_000
@@ -38,85 +39,54 @@ ENVIRON_CONNECTION = "mockserver.connection"  # set by our cheroot gateway
 ENVIRON_CLOSE_AFTER = "mockserver.close_after"  # answer, then end the connection (truncated bodies)
 
 
-class FaultError(ValueError):
-    def __init__(self, name: str, message: str) -> None:
-        super().__init__(f"{name}: {message}")
-        self.name = name
-        self.message = message
+class FaultError(InputError):
+    """A fault's description is wrong; ``name`` says which field."""
+
+
+_ENDPOINTS = (*ENDPOINT_NAMES, "*")
 
 
 @dataclass
 class Fault:
-    id: str
-    endpoint: str
-    kind: str
-    status: int
-    count: int | None
-    after: int
-    delay_ms: int
-    retry_after: float | None
-    probability: float
-    seed: int | None
+    """A queued fault: the described fields are the JSON body of ``POST /_mock/faults``."""
+
+    endpoint: str = setting("*", "The endpoint it matches (`*`: any).", Choice(_ENDPOINTS))
+    kind: str = setting(
+        "status", "`status`: answers the real error body for `status`; `reset`: drops the connection unanswered; "
+        "`hang`: holds it for `delay_ms`, then drops it; `malformed_json`, `truncated`: processes the request, "
+        "then breaks its answer.", Choice(KINDS))
+    status: int | None = setting(
+        None, "The status answered: 400 to 599 for `status` (default 500); 200 to 599 for the kinds that "
+        "process the request (default 200).", Optional(Integer(200, 599)),
+    )
+    count: int | None = setting(1, "Times it fires (null: every time).", Optional(Integer(1, 1_000_000)))
+    after: int = setting(0, "Matching requests let through first.", Integer(0, 1_000_000))
+    delay_ms: int = setting(0, "Held this long before answering (or dropping).", Integer(0, MAX_DELAY_MS))
+    retry_after: float | None = setting(None, "Seconds of `retry-after` (status faults).",
+                                        Optional(Number(0, 86400)))
+    probability: float = setting(1.0, "Chance it fires on a matching request.", Number(0, 1, above=True))
+    seed: int | None = setting(None, "Seed of the probability draws.", Optional(Integer(-(2**63), 2**63 - 1)))
+    id: str = field(default_factory=lambda: "fault_" + uuid.uuid4().hex[:12])
     seen: int = 0
     fired: int = 0
     _rng: random.Random = field(default_factory=random.Random, repr=False)
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id, "endpoint": self.endpoint, "kind": self.kind, "status": self.status,
-            "count": self.count, "after": self.after, "delay_ms": self.delay_ms,
-            "retry_after": self.retry_after, "probability": self.probability, "seed": self.seed,
-            "seen": self.seen, "fired": self.fired,
-        }
+        return {"id": self.id, **to_json(self), "seen": self.seen, "fired": self.fired}
 
 
-_FIELDS = {"endpoint", "status", "count", "after", "delay_ms", "kind", "retry_after", "probability", "seed"}
-
-
-def _int(spec: Mapping[str, Any], name: str, default: int | None, low: int, high: int) -> int | None:
-    value = spec.get(name, default)
-    if value is None and default is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise FaultError(name, f"must be an integer from {low} to {high}, not {value!r}")
-    return value
-
-
-def parse_fault(spec: Mapping[str, Any]) -> Fault:
+def parse_fault(spec: Any) -> Fault:
     """A Fault from its JSON description; FaultError names the first bad field."""
-    if not isinstance(spec, Mapping):
-        raise FaultError("fault", "must be a JSON object")
-    unknown = sorted(set(spec) - _FIELDS)
-    if unknown:
-        raise FaultError(unknown[0], f"is not a fault field; fields are {sorted(_FIELDS)}")
-    endpoint = spec.get("endpoint", "*")
-    if endpoint not in (*ENDPOINT_NAMES, "*"):
-        raise FaultError("endpoint", f"must be one of {[*ENDPOINT_NAMES, '*']}, not {endpoint!r}")
-    kind = spec.get("kind", "status")
-    if kind not in KINDS:
-        raise FaultError("kind", f"must be one of {list(KINDS)}, not {kind!r}")
-    default_status = 500 if kind == "status" else 200
-    status = _int(spec, "status", default_status, 200 if kind != "status" else 400, 599)
-    count = _int(spec, "count", 1, 1, 1_000_000) if spec.get("count", 1) is not None else None
-    after = _int(spec, "after", 0, 0, 1_000_000)
-    delay_ms = _int(spec, "delay_ms", 0, 0, MAX_DELAY_MS)
-    retry_after = spec.get("retry_after")
-    if retry_after is not None and (
-        isinstance(retry_after, bool) or not isinstance(retry_after, (int, float)) or not 0 <= retry_after <= 86400
-    ):
-        raise FaultError("retry_after", f"must be null or seconds from 0 to 86400, not {retry_after!r}")
-    probability = spec.get("probability", 1.0)
-    if isinstance(probability, bool) or not isinstance(probability, (int, float)) or not 0 < probability <= 1:
-        raise FaultError("probability", f"must be a number in (0, 1], not {probability!r}")
-    seed = spec.get("seed")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise FaultError("seed", f"must be null or an integer, not {seed!r}")
-    assert status is not None and after is not None and delay_ms is not None
-    return Fault(
-        id="fault_" + uuid.uuid4().hex[:12], endpoint=endpoint, kind=kind, status=status, count=count,
-        after=after, delay_ms=delay_ms, retry_after=retry_after, probability=float(probability), seed=seed,
-        _rng=random.Random(seed),
-    )
+    values = read_fields(Fault, spec, what="fault field", error=FaultError)
+    kind = values.get("kind", "status")
+    status = values.get("status")
+    if status is None:
+        status = 500 if kind == "status" else 200
+    elif kind == "status" and status < 400:
+        raise FaultError("status", f"must be an error status from 400 to 599 for a status fault, not {status}")
+    fault = Fault(**{**values, "status": status, "probability": float(values.get("probability", 1.0))})
+    fault._rng = random.Random(fault.seed)
+    return fault
 
 
 class FaultQueue:
@@ -124,7 +94,7 @@ class FaultQueue:
         self._lock = threading.Lock()
         self._faults: list[Fault] = []
 
-    def add(self, spec: Mapping[str, Any]) -> Fault:
+    def add(self, spec: Any) -> Fault:
         fault = parse_fault(spec)
         with self._lock:
             if len(self._faults) >= MAX_QUEUED:

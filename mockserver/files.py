@@ -14,13 +14,18 @@ import base64
 import functools
 import hashlib
 import hmac
+import re
 import secrets
 import string
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, request
+from werkzeug.sansio.utils import get_host
+
+from mockserver.faults import ENVIRON_CONNECTION
 
 # The SAS fields in the order the real URLs carry them [obs]; `sig` comes last.
 SAS_FIELDS = ("st", "se", "sp", "sv", "sr", "rscd", "rsct", "skoid", "sktid", "skt", "ske", "sks", "skv")
@@ -29,7 +34,57 @@ SAS_START_BEFORE = 3600  # [obs] st (and skt) are an hour before `created`
 DELEGATION_KEY_LIFE = 86400  # [obs] ske is about a day after skt
 _ALNUM = string.ascii_letters + string.digits
 
+# The image URLs' path, in one place: built by image_path, routed and parsed by blob().
+PREFIX = "/private/"
+_ROUTE = PREFIX + "<org>/<user>/<name>"
+_HOST = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?")
+
 blobs = Blueprint("blobs", __name__)
+
+
+def image_path(organization: str, api_key: str, image_id: str) -> str:
+    """``/private/org-…/user-…/img-….png``: the path of one image URL."""
+    return f"{PREFIX}{organization}/user-{user_segment(api_key)}/img-{image_id}.png"
+
+
+def _image_id(name: str) -> str:
+    return name.removeprefix("img-").removesuffix(".png")
+
+
+def _valid_host(host: str) -> bool:
+    match = _HOST.fullmatch(host)
+    return match is not None and (match[2] is None or 0 < int(match[2][1:]) <= 65535)
+
+
+@functools.lru_cache(maxsize=256)
+def _host(scheme: str, host_header: str | None, server_name: str, server_port: str) -> str | None:
+    host = get_host(scheme, host_header, (server_name, int(server_port) if server_port.isdigit() else None))
+    return host if _valid_host(host) else None
+
+
+def base_url(environ: dict[str, Any]) -> str:
+    """Where the client reached the fake, as the image URLs' base (``http://host:port``).
+
+    The ``Host`` header when it is a valid ``host[:port]``; otherwise the address the
+    connection came in on, or ``localhost``: an image URL is a valid URL whatever a
+    client sends.
+    """
+    scheme = environ["wsgi.url_scheme"]
+    host = _host(scheme, environ.get("HTTP_HOST"), environ.get("SERVER_NAME", ""), str(environ.get("SERVER_PORT", "")))
+    if host is None:
+        host = _local_address(environ)
+    return f"{scheme}://{host}"
+
+
+def _local_address(environ: dict[str, Any]) -> str:
+    """``host:port`` of the socket the request came in on (over our server), else ``localhost``."""
+    connection = environ.get(ENVIRON_CONNECTION)
+    try:
+        host, port = connection.socket.getsockname()[:2]  # type: ignore[union-attr]
+    except (AttributeError, OSError, ValueError, TypeError):
+        return "localhost"
+    address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return address if _valid_host(address) else "localhost"
 
 
 def new_image_id() -> str:
@@ -136,7 +191,7 @@ _AUTH_FAILED = (
 )
 
 
-@blobs.get("/private/<org>/<user>/<name>")
+@blobs.get(_ROUTE)
 def blob(org: str, user: str, name: str) -> Response:
     backend = current_app.extensions["mockserver"]
     args = {k: request.args.get(k, "") for k in (*SAS_FIELDS, "sig")}
@@ -155,7 +210,7 @@ def blob(org: str, user: str, name: str) -> Response:
             f"Current [{_http_date(now)}]"
         )
         return _azure_error(403, "AuthenticationFailed", _AUTH_FAILED, detail)
-    image_id = name.removeprefix("img-").removesuffix(".png")
+    image_id = _image_id(name)
     data = backend.store.png(image_id)
     if data is None:
         return _azure_error(404, "BlobNotFound", "The specified blob does not exist.")

@@ -7,19 +7,37 @@ renders), and return the JSON answer. Every refusal is raised as an ApiError.
 
 from __future__ import annotations
 
-import functools
 import json
+import re
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
-from werkzeug.sansio.utils import get_host
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from contracts.errors import error
 from contracts.rules import ImageRequest, Upload, parse_form_request, parse_json_request
 from contracts.spec import EDITS, ENDPOINTS, GENERATIONS, VARIATIONS
-from mockserver.journal import describe_upload, summarise
+from mockserver import files
+from mockserver.journal import describe_upload, escape_surrogates, summarise
 
 images = Blueprint("images", __name__)
+
+
+# Where a lone surrogate may hide in a UTF-8 JSON body: an escape of U+D800..U+DFFF, or
+# such a code point encoded directly (Python's json decodes bytes with "surrogatepass").
+_MAYBE_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
+
+
+def _lone_surrogate(raw: bytes, body: Any) -> bool:
+    """Whether a string of ``body`` holds a lone surrogate, which no UTF-8 text can carry.
+    (Most bodies are ruled out by one scan of the bytes; UTF-16/32 bodies are checked whole.)"""
+    if b"\x00" not in raw[:4] and ((b"\\u" not in raw and b"\xed" not in raw) or not _MAYBE_SURROGATE.search(raw)):
+        return False
+    try:
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def read_json() -> Any:
@@ -29,6 +47,10 @@ def read_json() -> Any:
         body = json.loads(raw)
     except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         raise error("invalid_json") from None
+    if _lone_surrogate(raw, body):
+        # ASSUMPTION (contracts.errors, invalid_json): refused as JSON no strict parser accepts.
+        g.journal_params = summarise(escape_surrogates(body))
+        raise error("invalid_json")
     g.journal_params = summarise(body)
     return body
 
@@ -46,6 +68,11 @@ def read_form() -> tuple[list[tuple[str, str]], list[Upload]]:
     raw = request.get_data(cache=True) if small else None
     try:
         fields = list(request.form.items(multi=True))
+    except RequestEntityTooLarge as exc:
+        raise _form_limit(exc) from None
+    except ValueError:  # Werkzeug's parser on a broken body
+        raise error("invalid_multipart") from None
+    try:
         uploads = []
         for name, part in request.files.items(multi=True):
             try:
@@ -65,11 +92,26 @@ def read_form() -> tuple[list[tuple[str, str]], list[Upload]]:
     return fields, uploads
 
 
-@functools.lru_cache(maxsize=256)
-def _host_url(scheme: str, host_header: str | None, server_name: str, server_port: str) -> str:
-    # What request.host_url gives, which Werkzeug works out anew on every call.
-    port = int(server_port) if server_port.isdigit() else None
-    return f"{scheme}://{get_host(scheme, host_header, (server_name, port))}/"
+_CLOSE = {"Connection": "close"}  # the rest of the body was never read
+
+
+def _form_limit(exc: RequestEntityTooLarge) -> Exception:
+    """The error naming the limit a multipart body hit. Werkzeug raises the same 413 for
+    the body's size, the number of parts and a text field's size; where it was raised tells
+    them apart (its multipart decoder counts parts in ``next_event``)."""
+    length = request.content_length
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if length is not None and length > limit:
+        return exc  # the body's own size: answered by the 413 handler
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is not None and tb.tb_frame.f_code.co_name == "next_event":
+        return error("too_many_parts", max_parts=current_app.config["MAX_FORM_PARTS"], headers=_CLOSE)
+    if tb is not None and tb.tb_frame.f_code.co_name in ("parse", "receive_data"):
+        return error("form_field_too_large", max_bytes=current_app.config["MAX_FORM_MEMORY_SIZE"],
+                     headers=_CLOSE)
+    return exc
 
 
 def _answer(req: ImageRequest) -> Response:
@@ -81,8 +123,7 @@ def _answer(req: ImageRequest) -> Response:
     backend.check_access(req)
     backend.check_policy(req, ctx.request_id)
     ctx.rate_headers = backend.spend(ctx.api_key, req.n, req.model)
-    base_url = _host_url(environ["wsgi.url_scheme"], environ.get("HTTP_HOST"), environ.get("SERVER_NAME", ""),
-                         str(environ.get("SERVER_PORT", "")))
+    base_url = files.base_url(environ)
     body = backend.create_images(req, api_key=ctx.api_key, base_url=base_url)
     return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), content_type="application/json")
 

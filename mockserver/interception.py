@@ -26,6 +26,7 @@ import httpx
 import requests
 
 from contracts.spec import REAL_BASE_URL
+from mockserver import files
 from mockserver.app import create_app
 from mockserver.handle import FakeHandle
 from mockserver.transport import HttpxWSGI, WSGIAdapter
@@ -112,7 +113,7 @@ class intercept(contextlib.ContextDecorator):
         self._base_url = base_url
         parts = urlsplit(base_url.rstrip("/"))
         self._origin = f"{parts.scheme}://{parts.netloc}".lower()
-        self._prefixes = (parts.path + "/images/", "/private/")
+        self._prefixes = (parts.path + "/images/", files.PREFIX)
         self._app = app
         self._settings = settings
         self.fake: FakeHandle | None = None

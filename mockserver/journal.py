@@ -2,7 +2,8 @@
 
 Bounded (the oldest entries are dropped); uploads are described, never kept:
 name, file name, content type, byte count, SHA-256 and dimensions read from the
-PNG header. Long strings are cut so one request cannot fill the memory.
+PNG header. Every string (keys, field names and file names included) is cut at
+MAX_STRING characters, so one request cannot fill the memory.
 """
 
 from __future__ import annotations
@@ -31,11 +32,23 @@ def summarise(value: Any, depth: int = 0) -> Any:
     return value
 
 
+def escape_surrogates(value: Any) -> Any:
+    """A JSON value with every lone surrogate written as its escape (``\\ud800``), so that it
+    can be stored and shown as UTF-8."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, list):
+        return [escape_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {escape_surrogates(k): escape_surrogates(v) for k, v in value.items()}
+    return value
+
+
 def describe_upload(upload: Upload) -> dict[str, Any]:
     info: dict[str, Any] = {
-        "field": upload.field,
-        "filename": upload.filename,
-        "content_type": upload.content_type,
+        "field": summarise(upload.field),
+        "filename": summarise(upload.filename),
+        "content_type": summarise(upload.content_type),
         "bytes": len(upload.data),
         "sha256": hashlib.sha256(upload.data).hexdigest(),
     }

@@ -10,7 +10,6 @@ ask at once.
 
 from __future__ import annotations
 
-import math
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Hashable
@@ -20,10 +19,9 @@ from contracts.ratelimits import (
     HEADER_LIMIT,
     HEADER_REMAINING,
     HEADER_RESET,
-    HEADER_RETRY_AFTER,
-    HEADER_RETRY_AFTER_MS,
     Window,
     go_duration,
+    retry_headers,
 )
 
 
@@ -45,10 +43,7 @@ class Refusal:
     retry_after: float  # seconds until the request would fit in every window
 
     def headers(self) -> dict[str, str]:
-        return {
-            HEADER_RETRY_AFTER: str(max(1, math.ceil(self.retry_after))),
-            HEADER_RETRY_AFTER_MS: str(max(1, math.ceil(self.retry_after * 1000))),
-        }
+        return retry_headers(self.retry_after)
 
 
 def rate_headers(states: list[WindowState]) -> dict[str, str]:

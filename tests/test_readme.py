@@ -13,7 +13,10 @@ import pytest
 
 from contracts.models import profiles_table
 from mockserver import FakeHandle, LiveServer, create_app
+from mockserver.clock import ClockMove
 from mockserver.config import reference_table
+from mockserver.faults import Fault
+from mockserver.inputs import body_table
 from tests.pngs import mask, pattern, png_bytes
 from tests.sdk.legacy_venv import ensure_legacy_venv, venv_python
 
@@ -41,6 +44,10 @@ def test_todays_models_block(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Cap
         monkeypatch.setenv("OPENAI_API_KEY", "sk-anything")
         exec(block('model="gpt-image-1.5"'), {})
         assert capsys.readouterr().out == "272 1024x1024 jpeg\n"
+
+
+def test_control_bodies_are_their_field_tables() -> None:
+    assert body_table(Fault) in README and body_table(ClockMove) in README
 
 
 def test_readme_opens_with_the_two_commands() -> None:

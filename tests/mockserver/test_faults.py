@@ -108,7 +108,7 @@ def test_faulted_requests_spend_no_quota() -> None:
 @pytest.mark.parametrize(("fault", "field", "fragment"), [
     ({"kind": "explode"}, "kind", "must be one of"),
     ({"endpoint": "chat"}, "endpoint", "must be one of"),
-    ({"status": 99}, "status", "from 400 to 599"),
+    ({"status": 99}, "status", "to 599, not 99"),
     ({"probability": 0}, "probability", "(0, 1]"),
     ({"delay_ms": 10**9}, "delay_ms", "from 0 to 300000"),
     ({"colour": 1}, "colour", "is not a fault field"),

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 import requests
+
+from mockserver.__main__ import announce, build_parser, options
+from mockserver.config import Config, ServerOptions, reference_table
+from mockserver.inputs import InputError, described
 
 
 @contextmanager
-def running(*args: str) -> Iterator[str]:
+def running(*args: str, env: dict[str, str] | None = None) -> Iterator[str]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "mockserver", "--port", "0", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )
     try:
         assert proc.stdout is not None
@@ -69,3 +75,71 @@ def test_help_lists_every_setting() -> None:
                             timeout=30)
     for flag in ("--host", "--port", "--api-key", "--url-ttl", "--public-base-url", "--error-era"):
         assert flag in result.stdout
+
+
+# --- settings from the environment (issue 11 item 5) ---------------------------------------------
+
+
+def parsed(argv: list[str], environ: dict[str, str]) -> tuple[ServerOptions, Config]:
+    return options(build_parser().parse_args(argv), environ)
+
+
+def test_every_setting_comes_from_its_environment_variable() -> None:
+    environ = {
+        "MOCKSERVER_RATE_LIMIT": "20/1m,50/5m", "MOCKSERVER_ADMIN_TOKEN": "t0ken", "MOCKSERVER_URL_TTL": "60",
+        "MOCKSERVER_API_KEY": "sk-one, sk-two", "MOCKSERVER_PORT": "0", "MOCKSERVER_HOST": "::1",
+        "MOCKSERVER_BLOCKED_TERM": "flamingo", "MOCKSERVER_ERROR_ERA": "legacy",
+    }
+    server, config = parsed([], environ)
+    assert (server.host, server.port) == ("::1", 0)
+    assert [str(w) for w in config.rate_limits] == ["20/1m", "50/5m"]
+    assert config.admin_token == "t0ken" and config.url_ttl == 60 and config.error_era == "legacy"
+    assert config.api_keys == ("sk-one", "sk-two")
+    assert config.blocked_terms == (*Config().blocked_terms, "flamingo")  # adds, as the flag does
+
+
+def test_flags_win_over_the_environment() -> None:
+    environ = {"MOCKSERVER_RATE_LIMIT": "20/1m", "MOCKSERVER_API_KEY": "sk-env", "MOCKSERVER_THREADS": "4"}
+    server, config = parsed(["--rate-limit", "off", "--api-key", "sk-flag", "--threads", "8"], environ)
+    assert config.rate_limits == () and config.api_keys == ("sk-flag",) and server.threads == 8
+
+
+def test_a_bad_environment_value_names_the_variable() -> None:
+    with pytest.raises(InputError, match=r"url_ttl: must be an integer from 1 to 315360000, not 'soon' "
+                                         r"\(from MOCKSERVER_URL_TTL\)"):
+        parsed([], {"MOCKSERVER_URL_TTL": "soon"})
+    with pytest.raises(InputError, match=r"latency_ms: .* \(from --latency-ms\)"):
+        parsed(["--latency-ms", "1000000000"], {})
+
+
+def test_every_setting_has_a_flag_a_variable_and_a_row_in_the_reference() -> None:
+    table = reference_table()
+    help_text = build_parser().format_help()
+    for cls in (ServerOptions, Config):
+        for f, s in described(cls):
+            assert s.flag and s.env == "MOCKSERVER_" + s.flag[2:].replace("-", "_").upper()
+            assert f"| `{s.flag}` | `{s.env}` | `{f.name}` |" in table
+            assert s.flag in help_text and s.env in help_text
+    assert "Repeatable. Repeatable." not in help_text
+
+
+def test_environment_reaches_a_started_server() -> None:
+    env = {**os.environ, "MOCKSERVER_RATE_LIMIT": "7/1m", "MOCKSERVER_ORGANIZATION": "org-fromenv"}
+    with running(env=env) as base_url:
+        config = requests.get(base_url.removesuffix("/v1") + "/_mock/config", timeout=10).json()
+        assert config["rate_limits"] == ["7/1m"] and config["organization"] == "org-fromenv"
+
+
+def test_wildcard_host_prints_a_reachable_loopback_url() -> None:
+    lines = announce("0.0.0.0", "http://0.0.0.0:5123", "http://0.0.0.0:5123/v1")
+    assert "mockserver: OPENAI_BASE_URL=http://127.0.0.1:5123/v1" in lines
+    assert any("all interfaces" in line for line in lines) and not any("0.0.0.0:5123/v1" in line for line in lines)
+    assert "mockserver: OPENAI_BASE_URL=http://[::1]:5123/v1" in announce("::", "http://[::]:5123", "http://[::]:5123/v1")
+    assert announce("127.0.0.1", "http://127.0.0.1:5", "http://127.0.0.1:5/v1")[-1] == (
+        "mockserver: OPENAI_BASE_URL=http://127.0.0.1:5/v1")
+
+
+def test_wildcard_host_started_for_real() -> None:
+    with running("--host", "0.0.0.0") as base_url:
+        assert base_url.startswith("http://127.0.0.1:")
+        assert requests.get(base_url.removesuffix("/v1") + "/_mock/clock", timeout=10).status_code == 200
