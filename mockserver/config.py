@@ -130,6 +130,18 @@ class Config:
         None, "Key that signs image URLs (default: random per start, so old URLs die with it).",
         kind=OPTIONAL_TEXT, cli="--url-secret", patchable=False,
     )
+    access_log: str = _setting(
+        "off",
+        "One line per request (time, method, path, status, ms, masked key, error code or fault): "
+        "`off`, `text` or `json`. `python -m mockserver` logs `text` to standard output unless "
+        "`--quiet` (`--log-format json` for machines); `create_app()` and the pytest plugin stay silent.",
+        kind=TEXT, choices=("off", "text", "json"),
+    )
+    cors_origins: tuple[str, ...] = _setting(
+        (), "Browser origins allowed to call the fake (repeatable; `*` for any): `OPTIONS` preflights "
+        "get 204 with the allow headers, answers get `access-control-allow-origin`. Off by default.",
+        kind=TEXTS, cli="--cors",
+    )
 
     def validate(self) -> None:
         """Raise ConfigError naming the first setting that is out of range."""
