@@ -146,7 +146,7 @@ def _model(value: object, default: str, endpoint: str) -> ModelProfile:
     profile = MODELS.get(value)
     if profile is None or endpoint not in profile.endpoints:
         # ASSUMPTION: an unknown model (or one the endpoint does not serve) gets
-        # invalid_value listing the models the endpoint knows; not captured (#14 note).
+        # invalid_value listing the models the endpoint knows; not captured (docs/assumptions.md).
         supported = [name for name, p in MODELS.items() if endpoint in p.endpoints]
         raise _value_error("model", value, supported)
     return profile
