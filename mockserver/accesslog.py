@@ -30,6 +30,7 @@ from mockserver.faults import ENVIRON_DROP
 OFF, JSON = "off", "json"  # the values of Config.access_log (the other one is "text")
 
 _second: tuple[int, str] = (-1, "")
+_JSON = json.JSONEncoder(ensure_ascii=False)  # made once: json.dumps(..., ensure_ascii=False) makes one per call
 
 
 def _timestamp(now: float) -> str:
@@ -68,12 +69,12 @@ class AccessLog:
         outcome = f"fault={fault.kind}" if fault is not None else seen.get("error_code") or seen.get("error_type")
         now = time.time()
         if fmt == JSON:
-            return json.dumps({
+            return _JSON.encode({
                 "time": _timestamp(now), "method": req.method, "path": req.path, "status": status,
                 "ms": round(elapsed * 1000, 1), "api_key": key, "error_code": seen.get("error_code"),
                 "error_type": seen.get("error_type"),
                 "fault": fault.kind if fault is not None else None, "request_id": seen.get("request_id"),
-            }, ensure_ascii=False)
+            })
         return (f"{_timestamp(now)} {req.method} {req.path} {status if status is not None else '-'} "
                 f"{elapsed * 1000:.1f}ms {key or '-'} {outcome or '-'}")
 
