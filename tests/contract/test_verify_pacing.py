@@ -47,13 +47,13 @@ def test_a_tight_quota_is_waited_out_visibly() -> None:
         slept.append(seconds)
         time.sleep(seconds)
 
-    with LiveServer(create_app(rate_limits="10/3s")) as server:
-        outcomes = run(server.base_url, "sk-test", budget=8, seed=3, skip=only("generations"), out=out,
-                       max_wait=30, sleep=sleep)
+    with LiveServer(create_app(rate_limits="2/5s")) as server:  # cheap: one image per request
+        outcomes = run(server.base_url, "sk-test", budget=6, seed=3, cheap=True, skip=only("generations"),
+                       out=out, max_wait=30, sleep=sleep)
     report = out.getvalue()
     assert [o.verdict for o in outcomes if o.verdict != "skip"] == ["agree"], report
-    assert slept, report  # 8 requests of up to 10 images each exceed 10 per 3 s
-    assert all(0 < s <= 3.1 for s in slept), slept  # the retry headers' time, not a guess
+    assert slept, report  # 6 requests of one image each exceed 2 per 5 s
+    assert all(0 < s <= 5.1 for s in slept), slept  # the retry headers' time, not a guess
     assert "... 429 rate limited: waiting" in report and "as its retry headers ask" in report
     assert f"waited {len(slept)} time(s)" in report and "never counted as a disagreement" in report
 
