@@ -47,8 +47,9 @@ AUTH = {"Authorization": f"Bearer {API_KEY}"}
 GENERATIONS = "/v1/images/generations"
 SMALL_BODY: dict[str, Any] = {"prompt": "a white siamese cat", "n": 1, "size": "256x256"}
 # The default rate limit (50 images a minute per key) would answer nearly every benchmark
-# request with a 429, so the fake runs with it off; bench_server.py measures its cost apart.
-MOCKSERVER_CMD = [PYTHON, "-m", "mockserver", "--port", "0", "--rate-limit", "off"]
+# request with a 429, so the fake runs with it off (and without its access log, which would fill
+# the pipe it prints to); bench_server.py measures its cost apart.
+MOCKSERVER_CMD = [PYTHON, "-m", "mockserver", "--port", "0", "--rate-limit", "off", "--quiet"]
 BARE_CMD = [PYTHON, str(Path(__file__).resolve()), "bare", "--port", "0"]
 _URL = re.compile(r"(https?://\S+)")
 _CLK_TCK = os.sysconf("SC_CLK_TCK")

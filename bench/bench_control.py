@@ -7,12 +7,16 @@ features cost per request.
 2. Cost: the server time of an n=1 url generation (in-process, Flask test client,
    median of many) with the journal, the quota ledger and a queue of faults that
    never match all on, against all of them off; printed as a ratio.
+3. The access log's cost: the same request with ``access_log`` off, ``text`` and
+   ``json`` (written to /dev/null), side by side as ratios to off.
 
 Run: .venv/bin/python bench/bench_control.py
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import statistics
 import sys
 import threading
@@ -101,6 +105,19 @@ def cost() -> None:
     print(f"  ratio on/off                  : {full / base:.2f}")
 
 
+def access_log_cost() -> None:
+    base = {"rate_limits": "off", "journal_size": 0}
+    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+        for fmt in ("off", "text", "json"):  # warm up
+            server_time({**base, "access_log": fmt}, 0, 300)
+        times = {fmt: min(server_time({**base, "access_log": fmt}, 0) for _ in range(3))
+                 for fmt in ("off", "text", "json")}
+    print("access log, n=1 url generation, in-process (median of 3000, best of 3; lines to /dev/null)")
+    for fmt, seconds in times.items():
+        print(f"  {fmt:<4}: {seconds * 1000:.3f} ms  ratio to off {seconds / times['off']:.2f}")
+
+
 if __name__ == "__main__":
     exactness()
     cost()
+    access_log_cost()

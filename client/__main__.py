@@ -3,6 +3,7 @@
     python -m client generate "a white siamese cat" -n 2 --size 512x512 --out DIR
     python -m client edit IMAGE --prompt "add a hat" [--mask MASK]
     python -m client variation IMAGE
+    python -m client sample-images [--out DIR]   # the files the guide's legacy examples open
 
 Reads OPENAI_BASE_URL and OPENAI_API_KEY (``--base-url``/``--api-key`` win).
 Prints the saved paths on stdout, one per line; progress and errors go to
@@ -21,7 +22,9 @@ from client._client import API_KEY_ENV, BASE_URL_ENV, ImagesClient
 from client._errors import ImagesError
 from client._results import ImagesResult
 from client._retry import DEFAULT_MAX_RETRIES
+from client._samples import write_samples
 from contracts.spec import DALL_E_2, REAL_BASE_URL
+from contracts.version import program, version
 
 EXIT_API_ERROR = 1
 EXIT_USAGE = 2
@@ -56,7 +59,9 @@ def _image_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m client", description="Create images with the Images API.")
+    parser = argparse.ArgumentParser(prog=program("python -m client"),
+                                     description="Create images with the Images API.")
+    parser.add_argument("--version", action="version", version=version())
     _connection_options(parser, suppress=False)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -73,6 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     variation = commands.add_parser("variation", help="variations of an image")
     variation.add_argument("image", type=Path)
     _image_options(variation)
+
+    samples = commands.add_parser(
+        "sample-images", help="write sunlit_lounge.png, mask.png and corgi_and_cat_paw.png, the files "
+        "the guide's legacy examples open (no API call)")
+    samples.add_argument("--out", type=Path, default=Path("."), help="folder for the PNGs (default: current)")
     return parser
 
 
@@ -95,6 +105,14 @@ def one_line(text: str, limit: int = 600) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "sample-images":
+        try:
+            for sample in write_samples(args.out):
+                print(sample)
+        except OSError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_API_ERROR
+        return 0
     if not (args.api_key or os.environ.get(API_KEY_ENV)):
         parser.error(f"no API key: pass --api-key or set {API_KEY_ENV}")
     for name in ("image", "mask"):

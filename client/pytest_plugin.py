@@ -13,6 +13,8 @@ from client import ImagesClient
 
 @pytest.fixture
 def images_client(images_fake: Any) -> Iterator[ImagesClient]:
+    """Our reference client (``client.ImagesClient``) pointed at this test's ``images_fake``, with
+    no socket."""
     client = ImagesClient(base_url=images_fake.base_url, api_key=images_fake.api_key,
                           session=images_fake.requests_session())
     yield client

@@ -5,13 +5,38 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-USAGE = "usage: python -m contracts verify --base-url URL [--api-key KEY] [--budget N] ...  (verify --help)"
+from contracts.version import version
+
+USAGE = "usage: python -m contracts [--help] [--version] COMMAND ..."
+COMMANDS = {
+    "verify": "check an endpoint against the contract, rule by rule (verify --base-url URL; verify --help)",
+}
+HELP = "\n".join([
+    USAGE,
+    "",
+    "The OpenAI Images API contract as data, and the tools that use it.",
+    "",
+    "commands:",
+    *(f"  {name:<8} {text}" for name, text in COMMANDS.items()),
+    "",
+    "options:",
+    "  -h, --help  show this help message and exit",
+    "  --version   show the version and exit",
+])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] != "verify":
-        print(USAGE, file=sys.stderr)
+    if args[:1] in (["-h"], ["--help"]):
+        print(HELP)
+        return 0
+    if args[:1] == ["--version"]:
+        print(version())
+        return 0
+    if not args or args[0] not in COMMANDS:
+        problem = f"unknown command {args[0]!r}" if args else "a command is needed"
+        print(f"{USAGE}\npython -m contracts: error: {problem}; the commands are: {', '.join(COMMANDS)} "
+              "(--help says more)", file=sys.stderr)
         return 2
     try:  # imported here: `python -m contracts` alone stays light
         from contracts.verify import main as verify

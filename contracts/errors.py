@@ -3,8 +3,9 @@
 Each :class:`ErrorSpec` holds the status, ``error.type``, and the wording in two
 eras: ``current`` (the 2024+ validator: ``Invalid value: ...`` with codes such as
 ``invalid_value``) and, where one was captured, ``legacy`` (the 2022-23
-JSON-Schema texts with ``code: null``).  Numbers like ``#18`` point at the rows
-of the catalogue in ``shared/reference/images-api-contract.md`` section 8.2.
+JSON-Schema texts with ``code: null``).  Each entry's ``source`` and ``assumption``
+use the tags of ``docs/sources.md``; ``docs/errors.md`` explains every entry by its
+situation.
 
 An :class:`ApiError` is an ErrorSpec with the values that fill its template; it
 is raised by the rules and rendered in one place by the server.
@@ -161,13 +162,14 @@ _SPECS = [
     ErrorSpec(
         "invalid_json", 400, _IRE,
         Wording(f"We could not parse the JSON body of your request. {HELP_HINT}", None, None),
-        source="#36 [obs]; also for a string holding a lone surrogate (\\ud800), which no UTF-8 "
-        "text can carry (ASSUMPTION: the real API's strict parser refuses it)",
+        source="[obs] the JSON parse error with its HINT sentence; also for a string holding a lone "
+        "surrogate (\\ud800), which no UTF-8 text can carry (ASSUMPTION: the real API's strict parser refuses it)",
     ),
     ErrorSpec(
         "invalid_url", 404, _IRE,
         Wording("Invalid URL ({method} {path})", None, None),
-        source="#37 [obs]; also for a known path called with the wrong method [obs] "
+        source="[obs] an unknown path, method and path echoed; also for a known path called with the "
+        "wrong method [obs] "
         "'Invalid URL (GET /v1/images/generations)'",
     ),
     ErrorSpec(
@@ -204,7 +206,7 @@ _SPECS = [
             "the Content-Type header carries the boundary and the body is complete.",
             None, None,
         ),
-        assumption="text not captured; modelled on the JSON parse error (#36)",
+        assumption="text not captured; modelled on the JSON parse error",
     ),
     ErrorSpec(
         "not_multipart", 400, _IRE,
@@ -230,7 +232,7 @@ _SPECS = [
             "obtain an API key from https://platform.openai.com/account/api-keys.",
             None, None,
         ),
-        source="#31 [obs] (the trailing space is in the capture); also for a malformed "
+        source="[obs] a request without a key (the trailing space is in the capture); also for a malformed "
         "Authorization header, and for a scheme not written `Bearer` (`bearer <key>`: [obs] refused, "
         "see contracts.rules.bearer_token; ASSUMPTION: with this 401)",
     ),
@@ -241,7 +243,7 @@ _SPECS = [
             "https://platform.openai.com/account/api-keys.",
             "invalid_api_key", None,
         ),
-        source="#32 [obs]",
+        source="[obs] a wrong key, partly masked",
         assumption="the masking width (see mask_key)",
     ),
     # --- request validation ---------------------------------------------------------
@@ -249,15 +251,15 @@ _SPECS = [
         "unknown_parameter", 400, _IRE,
         Wording("Unknown parameter: '{param}'.", "unknown_parameter", "{param}"),
         legacy=Wording("Unrecognized request argument supplied: {param}", None, None),
-        source="#14, #15 [obs]",
+        source="[obs] a parameter the model does not take (quality to dall-e-2, 2025; other models alike)",
         assumption="the legacy wording is from other endpoints (2023)",
     ),
     ErrorSpec(
         "missing_required_parameter", 400, _IRE,
         Wording("Missing required parameter: '{param}'.", "missing_required_parameter", "{param}"),
         legacy=Wording("'{param}' is a required property", None, None),
-        source="#12, #13 [obs] for the legacy wording",
-        assumption="the current wording and code (#12 UNCERTAIN)",
+        source="[obs] the 2022 \"'image' is a required property\" for the legacy wording",
+        assumption="the current wording and code (UNCERTAIN: never captured)",
     ),
     ErrorSpec(
         "invalid_type", 400, _IRE,
@@ -266,8 +268,8 @@ _SPECS = [
             "invalid_type", "{param}",
         ),
         legacy=Wording("{value} is not of type '{schema_type}' - '{param}'", None, None),
-        source="#4 [3p]; the same wording on other endpoints [obs]",
-        assumption="the legacy wording follows the JSON-Schema style of #1 and #5",
+        source="[3p] a size of the wrong JSON type through a gateway; the same wording on other endpoints [obs]",
+        assumption="the legacy wording follows the JSON-Schema style of the legacy size and n errors",
     ),
     ErrorSpec(
         "invalid_value", 400, _IRE,
@@ -276,7 +278,8 @@ _SPECS = [
             "invalid_value", "{param}",
         ),
         legacy=Wording("{value} is not one of {supported_list} - '{param}'", None, None),
-        source="#3 [obs] (current), #1 [obs] (legacy)",
+        source="[obs] an unsupported size: 'Invalid value: ...' (current), "
+        "\"... is not one of [...] - 'size'\" (legacy)",
     ),
     ErrorSpec(
         "empty_string", 400, _IRE,
@@ -286,8 +289,8 @@ _SPECS = [
             "empty_string", "{param}",
         ),
         legacy=Wording("'' is too short - '{param}'", None, None),
-        source="#11 [obs]",
-        assumption="the legacy wording follows the JSON-Schema style of #1",
+        source="[obs] an empty prompt (short form in logs; the full text [3p])",
+        assumption="the legacy wording follows the JSON-Schema style of the legacy size error",
     ),
     ErrorSpec(
         "string_above_max_length", 400, _IRE,
@@ -301,7 +304,7 @@ _SPECS = [
             "Please reduce your prompt length.",
             None, None,
         ),
-        source="#10 [obs] (current), #8 [obs] (legacy)",
+        source="[obs] a prompt too long: 'string too long' (current), 'Prompt must be length 1000 or less' (legacy)",
     ),
     ErrorSpec(
         "integer_above_max_value", 400, _IRE,
@@ -311,7 +314,7 @@ _SPECS = [
             "integer_above_max_value", "{param}",
         ),
         legacy=Wording("{value} is greater than the maximum of {maximum} - '{param}'", None, None),
-        source="#6 [3p] (current), #5 [obs] (legacy)",
+        source="[3p] n out of range (current), [obs] \"15 is greater than the maximum of 10 - 'n'\" (legacy)",
     ),
     ErrorSpec(
         "integer_below_min_value", 400, _IRE,
@@ -321,14 +324,14 @@ _SPECS = [
             "integer_below_min_value", "{param}",
         ),
         legacy=Wording("{value} is less than the minimum of {minimum} - '{param}'", None, None),
-        source="#6 [3p] (current), #5 [obs] (legacy)",
+        source="[3p] n out of range (current), [obs] \"15 is greater than the maximum of 10 - 'n'\" (legacy)",
     ),
     # --- uploads (dall-e-2) ------------------------------------------------------------
     ErrorSpec(
         "invalid_image_format", 400, _IRE,
         Wording("Uploaded image must be a PNG and less than {max_mb} MB.", "invalid_image_format", None),
         legacy=Wording("Uploaded image must be a PNG and less than {max_mb} MB.", None, None),
-        source="#18 [obs] 2022 (code null) and 2024 (code invalid_image_format); used for "
+        source="[obs] a non-PNG or 4 MB upload, 2022 (code null) and 2024 (code invalid_image_format); used for "
         "the mask too, and for an empty, truncated or corrupt PNG (ASSUMPTION)",
     ),
     ErrorSpec(
@@ -338,14 +341,14 @@ _SPECS = [
             "got {width}x{height} instead.",
             None, None,
         ),
-        source="#19 [obs]",
+        source="[obs] a non-square upload, dimensions echoed",
         assumption="code and param (null here)",
     ),
     ErrorSpec(
         "image_mode", 400, _IRE,
         Wording("Invalid input image - format must be in {modes}, got {mode}.", None, None),
         legacy=Wording("Invalid input image - format must be in ['RGBA'], got {mode}.", None, None),
-        source="#20 [obs]; the image without a mask, or the mask itself",
+        source="[obs] an edit image without transparency; the image without a mask, or the mask itself",
         assumption="code and param (null here)",
     ),
     ErrorSpec(
@@ -355,7 +358,7 @@ _SPECS = [
             "({image_size}), got {mask_size} instead.",
             None, None,
         ),
-        assumption="#25: no capture exists; the wording follows #19",
+        assumption="no capture exists; the wording follows the non-square error",
     ),
     ErrorSpec(
         "image_too_large", 400, _IRE,
@@ -380,7 +383,7 @@ _SPECS = [
     ErrorSpec(
         "invalid_size", 400, _IRE,
         Wording("The size is not supported by this model.", "invalid_size", None),
-        source="#2 [obs] dall-e-3 with a size it does not take (2024)",
+        source="[obs] dall-e-3 with a size it does not take (2024, public client issues)",
     ),
     ErrorSpec(
         "size_not_wxh", 400, _IRE,
@@ -390,7 +393,7 @@ _SPECS = [
             "invalid_value", "size",
         ),
         assumption="a free-form-size model given a size that is no WIDTHxHEIGHT: not captured; "
-        "the invalid_value wording (#3) with the free-form rule appended",
+        "the invalid_value wording of a GPT model's size refusal with the free-form rule appended",
     ),
     ErrorSpec(
         "size_not_multiple", 400, _IRE,
@@ -438,7 +441,7 @@ _SPECS = [
     ErrorSpec(
         "transparent_unsupported", 400, "image_generation_user_error",
         Wording("Transparent background is not supported for this model.", "invalid_value", "background"),
-        source="#17 [obs via proxies] (gpt-image-2, 2026)",
+        source="[obs via proxies] transparent background refused for gpt-image-2 (2026)",
         assumption="param (UNCERTAIN in the capture)",
     ),
     ErrorSpec(
@@ -449,7 +452,7 @@ _SPECS = [
             "invalid_value", "background",
         ),
         assumption="[spec] 'When using transparent, set the output format to png or webp'; the "
-        "refusal's text is ours, its type and code those of #17",
+        "refusal's text is ours, its type and code those of the transparent-background refusal",
     ),
     ErrorSpec(
         "compression_format", 400, _IRE,
@@ -488,7 +491,7 @@ _SPECS = [
             "safety_violations=[{violations}].",
             "moderation_blocked", None,
         ),
-        source="#29 [obs] (message, type, code); [guide] moderation_details "
+        source="[obs] the GPT moderation refusal (message, type, code); [guide] moderation_details "
         "{moderation_stage: input|output|unknown, categories}",
         assumption="the categories of several violations are joined with ', '",
         extra=("moderation_details",),
@@ -502,7 +505,7 @@ _SPECS = [
             "propagate.",
             "organization_must_be_verified", None,
         ),
-        source="#30 [obs] (message, status); the code [3p]",
+        source="[obs] the unverified-organization refusal (message, status); the code [3p]",
         assumption="the type (invalid_request_error)",
     ),
     # --- policy, quota, service ---------------------------------------------------------
@@ -513,7 +516,7 @@ _SPECS = [
             "contain text that is not allowed by our safety system.",
             "content_policy_violation", None,
         ),
-        source="#26 [obs]",
+        source="[obs] a prompt refused by the safety system",
     ),
     ErrorSpec(
         "content_policy_image", 400, _IRE,
@@ -521,8 +524,8 @@ _SPECS = [
             "Your input image may contain content that is not allowed by our safety system.",
             "content_policy_violation", None,
         ),
-        source="#28 [obs]",
-        assumption="the code (content_policy_violation, as #26)",
+        source="[obs] an edit's input image refused by the safety system",
+        assumption="the code (content_policy_violation, as for prompts)",
     ),
     ErrorSpec(
         "rate_limit_exceeded", 429, "requests",
@@ -533,7 +536,7 @@ _SPECS = [
             "your rate limit.",
             "rate_limit_exceeded", None,
         ),
-        source="#33 [obs]",
+        source="[obs] the images-per-minute 429 in an SDK traceback",
     ),
     ErrorSpec(
         "insufficient_quota", 429, "insufficient_quota",
@@ -543,12 +546,12 @@ _SPECS = [
             "https://platform.openai.com/docs/guides/error-codes/api-errors.",
             "insufficient_quota", None,
         ),
-        source="#34 [obs]",
+        source="[obs] an account out of credit",
     ),
     ErrorSpec(
         "billing_hard_limit_reached", 400, _IRE,
         Wording("Billing hard limit has been reached", "billing_hard_limit_reached", None),
-        source="#35 [obs]",
+        source="[obs] the 2022-23 billing hard limit",
     ),
     ErrorSpec(
         "server_error", 500, "server_error",
@@ -556,12 +559,12 @@ _SPECS = [
             "The server had an error while processing your request. Sorry about that!",
             None, None,
         ),
-        source="#38 [obs]",
+        source="[obs] a server error",
     ),
     ErrorSpec(
         "overloaded", 503, "server_error",
         Wording("The engine is currently overloaded, please try again later.", None, None),
-        source="#39 help centre",
+        source="[help] the help centre's list of error codes",
         assumption="type server_error",
     ),
 ]

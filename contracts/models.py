@@ -383,7 +383,7 @@ def _gpt(
         complexity=COMPLEXITY if animated else None,
         gif=GIF if animated else None,
         svg=SVG if animated else None,
-        # [obs] #29: GPT models refuse with moderation_blocked (the DALL·E models keep
+        # [obs] the GPT moderation refusal: GPT models refuse with moderation_blocked (the DALL·E models keep
         # content_policy_violation); ASSUMPTION: input images too (stage "input").
         policy_errors=("moderation_blocked", "moderation_blocked"),
         lifecycle=lifecycle,

@@ -5,7 +5,8 @@ a client's handling of ``content_policy_violation`` can be tested. A prompt is
 refused when it contains a blocked term as a whole word (or phrase), compared
 case-insensitively after Unicode NFKC normalisation, so full-width letters
 (ｎｕｄｅ) and composed/decomposed accents cannot slip past. An uploaded image is
-refused when its SHA-256 is on the blocked list. Messages: catalogue #26, #28.
+refused when its SHA-256 is on the blocked list. Messages: the catalogue's
+``content_policy_prompt`` and ``content_policy_image``.
 """
 
 from __future__ import annotations

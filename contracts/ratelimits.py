@@ -3,8 +3,9 @@ that report them.
 
 Sources: the seed documents give the limits ("20 images per minute and 50 per
 5 minutes" in the 2022 beta guide, "50 images per minute" in the later one);
-the 429 body is catalogue #33; header names and formats are in section 9 of the
-contract reference.
+the 429 body is the catalogue's ``rate_limit_exceeded``; the headers follow the
+documented ``x-ratelimit-*`` family ([guide] rate limits; docs/assumptions.md for the
+image ones).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ PRESETS: Mapping[str, tuple[Window, ...]] = MappingProxyType(
 
 QUOTA_MODES = ("normal", "insufficient_quota", "billing_hard_limit_reached")
 
-# UNCERTAIN (contract reference §9 and open item 4): no capture from api.openai.com
+# UNCERTAIN (docs/assumptions.md, headers): no capture from api.openai.com
 # shows the image headers. Client projects read these names; we send them, and the
 # family's documented request/token headers are not sent for images.
 HEADER_LIMIT = "x-ratelimit-limit-images"

@@ -285,7 +285,7 @@ def _model(value: object, endpoint: Endpoint, params: Mapping[str, Any]) -> Mode
     profile = MODELS.get(value)
     if profile is None or endpoint.name not in profile.endpoints:
         # ASSUMPTION: an unknown model (or one the endpoint does not serve) gets
-        # invalid_value listing the models the endpoint knows; not captured (#14 note).
+        # invalid_value listing the models the endpoint knows; not captured (docs/assumptions.md).
         supported = [name for name, p in MODELS.items() if endpoint.name in p.endpoints]
         raise _value_error("model", value, supported)
     return profile

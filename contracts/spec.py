@@ -1,10 +1,11 @@
 """The Images API contract as data: endpoints and per-model profiles.
 
 Every limit, size and default the fake, the client and the tests use is written
-here once, with the source it came from.  Source tags follow
-``shared/reference/images-api-contract.md``: ``[spec]`` the official OpenAPI
-spec, ``[obs]`` a captured real response, ``[guide]`` the seed documents,
-``ASSUMPTION`` a choice of ours where nothing could be confirmed.
+here once, with the source it came from.  Source tags (``docs/sources.md``):
+``[spec]`` the official OpenAPI spec, ``[obs]`` a captured real response,
+``[guide]`` the DALL·E guide of the seed examples, ``[sdk-py]``/``[sdk-node]`` the
+official SDKs, ``ASSUMPTION`` a choice of ours where nothing could be confirmed
+(``docs/assumptions.md``).
 
 A model is a :class:`~contracts.models.ModelProfile` (the profiles live in
 :mod:`contracts.models`, re-exported here); adding a model means adding a profile,

@@ -8,7 +8,13 @@ that breaks only that rule gets exactly the catalogued error: status, type, code
 param and message). A disagreement shows the first differing request, what the
 contract expected and what came back. Rules that no single request can break
 (quotas, faults, the fake's control plane) are listed as skipped, with the reason.
-Exit status 0 when every checked property agrees, 1 otherwise.
+Exit status 0 when every checked property agrees, 1 otherwise, 2 when the endpoint
+cannot be reached at all (or the command line is wrong).
+
+A 429 that paces the run (``rate_limit_exceeded``: the endpoint's quota, not the
+contract) is never a disagreement: the example is sent again once the endpoint's
+``retry-after-ms`` / ``retry-after`` / ``x-ratelimit-reset-*`` headers say it may
+be, with a line saying so, waiting at most ``--max-wait`` seconds per example.
 
 It talks HTTP with ``requests`` only, so it runs against the fake, the real API or
 any OpenAI-compatible server; the same functions (:func:`send`, :func:`problems`)
@@ -20,9 +26,12 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
+import contextlib
+import email.utils
 import json
 import os
 import random
+import re
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -53,6 +62,8 @@ from contracts.strategies import (
 
 DEFAULT_BUDGET = 20
 DEFAULT_TIMEOUT = 60.0
+DEFAULT_MAX_WAIT = 120.0  # seconds one example may wait, in all, on 429s that pace the run
+EXIT_UNREACHABLE = 2
 API_KEY_ENV = "OPENAI_API_KEY"
 
 # Why a catalogue entry cannot be checked by sending one request.
@@ -145,6 +156,100 @@ def outgoing(case: Case, *, base_url: str, api_key: str) -> Outgoing:
         if case.content_type is not None:
             headers["Content-Type"] = case.content_type
     return Outgoing(case.method, base_url.rstrip("/") + case.path, headers, body)
+
+
+# --- pacing: a 429 of the quota is the endpoint's pace, not an answer to the example ----------
+
+# The headers that say when to come back, in the order they are believed.
+_RESET_HEADERS = ("x-ratelimit-reset-images", "x-ratelimit-reset-requests")
+_GO_DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?"
+                          r"(?:(\d+(?:\.\d+)?)ms)?")
+FALLBACK_WAIT = 1.0  # when a 429 says nothing of when to come back: 1 s, doubling
+
+
+class Unreachable(Exception):
+    """Nothing answers at the base URL (connection refused, unknown host, no route)."""
+
+
+def probe(session: requests.Session, base_url: str, *, timeout: float) -> None:
+    """Raise :class:`Unreachable` unless something answers HTTP at ``base_url`` (any status)."""
+    try:
+        session.get(base_url.rstrip("/") + "/models", timeout=min(timeout, 10.0), allow_redirects=False).close()
+    except (requests.ConnectionError, requests.Timeout) as exc:
+        reason = exc.args[0] if exc.args else exc
+        reason = getattr(reason, "reason", reason)
+        raise Unreachable(f"{type(exc).__name__}: {reason}") from None
+
+
+class Paced(Exception):
+    """The endpoint kept answering 429 longer than the run may wait."""
+
+
+def wait_asked(headers: Mapping[str, str], now: float | None = None) -> float | None:
+    """Seconds a 429's headers ask the client to wait (``retry-after-ms``, then ``retry-after``
+    as seconds or an HTTP date, then the ``x-ratelimit-reset-*`` durations), or None."""
+    value = headers.get("retry-after-ms")
+    if value is not None:
+        with contextlib.suppress(ValueError):
+            return max(0.0, float(value) / 1000)
+    value = headers.get("retry-after")
+    if value is not None:
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            parsed = email.utils.parsedate_tz(value)
+            if parsed is not None:
+                return max(0.0, email.utils.mktime_tz(parsed) - (time.time() if now is None else now))
+    for name in _RESET_HEADERS:
+        value = headers.get(name)
+        match = _GO_DURATION.fullmatch(value.strip()) if value else None
+        if match and any(match.groups()):
+            h, m, sec, ms = (float(g or 0) for g in match.groups())
+            return h * 3600 + m * 60 + sec + ms / 1000
+    return None
+
+
+def is_pacing(case: Case, answer: Answer) -> bool:
+    """A 429 that is the endpoint's quota speaking, where the contract expects no 429."""
+    if answer.status != 429 or (isinstance(case.expect, Refusal) and case.expect.status == 429):
+        return False
+    error = answer.body.get("error") if isinstance(answer.body, dict) else None
+    code = error.get("code") if isinstance(error, dict) else None
+    return code in (None, "rate_limit_exceeded")
+
+
+@dataclass
+class Pacer:
+    """Waits out the 429s that pace a run, saying so on ``out``; at most ``max_wait`` seconds
+    per example in all (more raises :class:`Paced`)."""
+
+    max_wait: float = DEFAULT_MAX_WAIT
+    out: TextIO | None = None
+    sleep: Callable[[float], None] = time.sleep
+    waited: float = 0.0  # over the whole run
+    waits: int = 0
+
+    def send(self, session: requests.Session, case: Case, *, base_url: str, api_key: str,
+             timeout: float = DEFAULT_TIMEOUT) -> Answer:
+        spent, fallback = 0.0, FALLBACK_WAIT
+        while True:
+            answer = send(session, case, base_url=base_url, api_key=api_key, timeout=timeout)
+            if not is_pacing(case, answer):
+                return answer
+            asked = wait_asked(answer.headers)
+            delay = fallback if asked is None else asked + 0.05  # a little past the second it fits
+            fallback *= 2
+            if spent + delay > self.max_wait:
+                raise Paced(f"the endpoint answered 429 (rate limited) and asked for {delay:.1f}s more after "
+                            f"{spent:.1f}s of waiting for this example; --max-wait is {self.max_wait:g}s")
+            if self.out is not None:
+                said = "as its retry headers ask" if asked is not None else "(it named no time; backing off)"
+                print(f"    ... 429 rate limited: waiting {delay:.1f}s {said} (--max-wait {self.max_wait:g}s)",
+                      file=self.out, flush=True)
+            self.sleep(delay)
+            spent += delay
+            self.waited += delay
+            self.waits += 1
 
 
 def send(session: requests.Session, case: Case, *, base_url: str, api_key: str,
@@ -242,10 +347,14 @@ def problems(session: requests.Session, case: Case, answer: Answer, *, era: str 
 
 
 def disagreement(session: requests.Session, case: Case, *, base_url: str, api_key: str, era: str = CURRENT,
-                 timeout: float = DEFAULT_TIMEOUT) -> str | None:
-    """Send ``case`` and compare: None when the endpoint agrees, else a report of the difference."""
+                 timeout: float = DEFAULT_TIMEOUT, pacer: Pacer | None = None) -> str | None:
+    """Send ``case`` and compare: None when the endpoint agrees, else a report of the difference.
+    With a ``pacer``, a 429 of the endpoint's quota is waited out and the case sent again."""
     try:
-        answer = send(session, case, base_url=base_url, api_key=api_key, timeout=timeout)
+        if pacer is not None:
+            answer = pacer.send(session, case, base_url=base_url, api_key=api_key, timeout=timeout)
+        else:
+            answer = send(session, case, base_url=base_url, api_key=api_key, timeout=timeout)
     except requests.RequestException as exc:
         return f"expected: {expected_text(case, era)}\ngot:      no answer ({type(exc).__name__}: {exc})"
     found = problems(session, case, answer, era=era, timeout=timeout)
@@ -334,18 +443,28 @@ def run(
     shrink: bool = False,
     skip: Mapping[str, str] | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    max_wait: float = DEFAULT_MAX_WAIT,
     session: requests.Session | None = None,
     out: TextIO = sys.stdout,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> list[Outcome]:
-    """Check every property against ``base_url`` and print the report to ``out``."""
+    """Check every property against ``base_url`` and print the report to ``out``. Raises
+    :class:`Unreachable` first if nothing answers there."""
     seed = random.randrange(2**32) if seed is None else seed
     skips = dict(skip or {})
     if urlsplit(base_url).hostname == REAL_HOST:
         skips = {**NOT_TO_THE_REAL_SERVICE, **skips}
     http = session or requests.Session()
+    pacer = Pacer(max_wait, out, sleep)
+    try:
+        probe(http, base_url, timeout=timeout)
+    except Unreachable:
+        if session is None:
+            http.close()
+        raise
 
     def attempt(case: Case) -> str | None:
-        return disagreement(http, case, base_url=base_url, api_key=api_key, era=era, timeout=timeout)
+        return disagreement(http, case, base_url=base_url, api_key=api_key, era=era, timeout=timeout, pacer=pacer)
 
     print(f"Images API contract ({DALL_E_2.name}) against {base_url}: up to {budget} examples per property, "
           f"era {era}, seed {seed}", file=out)
@@ -370,9 +489,12 @@ def run(
     counts = {v: sum(o.verdict == v for o in outcomes) for v in ("agree", "DISAGREE", "error", "skip")}
     print(f"{counts['agree']} agree, {counts['DISAGREE']} disagree, {counts['error']} errors, "
           f"{counts['skip']} skipped. Rerun with --seed {seed}.", file=out)
-    if any("429" in (o.detail or "") and "rate_limit" in (o.detail or "") for o in outcomes):
-        print("hint: the endpoint rate-limited this run; lower --budget, use --cheap, or start the fake "
-              "with --rate-limit off", file=out)
+    if pacer.waits:
+        print(f"The endpoint rate-limited this run: waited {pacer.waits} time(s), {pacer.waited:.1f}s in all "
+              "(never counted as a disagreement).", file=out)
+    if any(o.verdict == "error" and "Paced" in (o.detail or "") for o in outcomes):
+        print("hint: raise --max-wait, lower --budget, use --cheap, or start the fake with --rate-limit off",
+              file=out)
     return outcomes
 
 
@@ -380,7 +502,9 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO = sys.stdout) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m contracts verify",
         description="Check an Images API endpoint against the contract: one line per property, "
-        "exit status 0 when every checked property agrees.",
+        "exit status 0 when every checked property agrees, 1 when one does not, 2 when the endpoint "
+        "cannot be reached. A 429 of the endpoint's quota is waited out (see --max-wait), never a "
+        "disagreement.",
     )
     parser.add_argument("--base-url", required=True, help="the API's base URL, e.g. http://127.0.0.1:5000/v1")
     parser.add_argument("--api-key", default=os.environ.get(API_KEY_ENV),
@@ -395,7 +519,11 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO = sys.stdout) -> int:
                         help="shrink a disagreement to a smaller example (more requests)")
     parser.add_argument("--skip", action="append", default=[], metavar="PROPERTY",
                         help="leave a property out (repeatable): an endpoint or a catalogue key")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds to wait for an answer")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
+                        help=f"seconds to wait for an answer (default {DEFAULT_TIMEOUT:g})")
+    parser.add_argument("--max-wait", type=float, default=DEFAULT_MAX_WAIT, metavar="SECONDS",
+                        help="most seconds one example may wait, in all, when the endpoint answers 429 "
+                        f"(rate limited); past it the property is reported as an error (default {DEFAULT_MAX_WAIT:g})")
     args = parser.parse_args(argv)
     if not args.api_key:
         parser.error(f"give --api-key or set {API_KEY_ENV}")
@@ -405,7 +533,14 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO = sys.stdout) -> int:
     unknown = sorted(set(args.skip) - known)
     if unknown:
         parser.error(f"--skip {unknown[0]!r} is not a property; they are: {', '.join(sorted(known))}")
-    outcomes = run(args.base_url, args.api_key, budget=args.budget, seed=args.seed, era=args.era,
-                   cheap=args.cheap, shrink=args.shrink, skip={name: "left out by --skip" for name in args.skip},
-                   timeout=args.timeout, out=out)
+    if args.max_wait < 0:
+        parser.error("--max-wait must be 0 or more")
+    try:
+        outcomes = run(args.base_url, args.api_key, budget=args.budget, seed=args.seed, era=args.era,
+                       cheap=args.cheap, shrink=args.shrink,
+                       skip={name: "left out by --skip" for name in args.skip},
+                       timeout=args.timeout, max_wait=args.max_wait, out=out)
+    except Unreachable as exc:
+        print(f"cannot connect to {args.base_url}: {exc} (is the server running?)", file=sys.stderr)
+        return EXIT_UNREACHABLE
     return 0 if all(o.verdict in ("agree", "skip") for o in outcomes) else 1

@@ -7,14 +7,14 @@
 from typing import TYPE_CHECKING, Any
 
 from mockserver.app import create_app
-from mockserver.config import Config
+from mockserver.config import Config, ConfigError
 from mockserver.server import LiveServer
 
 if TYPE_CHECKING:
-    from mockserver.handle import FakeHandle
+    from mockserver.handle import ControlError, FakeHandle
     from mockserver.interception import intercept
 
-__all__ = ["Config", "FakeHandle", "LiveServer", "create_app", "intercept"]
+__all__ = ["Config", "ConfigError", "ControlError", "FakeHandle", "LiveServer", "create_app", "intercept"]
 
 
 def __getattr__(name: str) -> Any:
@@ -24,6 +24,10 @@ def __getattr__(name: str) -> Any:
         from mockserver.handle import FakeHandle
 
         return FakeHandle
+    if name == "ControlError":  # what FakeHandle's operations raise when the fake refuses
+        from mockserver.handle import ControlError
+
+        return ControlError
     if name == "intercept":
         from mockserver.interception import intercept
 

@@ -18,7 +18,7 @@ from flask import Flask, Request, Response, g, request
 
 from contracts.errors import mask_key
 from contracts.spec import API_PREFIX, ENDPOINTS, MAX_FORM_FIELD_BYTES, MAX_FORM_PARTS, OPENAI_VERSION
-from mockserver import errors, files
+from mockserver import accesslog, cors, errors, files
 from mockserver.backend import Backend
 from mockserver.clock import Clock
 from mockserver.config import Config
@@ -26,6 +26,7 @@ from mockserver.control import control
 from mockserver.faults import ENVIRON_CLOSE_AFTER, ENVIRON_DROP, drop_connections
 from mockserver.files import blobs
 from mockserver.images import images
+from mockserver.index import index
 
 _ENDPOINT_BY_PATH = {e.url_path: name for name, e in ENDPOINTS.items()}
 
@@ -45,7 +46,10 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None, **se
     app.register_blueprint(images)
     app.register_blueprint(blobs)
     app.register_blueprint(control)
+    app.register_blueprint(index)
     errors.register(app)
+    accesslog.install(app, backend)  # first installed: its after-request hook runs last
+    cors.install(app, backend)  # its preflight answer comes before authentication
     app.wsgi_app = drop_connections(app.wsgi_app)  # type: ignore[method-assign]
 
     # The hooks run on every request: they resolve Flask's context proxies once and use
@@ -102,7 +106,7 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None, **se
             rate = seen.get("rate_headers") or backend.rate_limit_headers(api_key, seen.get("model"))
             extra += [(k, v) for k, v in rate.items() if k not in response.headers]
         response.headers.extend(extra)
-        if config.journal_size:
+        if config.journal_size and "preflight" not in seen:
             _journal(backend, req, response, seen, elapsed)
         return response
 

@@ -171,6 +171,19 @@ class Config:
         None, "Key that signs image URLs (default: random per start, so old URLs die with it).",
         Optional(SECRET_TEXT), flag="--url-secret", patchable=False, secret=True,
     )
+    access_log: str = setting(
+        "off",
+        "One line per request (time, method, path, status, ms, masked key, error code or fault): "
+        "`off`, `text` or `json`. `python -m mockserver` logs `text` to standard output unless "
+        "`--quiet` (`--log-format json` for machines); `create_app()` and the pytest plugin stay silent.",
+        Choice(("off", "text", "json")), flag="--access-log",
+    )
+    cors_origins: tuple[str, ...] = setting(
+        (), "Browser origins allowed to call the fake (repeatable; `*` for any): `OPTIONS` preflights "
+        "get 204 with the allow headers, answers get `access-control-allow-origin`. Off by default.",
+        List(Text(200, pattern=r"\*|null|https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?",
+                  shape="`*`, `null` or an origin such as `http://localhost:3000`")), flag="--cors",
+    )
 
     def validate(self) -> None:
         """Raise ConfigError naming the first setting whose value its description refuses."""

@@ -57,17 +57,24 @@ class FakeURL(str):
 
 @pytest.fixture
 def images_fake() -> InProcessFake:
+    """A fresh in-process fake of the Images API for this test: its control operations as methods
+    (reset, advance, freeze, set_rate_limits, block_terms, inject_fault, requests, ...), plus
+    ``app``, ``base_url``, ``requests_session()`` and ``httpx_client()`` to call it with no socket."""
     return InProcessFake(create_app())
 
 
 @pytest.fixture(scope="session")
 def _images_fake_server() -> Iterator[LiveServer]:
+    """The live fake behind ``images_fake_url``: one per session (per pytest-xdist worker)."""
     with LiveServer(create_app()) as server:
         yield server
 
 
 @pytest.fixture
 def images_fake_url(_images_fake_server: LiveServer) -> FakeURL:
+    """The base URL (``http://127.0.0.1:PORT/v1``) of a live fake over real HTTP, started once per
+    session on a free port and reset (configuration included) before this test; its control
+    handle is ``images_fake_url.fake``."""
     url = FakeURL(_images_fake_server.base_url)
     url.fake = FakeHandle.in_process(_images_fake_server.app)
     url.fake.reset(config=True)
@@ -76,6 +83,8 @@ def images_fake_url(_images_fake_server: LiveServer) -> FakeURL:
 
 @pytest.fixture
 def openai_client(images_fake: InProcessFake) -> Iterator[Any]:
+    """The official ``openai.OpenAI`` client pointed at this test's ``images_fake`` through httpx's
+    transport, with no socket (skipped when ``openai`` is not installed)."""
     openai = pytest.importorskip("openai")
     client = openai.OpenAI(base_url=images_fake.base_url, api_key=FAKE_API_KEY,
                            http_client=images_fake.httpx_client())

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,6 +16,7 @@ from flask.testing import FlaskClient
 
 from mockserver import create_app
 from mockserver.server import LiveServer
+from tests.seeds.extract import missing_seeds
 
 API_KEY = "sk-test-0123456789abcdefghijklmnopqrstuvwxyzABCD"
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
@@ -54,6 +56,13 @@ def backend_of(app: Flask) -> Any:
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
+        "--require-seeds",
+        action="store_true",
+        default=False,
+        help="fail, rather than skip, the tests marked `seeds` when the seed documents are missing "
+        "(implied when the environment sets CI=true; .ci/run gives it)",
+    )
+    parser.addoption(
         "--target",
         default="inprocess",
         metavar="inprocess|http|live|URL",
@@ -61,3 +70,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "over HTTP on a free port, the real API (live, needs OPENAI_API_KEY), or any base URL such as "
         "http://127.0.0.1:5000/v1 (key from OPENAI_API_KEY or a dummy)",
     )
+
+
+# --- the seed documents (tests marked `seeds`) -----------------------------------------------
+
+
+def _seeds_required(config: pytest.Config) -> bool:
+    return bool(config.getoption("--require-seeds")) or os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test marked ``seeds`` skips, naming what is missing, when the seed documents are absent
+    (a fresh clone); where they must be present (CI) that is a failure instead."""
+    if item.get_closest_marker("seeds") is None:
+        return
+    missing = missing_seeds()
+    if missing is None:
+        return
+    if _seeds_required(item.config):
+        pytest.fail(f"required here (--require-seeds or CI=true): {missing}", pytrace=False)
+    pytest.skip(missing)

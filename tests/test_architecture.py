@@ -44,7 +44,8 @@ def test_public_surfaces() -> None:
     import contracts
     import mockserver
 
-    assert sorted(mockserver.__all__) == ["Config", "FakeHandle", "LiveServer", "create_app", "intercept"]
+    assert sorted(mockserver.__all__) == [
+        "Config", "ConfigError", "ControlError", "FakeHandle", "LiveServer", "create_app", "intercept"]
     assert sorted(contracts.__all__) == sorted([
         "CATALOGUE", "EDITS", "ENDPOINTS", "GENERATIONS", "MODELS", "REAL_BASE_URL", "VARIATIONS",
         "ApiError", "Endpoint", "ErrorSpec", "ImageRequest", "ModelProfile", "Upload", "error",

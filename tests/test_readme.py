@@ -17,12 +17,14 @@ from mockserver.clock import ClockMove
 from mockserver.config import reference_table
 from mockserver.faults import Fault
 from mockserver.inputs import body_table
-from tests.pngs import mask, pattern, png_bytes
 from tests.sdk.legacy_venv import ensure_legacy_venv, venv_python
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
 BLOCKS = re.findall(r"```python\n(.*?)```", README, re.S)
+
+
+SAMPLES_COMMAND = "python -m client sample-images"
 
 
 def block(containing: str) -> str:
@@ -95,9 +97,11 @@ def test_in_tests_block() -> None:
 def test_legacy_sdk_block(tmp_path: Path) -> None:
     """The guide's examples as the README shows them, on openai 0.28.1 in its own virtualenv."""
     ensure_legacy_venv()
-    for name, data in (("sunlit_lounge.png", png_bytes(pattern(256))), ("mask.png", png_bytes(mask(256))),
-                       ("corgi_and_cat_paw.png", png_bytes(pattern(256)))):
-        (tmp_path / name).write_bytes(data)
+    # The input files, made by the command the README gives for them.
+    assert SAMPLES_COMMAND in README
+    made = subprocess.run([sys.executable, "-m", "client", "sample-images"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert made.returncode == 0, made.stderr
     code = block("openai.Image.create(") + "\nprint(response['data'][0]['url'])\n"
     with LiveServer(create_app()) as server:
         env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI")}

@@ -1,7 +1,7 @@
 """Golden tests: each rule broken once, and the exact error the real API writes.
 
-The expected bodies are literals copied from the catalogue in
-shared/reference/images-api-contract.md, never computed by the code under test.
+The expected bodies are literals written from the captured texts (docs/errors.md says,
+situation by situation, where each comes from), never computed by the code under test.
 """
 
 from __future__ import annotations

@@ -459,6 +459,7 @@ def check_legacy_upload(request: dict[str, Any], data: bytes, size: tuple[int, i
     assert (image["width"], image["height"]) == size
 
 
+@pytest.mark.seeds
 @pytest.mark.parametrize("document", list(extract.DOCUMENTS))
 def test_node_examples_are_extracted_verbatim(document: str) -> None:
     snippets = extract.node_snippets(document)
@@ -481,6 +482,7 @@ VARIATION_EXAMPLES = [
 ]
 
 
+@pytest.mark.seeds
 @pytest.mark.parametrize(("document", "kind"), VARIATION_EXAMPLES)
 def test_seed_variation_examples(
     live_server: LiveServer,
@@ -509,6 +511,7 @@ def test_seed_variation_examples(
         check_legacy_upload(request, IN_MEMORY, (256, 256))  # the Buffer in place of the placeholder
 
 
+@pytest.mark.seeds
 @pytest.mark.parametrize("document", list(extract.DOCUMENTS))
 def test_seed_error_example_prints_status_and_error(
     live_server: LiveServer, seed_scripts: dict[tuple[str, str], Path], tmp_path: Path, document: str
@@ -533,6 +536,7 @@ def test_seed_error_example_prints_status_and_error(
     assert (request["params"]["files"][0]["width"], request["params"]["files"][0]["height"]) == NOT_SQUARE
 
 
+@pytest.mark.seeds
 @pytest.mark.parametrize("document", list(extract.DOCUMENTS))
 def test_seed_error_example_prints_the_url_of_a_square_image(
     live_server: LiveServer,
@@ -552,6 +556,7 @@ def test_seed_error_example_prints_the_url_of_a_square_image(
     check_legacy_upload(only_request(live_server, "/v1/images/variations", 200), SQUARE, (256, 256))
 
 
+@pytest.mark.seeds
 def test_seed_typescript_casts_are_needed(seed_scripts: dict[tuple[str, str], Path]) -> None:
     """The control for the tsc run: without the seeds' casts to `any`, the SDK's types refuse the
     ReadStream and the Buffer (so the examples really were type-checked against openai@3.3.0)."""

@@ -32,7 +32,7 @@ from tests.sdk.legacy_venv import ensure_legacy_venv
 from tests.sdk.recording import Recorded, RequestLog
 from tests.seeds import extract
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.seeds]
 
 RUNNER = Path(__file__).with_name("_seed_runner.py")
 RUN_TIMEOUT_S = 300

@@ -16,13 +16,18 @@ exactly the ones :data:`DOCUMENTS` expects, in order. Anything else raises
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
-SEEDS_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "seeds"
+# The seed documents are not part of the repository: they lie beside the checkout (CI has them;
+# a fresh clone does not), or wherever IMAGES_TWIN_SEEDS points. The tests that read them are
+# marked ``seeds`` and skip, saying what is missing, when they are absent (tests/conftest.py).
+SEEDS_ENV = "IMAGES_TWIN_SEEDS"
+SEEDS_DIR = Path(os.environ.get(SEEDS_ENV) or Path(__file__).resolve().parents[2].parent / "shared" / "seeds")
 
 # The one thing in the examples that is not Python: where the reader puts their own image.
 PLACEHOLDER = "[your image data]"
@@ -48,6 +53,17 @@ DOCUMENTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
         ),
     }
 )
+
+
+
+def missing_seeds(seeds_dir: Path = SEEDS_DIR) -> str | None:
+    """None when every seed document is there; else one sentence naming what is missing."""
+    absent = [name for name in DOCUMENTS if not (seeds_dir / name).is_file()]
+    if not absent:
+        return None
+    return (f"the seed documents {', '.join(absent)} are not in {seeds_dir} (they are not part of the "
+            f"repository: put them there, or set {SEEDS_ENV} to their folder)")
+
 
 _PYTHON_HEADING = re.compile(r"\bPython\s*$")
 _BARE_START = re.compile(r"^(?:response = openai\.Image\.\w+\($|from io import BytesIO$|try:$)")

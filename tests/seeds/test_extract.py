@@ -9,6 +9,8 @@ import pytest
 
 from tests.seeds import extract
 
+pytestmark = pytest.mark.seeds
+
 EXPECTED_COUNTS = {"000_ecfbdd12a8e6c58a.txt": 3, "001_ccd2d0b670029455.txt": 6}
 
 
