@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from contracts import png
+from contracts import edits, png
 from contracts.errors import (
     ApiError,
     enumerate_values,
@@ -24,7 +24,8 @@ from contracts.errors import (
     python_list,
     quote,
 )
-from contracts.spec import EDITS, ENDPOINTS, MB, MODELS, ModelProfile
+from contracts.imagefile import ImageInfo
+from contracts.spec import EDITS, ENDPOINTS, JSON_EDIT_DEFAULT_MODEL, MB, MODELS, ModelProfile
 
 _MISSING: Any = object()
 _INTEGER = re.compile(r"[+-]?[0-9]+")
@@ -56,6 +57,11 @@ class ImageRequest:
     mask: bytes | None = None
     image_info: png.PngInfo | None = None
     mask_info: png.PngInfo | None = None
+    # GPT image models' edits: the 2nd..16th images, and what the headers of every
+    # input image (the first included) say.
+    extra_images: tuple[bytes, ...] = ()
+    inputs: tuple[ImageInfo, ...] = ()
+    input_fidelity: str | None = None
 
 
 def parse_json_request(endpoint: str, body: object) -> ImageRequest:
@@ -64,6 +70,17 @@ def parse_json_request(endpoint: str, body: object) -> ImageRequest:
         # ASSUMPTION: a body that is valid JSON but not an object is refused as unparseable.
         raise error("invalid_json")
     return _validate(endpoint, body, uploads=[], from_form=False)
+
+
+def parse_json_edit(body: object, fetch: edits.Fetch) -> ImageRequest:
+    """Validate a JSON edit ([spec] EditImageBodyJsonParam: GPT image models only).
+
+    ``fetch`` reads what is behind an image URL that is not a ``data:`` URL (the fake
+    answers it from its own store, never from the network).
+    """
+    if not isinstance(body, dict):
+        raise error("invalid_json")  # ASSUMPTION, as for generations
+    return _validate(EDITS, body, uploads=[], from_form=False, fetch=fetch)
 
 
 def parse_form_request(
@@ -90,20 +107,35 @@ def _base_name(field: str) -> str:
     return field[:-2] if field.endswith("[]") else field
 
 
+# [spec] The images of a multipart edit are `image` parts; a JSON edit names them `images`.
+_IMAGES_PARAM = {True: "image", False: "images"}
+
+
 def _validate(
-    endpoint_name: str, params: Mapping[str, Any], *, uploads: Sequence[Upload], from_form: bool
+    endpoint_name: str,
+    params: Mapping[str, Any],
+    *,
+    uploads: Sequence[Upload],
+    from_form: bool,
+    fetch: edits.Fetch | None = None,
 ) -> ImageRequest:
     endpoint = ENDPOINTS[endpoint_name]
-    model = _model(params.get("model"), endpoint.default_model, endpoint_name)
+    json_edit = fetch is not None
+    if json_edit:
+        model = _model(params.get("model"), JSON_EDIT_DEFAULT_MODEL, endpoint_name, references=True)
+    else:
+        model = _model(params.get("model"), endpoint.default_model, endpoint_name)
 
+    images_param = _IMAGES_PARAM[not json_edit]
+    other_images_param = _IMAGES_PARAM[json_edit]
     for name in params:
-        if not model.accepts(endpoint_name, name):
+        if name == other_images_param or not model.accepts(endpoint_name, name):
             raise error("unknown_parameter", param=name)
 
     if endpoint.requires_prompt and params.get("prompt", _MISSING) is _MISSING:
         raise error("missing_required_parameter", param="prompt")
-    if endpoint.requires_image and not uploads:
-        raise error("missing_required_parameter", param="image")
+    if endpoint.requires_image and not (params.get("images") is not None if json_edit else uploads):
+        raise error("missing_required_parameter", param=images_param)
 
     prompt = _prompt(params.get("prompt", _MISSING), model) if endpoint.requires_prompt else None
     n = _integer("n", params.get("n"), model.default_n, model.n_min, model.n_max, from_form)
@@ -118,8 +150,37 @@ def _validate(
     if user is not None and not isinstance(user, str):
         raise _type_error("user", user, "a string", "string")
 
+    input_fidelity = None
+    if model.input_fidelities:
+        value = params.get("input_fidelity")
+        if value is not None:
+            input_fidelity = _choice("input_fidelity", value, model.input_fidelities, "")
+
     image = mask = None
     image_info = mask_info = None
+    if endpoint.requires_image and model.uploads.family == "gpt-image":
+        if json_edit:
+            assert fetch is not None
+            checked = edits.check_references(params.get("images"), params.get("mask"), model.uploads, fetch)
+        else:
+            checked = _gpt_uploads(uploads, model)
+        first = checked.images[0]
+        if size == "auto":
+            size = edits.resolve_auto_size(first.info, model.sizes)
+        return ImageRequest(
+            endpoint=endpoint_name,
+            model=model,
+            prompt=prompt,
+            n=n,
+            size=size,
+            response_format=response_format,
+            user=user,
+            image=first.data,
+            mask=checked.mask.data if checked.mask is not None else None,
+            extra_images=tuple(i.data for i in checked.images[1:]),
+            inputs=tuple(i.info for i in checked.images),
+            input_fidelity=input_fidelity,
+        )
     if endpoint.requires_image:
         image, image_info, mask, mask_info = _uploads(uploads, model, endpoint_name)
 
@@ -138,16 +199,19 @@ def _validate(
     )
 
 
-def _model(value: object, default: str, endpoint: str) -> ModelProfile:
+def _model(value: object, default: str, endpoint: str, *, references: bool = False) -> ModelProfile:
     if value is None:
         return MODELS[default]
     if not isinstance(value, str):
         raise _type_error("model", value, "a string", "string")
     profile = MODELS.get(value)
-    if profile is None or endpoint not in profile.endpoints:
+    if profile is None or endpoint not in profile.endpoints or (references and not profile.uploads.references):
         # ASSUMPTION: an unknown model (or one the endpoint does not serve) gets
         # invalid_value listing the models the endpoint knows; not captured (#14 note).
-        supported = [name for name, p in MODELS.items() if endpoint in p.endpoints]
+        # A JSON edit lists the models that take JSON edits ([spec] its model enum has no
+        # dall-e-2), so a dall-e-2 JSON edit gets this error too (ASSUMPTION).
+        supported = [name for name, p in MODELS.items()
+                     if endpoint in p.endpoints and (p.uploads.references or not references)]
         raise _value_error("model", value, supported)
     return profile
 
@@ -258,6 +322,21 @@ def _uploads(
                 "image_mode", modes=python_list(rules.transparency_modes), mode=carrier.mode
             )
     return image, image_info, mask, mask_info
+
+
+def _gpt_uploads(uploads: Sequence[Upload], model: ModelProfile) -> edits.EditInputs:
+    """The parts of a GPT model's multipart edit, checked (see contracts.edits)."""
+    images = [u for u in uploads if _base_name(u.field) == "image"]
+    masks = [u for u in uploads if u.field == "mask"]
+    if not images:
+        raise error("missing_required_parameter", param="image")
+    # [obs #21] 'image' for a single part; ASSUMPTION 'image[<i>]' for an array's parts.
+    parts = [
+        edits.Part(f"image[{i}]" if u.field == "image[]" else "image", u.content_type, u.data)
+        for i, u in enumerate(images)
+    ]
+    mask = edits.Part("mask", masks[0].content_type, masks[0].data) if masks else None
+    return edits.check_parts(parts, mask, model.uploads, array="image")
 
 
 def _inspect(data: bytes, model: ModelProfile) -> png.PngInfo:

@@ -72,6 +72,18 @@ class UploadRules:
     # ASSUMPTION: no public limit is known; we refuse images whose PNG header claims
     # more pixels than this before decoding a byte of them (decompression bombs).
     max_pixels: int
+    # --- GPT image models (defaults keep the dall-e-2 rules exactly as they were) ---
+    # Which family's checks and error texts apply: "dall-e" (contracts.png, one square PNG,
+    # the #18-#20 errors) or "gpt-image" (contracts.imagefile, #21-#24).
+    family: str = "dall-e"
+    # The media types a part must declare (its Content-Type); () = not read at all, the
+    # bytes alone decide (the legacy SDK sends application/octet-stream to dall-e-2).
+    media_types: tuple[str, ...] = ()
+    # The mask's own limits; None = as for the images.
+    mask_max_bytes: int | None = None
+    mask_formats: tuple[str, ...] = ("png",)
+    # Whether JSON edits may name images by reference: images[] of {image_url}|{file_id}.
+    references: bool = False
 
 
 @dataclass(frozen=True)
@@ -93,6 +105,12 @@ class ModelProfile:
     uploads: UploadRules
     url_ttl_seconds: int
     sources: Mapping[str, str] = field(default_factory=dict)
+    # The input_fidelity values an edit may send; () = the parameter is not taken (refused
+    # as unknown_parameter, as every parameter outside `parameters` is).
+    input_fidelities: tuple[str, ...] = ()
+    # Whether answers carry `usage` and the top-level background/output_format/quality/size
+    # ([spec] ImagesResponse: GPT image models).
+    usage: bool = False
 
     def accepts(self, endpoint: str, parameter: str) -> bool:
         return parameter in self.parameters.get(endpoint, frozenset())
@@ -143,7 +161,84 @@ DALL_E_2 = ModelProfile(
     ),
 )
 
-MODELS: Mapping[str, ModelProfile] = MappingProxyType({DALL_E_2.name: DALL_E_2})
+# The upload rules shared by every GPT image model's edits.
+GPT_IMAGE_UPLOADS = UploadRules(
+    family="gpt-image",
+    formats=("png", "jpeg", "webp"),  # [spec] "a png, webp, or jpg file"
+    max_bytes=50 * MB,  # [spec] "less than 50MB" (25MB in the 2025-04 spec). ASSUMPTION: 2**20
+    square=False,  # [spec] any shape
+    max_images=16,  # [spec] "up to 16 images"; JSON images maxItems 16
+    transparency_modes=(),  # the image needs no alpha: the mask is guidance [guide]
+    # ASSUMPTION: no public limit; 8192x8192, checked from the header before decoding.
+    max_pixels=8192 * 8192,
+    # [obs #21] the part's declared type is read: octet-stream is refused.
+    media_types=("image/jpeg", "image/png", "image/webp"),
+    # ASSUMPTION: [spec] says the mask is "less than 4MB" (the dall-e-2 era's text); the guide
+    # says 50MB for GPT inputs. We take the guide's 50MB.
+    mask_max_bytes=50 * MB,
+    mask_formats=("png",),  # [spec] "Must be a valid PNG file"
+    references=True,  # [spec] EditImageBodyJsonParam: GPT image models only
+)
+
+# The model a JSON edit gets when it names none: [spec] EditImageBodyJsonParam default
+# (JSON edits are GPT-only, so the seed's dall-e-2 default cannot apply to them).
+JSON_EDIT_DEFAULT_MODEL = "gpt-image-1.5"
+
+# ===================== STAND-IN (branch gpt-edits) =========================================
+# A minimal stand-in for the GPT image profiles that branch gpt-contract owns: just what GPT
+# *edits* need (uploads, input_fidelity, the answer's usage). When gpt-contract's profiles
+# land, delete this block and give its profiles `uploads=GPT_IMAGE_UPLOADS`, the
+# `input_fidelities` below and `usage=True`; STANDIN_QUALITY and standin_usage() go to its
+# usage function, which should call contracts.edits.image_tokens() for the edit inputs.
+GPT_EDIT_SIZES = ("auto", "1024x1024", "1536x1024", "1024x1536")  # [spec] multipart edits
+STANDIN_QUALITY = "medium"  # ASSUMPTION: what quality "auto" (the default) resolves to
+# [guide] output tokens per image, medium quality, by size.
+STANDIN_OUTPUT_TOKENS = MappingProxyType({"1024x1024": 1056, "1024x1536": 1584, "1536x1024": 1568})
+
+
+def _standin_gpt(name: str, input_fidelities: tuple[str, ...]) -> ModelProfile:
+    edit_params = {"image", "images", "mask", "prompt", "model", "n", "size", "user"}
+    if input_fidelities:
+        edit_params.add("input_fidelity")
+    return ModelProfile(
+        name=name,
+        endpoints=frozenset({EDITS}),
+        sizes=GPT_EDIT_SIZES,
+        default_size="auto",  # [sdk-py] "Defaults to `auto`"; JSON edits [spec] default auto
+        n_min=1,
+        n_max=10,
+        default_n=1,
+        prompt_max_chars=32000,  # [spec]
+        response_formats=("b64_json",),  # [spec] GPT image models always return base64
+        default_response_format="b64_json",
+        parameters=MappingProxyType({EDITS: frozenset(edit_params)}),
+        uploads=GPT_IMAGE_UPLOADS,
+        url_ttl_seconds=3600,
+        input_fidelities=input_fidelities,
+        usage=True,
+        sources=MappingProxyType({"input_fidelities": _FIDELITY_SOURCE}),
+    )
+
+
+_FIDELITY_SOURCE = (
+    "[sdk-py] 'Supports high and low on gpt-image-1.5; gpt-image-1-mini supports only low. "
+    "For gpt-image-2, omit this parameter.' ([spec] says mini does not take it at all; the "
+    "newer SDK wins.) ASSUMPTION: gpt-image-2 and its snapshot refuse it as an unknown "
+    "parameter (a parameter a model does not take is never silently ignored); "
+    "chatgpt-image-latest takes high and low as gpt-image-1.5 does"
+)
+_STANDINS = (
+    _standin_gpt("gpt-image-1.5", ("high", "low")),
+    _standin_gpt("gpt-image-1-mini", ("low",)),
+    _standin_gpt("gpt-image-2", ()),
+    _standin_gpt("gpt-image-2-2026-04-21", ()),
+    _standin_gpt("chatgpt-image-latest", ("high", "low")),
+)
+# ===================== END OF STAND-IN ====================================================
+
+MODELS: Mapping[str, ModelProfile] = MappingProxyType(
+    {DALL_E_2.name: DALL_E_2, **{p.name: p for p in _STANDINS}}
+)
 
 
 def parse_size(size: str) -> tuple[int, int]:

@@ -16,14 +16,15 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+from contracts.edits import image_tokens
 from contracts.errors import FAULT_ERRORS, ApiError, error, mask_key
 from contracts.policy import blocked_pattern, find_blocked
 from contracts.rules import ImageRequest
-from contracts.spec import parse_size
+from contracts.spec import STANDIN_OUTPUT_TOKENS, STANDIN_QUALITY, parse_size
 from mockserver.clock import Clock
 from mockserver.config import Config
 from mockserver.faults import Fault, FaultQueue
-from mockserver.files import UrlSigner, new_image_id, user_segment
+from mockserver.files import UrlSigner, new_image_id, own_image, user_segment
 from mockserver.journal import Journal
 from mockserver.quotas import QuotaLedger, rate_headers
 from mockserver.render import Recipe, render
@@ -125,7 +126,7 @@ class Backend:
             raise error("content_policy_prompt")
         blocked = self._config.blocked_image_sha256
         if blocked:
-            for data in (req.image, req.mask):
+            for data in (req.image, *req.extra_images, req.mask):
                 if data is not None and hashlib.sha256(data).hexdigest() in blocked:
                     raise error("content_policy_image")
 
@@ -152,6 +153,11 @@ class Backend:
     def rate_limit_headers(self, api_key: str) -> dict[str, str]:
         return rate_headers(self.quotas.states(api_key, self._config.rate_limits, self.clock.now()))
 
+    def fetch_own_image(self, url: str) -> bytes | None:
+        """What a fetch of ``url`` would get if it is one of this fake's live image URLs;
+        None for any other URL (the fake never makes a network call)."""
+        return own_image(url, signer=self.signer, store=self.store, now=self.clock.now())
+
     def create_images(self, req: ImageRequest, *, api_key: str, base_url: str) -> dict[str, object]:
         """Answer a valid request: ``{"created": ..., "data": [...]}`` with ``n`` images."""
         config = self._config
@@ -162,6 +168,8 @@ class Backend:
                    index=i, n=req.n, image=req.image, mask=req.mask)
             for i in range(req.n)
         ]
+        if req.model.usage:
+            return _gpt_answer(req, created, recipes)
         if req.response_format == "b64_json":
             data = [{"b64_json": base64.b64encode(render(r)).decode("ascii")} for r in recipes]
         else:
@@ -174,3 +182,28 @@ class Backend:
                 self.store.add(image_id, recipe, expires_at=created + config.url_ttl, now=self.clock.now())
                 data.append({"url": f"{base}{path}?{self.signer.sign(path, created, config.url_ttl)}"})
         return {"created": created, "data": data}
+
+
+# ===================== STAND-IN (branch gpt-edits) =========================================
+# The GPT answer shape until branch gpt-contract's answers and usage function land; only
+# what a GPT edit needs. Reconcile: its usage function takes the input images' dimensions
+# (req.inputs) and counts them with contracts.edits.image_tokens().
+def _gpt_answer(req: ImageRequest, created: int, recipes: list[Recipe]) -> dict[str, object]:
+    text_tokens = -(-len(req.prompt or "") // 4)  # ASSUMPTION: about 4 characters a token
+    image_input = sum(image_tokens(i.width, i.height, fidelity=req.input_fidelity) for i in req.inputs)
+    output = STANDIN_OUTPUT_TOKENS.get(req.size, 1056) * req.n
+    return {
+        "created": created,
+        "data": [{"b64_json": base64.b64encode(render(r)).decode("ascii")} for r in recipes],
+        "background": "opaque",
+        "output_format": "png",
+        "quality": STANDIN_QUALITY,
+        "size": req.size,
+        "usage": {
+            "input_tokens": text_tokens + image_input,
+            "input_tokens_details": {"image_tokens": image_input, "text_tokens": text_tokens},
+            "output_tokens": output,
+            "total_tokens": text_tokens + image_input + output,
+        },
+    }
+# ===================== END OF STAND-IN ====================================================
