@@ -126,8 +126,8 @@ def test_high_input_fidelity_keeps_more_tiles(client: FlaskClient) -> None:
 
 def test_a_mask_with_alpha_of_the_first_images_size(client: FlaskClient) -> None:
     response = post_edit(client, {"model": "gpt-image-1.5", "prompt": "cat"},
-                         images(("a.png", SMALL_PNG, "image/png"), ("b.jpg", JPEG, "image/jpeg"))
-                         + [("mask", ("m.png", MASK_64x48, "image/png"))])
+                         [*images(("a.png", SMALL_PNG, "image/png"), ("b.jpg", JPEG, "image/jpeg")),
+                          ("mask", ("m.png", MASK_64x48, "image/png"))])
     assert response.status_code == 200, response.get_json()
 
 
@@ -184,20 +184,20 @@ MULTIPART_CASES: list[tuple[str, dict[str, str], list[tuple[str, Part]], dict[st
      err("Invalid 'image': array too long. Expected an array with maximum length 16, but got an array with "
          "length 17 instead.", "image", "array_above_max_length")),
     ("a mask declared as octet-stream", {"model": "gpt-image-1.5", "prompt": "p"},
-     images(("a.png", SMALL_PNG, "image/png")) + [("mask", ("mask", MASK_64x48, "application/octet-stream"))],
+     [*images(("a.png", SMALL_PNG, "image/png")), ("mask", ("mask", MASK_64x48, "application/octet-stream"))],
      err(MIMETYPE.format(param="mask", mimetype="application/octet-stream"), "mask", "unsupported_file_mimetype")),
     ("a mask without alpha", {"model": "gpt-image-1.5", "prompt": "p"},
-     images(("a.png", SMALL_PNG, "image/png")) + [("mask", ("m.png", SMALL_PNG, "image/png"))],
+     [*images(("a.png", SMALL_PNG, "image/png")), ("mask", ("m.png", SMALL_PNG, "image/png"))],
      err("Invalid mask image format - mask image missing alpha channel", None, "invalid_mask_image_format",
          USER_ERROR)),
     ("a mask of another size than the first image", {"model": "gpt-image-1.5", "prompt": "p"},
-     images(("a.png", SMALL_PNG, "image/png"), ("b.png", png_bytes(pattern((64, 64))), "image/png"))
-     + [("mask", ("m.png", png_bytes(mask(64)), "image/png"))],
+     [*images(("a.png", SMALL_PNG, "image/png"), ("b.png", png_bytes(pattern((64, 64))), "image/png")),
+      ("mask", ("m.png", png_bytes(mask(64)), "image/png"))],
      err("Invalid mask image format - mask size does not match image size", None, "invalid_mask_image_format",
          USER_ERROR)),
     ("a mask that is a webp", {"model": "gpt-image-1.5", "prompt": "p"},
-     images(("a.png", SMALL_PNG, "image/png"))
-     + [("mask", ("m.webp", encode(mask(64).resize((64, 48)), "WEBP"), "image/webp"))],
+     [*images(("a.png", SMALL_PNG, "image/png")),
+      ("mask", ("m.webp", encode(mask(64).resize((64, 48)), "WEBP"), "image/webp"))],
      err("Invalid mask image format - mask image must be a valid PNG file", None, "invalid_mask_image_format",
          USER_ERROR)),
     ("input_fidelity to gpt-image-2", {"model": "gpt-image-2", "prompt": "p", "input_fidelity": "high"},
@@ -289,7 +289,8 @@ JSON_CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
      err("Invalid 'images[0]': expected exactly one of 'image_url' or 'file_id'.", "images[0]", "invalid_value")),
     ("neither", {"prompt": "p", "images": [{}]},
      err("Invalid 'images[0]': expected exactly one of 'image_url' or 'file_id'.", "images[0]", "invalid_value")),
-    ("an unknown key in a reference", {"prompt": "p", "images": [{"image_url": "https://x.test/a.png", "detail": "high"}]},
+    ("an unknown key in a reference",
+     {"prompt": "p", "images": [{"image_url": "https://x.test/a.png", "detail": "high"}]},
      err("Unknown parameter: 'images[0].detail'.", "images[0].detail", "unknown_parameter")),
     ("an image_url that is not a string", {"prompt": "p", "images": [{"image_url": 7}]},
      err("Invalid type for 'images[0].image_url': expected a string, but got an integer instead.",
@@ -319,7 +320,8 @@ JSON_CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
                                        "mask": {"image_url": data_url(SMALL_PNG, "image/png")}},
      err("Invalid mask image format - mask image missing alpha channel", None, "invalid_mask_image_format",
          USER_ERROR)),
-    ("a dall-e-2 JSON edit", {"model": "dall-e-2", "prompt": "p", "images": [{"image_url": data_url(PNG, "image/png")}]},
+    ("a dall-e-2 JSON edit",
+     {"model": "dall-e-2", "prompt": "p", "images": [{"image_url": data_url(PNG, "image/png")}]},
      err("Invalid value: 'dall-e-2'. Supported values are: 'gpt-image-1.5', 'gpt-image-1-mini', 'gpt-image-2', "
          "'gpt-image-2-2026-04-21', and 'chatgpt-image-latest'.", "model", "invalid_value")),
 ]
@@ -345,7 +347,8 @@ def test_no_url_is_ever_fetched_from_the_network(client: FlaskClient, monkeypatc
 
 
 def test_the_fakes_own_url_is_checked_as_a_fetch_would_be(client: FlaskClient, app: Any) -> None:
-    url = client.post("/v1/images/generations", json={"prompt": "a dog", "size": "256x256"}).get_json()["data"][0]["url"]
+    generated = client.post("/v1/images/generations", json={"prompt": "a dog", "size": "256x256"})
+    url = generated.get_json()["data"][0]["url"]
 
     def edit(image_url: str) -> Any:
         return client.post("/v1/images/edits", json={"prompt": "p", "images": [{"image_url": image_url}]})
