@@ -201,27 +201,6 @@ def decode_data_url(url: str, param: str) -> Part:
     return Part(param, match.group("type").strip() or DEFAULT_MEDIA_TYPE, data)
 
 
-# --- usage: what the inputs cost -----------------------------------------------------------
-
-# ASSUMPTION: no published formula for edit inputs. We count them as the vision models
-# count image inputs ([guide] "calculating costs" of the vision guide): the image fitted
-# within 2048x2048, then its shortest side brought to 768 (not for high input fidelity,
-# which keeps the detail), in tiles of 512x512: BASE + PER_TILE for each tile.
-IMAGE_TOKENS_BASE = 85
-IMAGE_TOKENS_PER_TILE = 170
-
-
-def image_tokens(width: int, height: int, *, fidelity: str | None = None) -> int:
-    """The input tokens one edit image of ``width`` x ``height`` counts for."""
-    scale = min(1.0, 2048 / max(width, height))
-    w, h = width * scale, height * scale
-    if fidelity != "high":
-        shrink = min(1.0, 768 / min(w, h))
-        w, h = w * shrink, h * shrink
-    tiles = math.ceil(w / 512) * math.ceil(h / 512)
-    return IMAGE_TOKENS_BASE + IMAGE_TOKENS_PER_TILE * tiles
-
-
 def resolve_auto_size(info: imagefile.ImageInfo, sizes: Sequence[str]) -> str:
     """ASSUMPTION: ``size=auto`` for an edit gives the listed size whose shape is closest to
     the first image's (square, landscape or portrait)."""
@@ -242,6 +221,5 @@ __all__ = [
     "check_parts",
     "check_references",
     "decode_data_url",
-    "image_tokens",
     "resolve_auto_size",
 ]

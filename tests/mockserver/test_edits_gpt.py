@@ -82,13 +82,13 @@ def test_a_two_image_multipart_edit_counts_both_inputs(client: FlaskClient) -> N
     assert {k: v for k, v in body.items() if k not in ("created", "data")} == {
         "background": "opaque",
         "output_format": "png",
-        "quality": "medium",
+        "quality": "high",  # auto
         "size": "1024x1024",  # auto: the first image is square
         "usage": {
             "input_tokens": 1192,  # 765 + 425 image tokens, 2 text tokens ("a cat")
             "input_tokens_details": {"image_tokens": 1190, "text_tokens": 2},
-            "output_tokens": 1056,
-            "total_tokens": 2248,
+            "output_tokens": 4160,  # [guide] high, 1024x1024
+            "total_tokens": 5352,
         },
     }
     [image] = decoded(body)
@@ -102,7 +102,7 @@ def test_a_single_image_part_and_a_webp_first_image(client: FlaskClient) -> None
     body = response.get_json()
     assert body["size"] == "1536x1024"  # auto: the first image is landscape
     assert body["usage"]["input_tokens_details"] == {"image_tokens": 255, "text_tokens": 1}
-    assert body["usage"]["output_tokens"] == 2 * 1568
+    assert body["usage"]["output_tokens"] == 2 * 6208  # [guide] high, 1536x1024
     assert [i.size for i in decoded(body)] == [(1536, 1024)] * 2
 
 
@@ -214,7 +214,7 @@ MULTIPART_CASES: list[tuple[str, dict[str, str], list[tuple[str, Part]], dict[st
      err("Unknown parameter: 'response_format'.", "response_format", "unknown_parameter")),
     ("a size dall-e-2 takes", {"model": "gpt-image-1.5", "prompt": "p", "size": "512x512"},
      images(("a.png", SMALL_PNG, "image/png")),
-     err("Invalid value: '512x512'. Supported values are: 'auto', '1024x1024', '1536x1024', and '1024x1536'.",
+     err("Invalid value: '512x512'. Supported values are: '1024x1024', '1024x1536', '1536x1024', and 'auto'.",
          "size", "invalid_value")),
     ("a GPT prompt over 32000 characters", {"model": "gpt-image-1.5", "prompt": "a" * 32001},
      images(("a.png", SMALL_PNG, "image/png")),
@@ -322,8 +322,10 @@ JSON_CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
          USER_ERROR)),
     ("a dall-e-2 JSON edit",
      {"model": "dall-e-2", "prompt": "p", "images": [{"image_url": data_url(PNG, "image/png")}]},
-     err("Invalid value: 'dall-e-2'. Supported values are: 'gpt-image-1.5', 'gpt-image-1-mini', 'gpt-image-2', "
-         "'gpt-image-2-2026-04-21', and 'chatgpt-image-latest'.", "model", "invalid_value")),
+     err("Invalid value: 'dall-e-2'. Supported values are: 'gpt-image-1.5', 'gpt-image-2', 'gpt-image-2-2026-04-21', "
+         "'gpt-image-2.5-sunburst', 'gpt-image-2.5-sunburst-2026-09-08', 'gpt-image-2.5-flare', "
+         "'gpt-image-2.5-flare-2026-09-08', 'gpt-image-2.6-sunburst', 'gpt-image-2.6-flare', 'gpt-image-1', "
+         "'gpt-image-1-mini', and 'chatgpt-image-latest'.", "model", "invalid_value")),
 ]
 
 

@@ -78,7 +78,7 @@ def test_a_two_image_edit(client: openai.OpenAI, files: dict[str, Any]) -> None:
     assert usage is not None
     assert usage.input_tokens_details.image_tokens == 765 + 425
     assert usage.input_tokens_details.text_tokens == 2
-    assert usage.input_tokens == 1192 and usage.output_tokens == 1056 and usage.total_tokens == 2248
+    assert usage.input_tokens == 1192 and usage.output_tokens == 4160 and usage.total_tokens == 5352
 
 
 def test_a_webp_first_image_and_n_2(client: openai.OpenAI, files: dict[str, Any]) -> None:
