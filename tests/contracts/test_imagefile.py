@@ -9,6 +9,8 @@ import time
 import zlib
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from contracts import imagefile
@@ -154,3 +156,18 @@ def test_a_header_that_lies_about_the_size_is_refused() -> None:
 def test_a_cmyk_jpeg_says_so() -> None:
     info = imagefile.inspect(encode(pattern(32, "CMYK"), "JPEG"), max_pixels=LIMIT)
     assert (info.format, info.mode, info.alpha) == ("jpeg", "CMYK", False)
+
+
+PREFIXES = [b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"RIFF\x20\x00\x00\x00WEBPVP8 ", b"RIFF\x20\x00\x00\x00WEBPVP8L",
+            b"RIFF\x20\x00\x00\x00WEBPVP8X", PNG[:40], JPEG[:200], WEBP[:30]]
+
+
+@settings(max_examples=150, deadline=None)
+@given(prefix=st.sampled_from(PREFIXES), tail=st.binary(max_size=300), cut=st.integers(0, 400))
+def test_any_bytes_are_described_or_refused_never_crash(prefix: bytes, tail: bytes, cut: int) -> None:
+    data = (prefix + tail)[: max(cut, len(prefix))]
+    try:
+        info = imagefile.inspect(data, max_pixels=LIMIT)
+    except imagefile.ImageFileError:
+        return
+    assert info.format in imagefile.FORMATS and info.width > 0 and info.height > 0
