@@ -7,6 +7,7 @@ documented token rule), never computed by the code under test.
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import socket
 from typing import Any
@@ -368,3 +369,24 @@ def test_a_json_edit_changes_nothing_when_refused(client: FlaskClient, app: Any)
     response = client.post("/v1/images/edits", json={"prompt": "p", "images": [{"file_id": "file-1"}]})
     assert response.status_code == 400
     assert len(backend.store) == before
+
+
+@pytest.mark.parametrize("json_body", [False, True])
+def test_a_blocked_second_image_is_moderation_blocked(json_body: bool) -> None:
+    blocked = hashlib.sha256(JPEG).hexdigest()
+    client = create_app(blocked_image_sha256=(blocked,)).test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = AUTH["Authorization"]
+    if json_body:
+        response = client.post("/v1/images/edits", json={"prompt": "p", "images": [
+            {"image_url": data_url(SMALL_PNG, "image/png")}, {"image_url": data_url(JPEG, "image/jpeg")}]})
+    else:
+        response = post_edit(client, {"model": "gpt-image-1.5", "prompt": "p"},
+                             images(("a.png", SMALL_PNG, "image/png"), ("b.jpg", JPEG, "image/jpeg")))
+    request_id = response.headers["x-request-id"]
+    assert response.status_code == 400
+    assert response.get_json() == {"error": {
+        "message": "Your request was rejected by the safety system. If you believe this is an error, contact us at "
+                   f"help.openai.com and include the request ID {request_id}. safety_violations=[other].",
+        "type": USER_ERROR, "param": None, "code": "moderation_blocked",
+        "moderation_details": {"moderation_stage": "input", "categories": ["other"]},
+    }}
