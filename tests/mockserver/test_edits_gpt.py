@@ -107,6 +107,17 @@ def test_a_single_image_part_and_a_webp_first_image(client: FlaskClient) -> None
     assert [i.size for i in decoded(body)] == [(1536, 1024)] * 2
 
 
+def test_auto_size_follows_a_portrait_first_image(client: FlaskClient) -> None:
+    portrait = encode(pattern((400, 600)), "JPEG")
+    response = post_edit(client, {"model": "gpt-image-1.5", "prompt": "cat", "output_format": "jpeg"},
+                         [("image", ("p.jpg", portrait, "image/jpeg"))])
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert (body["size"], body["output_format"]) == ("1024x1536", "jpeg")
+    [image] = decoded(body)
+    assert (image.format, image.size) == ("JPEG", (1024, 1536))
+
+
 def test_sixteen_images_are_taken(client: FlaskClient) -> None:
     response = post_edit(client, {"model": "gpt-image-1-mini", "prompt": "cat", "size": "1024x1536"},
                          images(*[(f"{i}.png", SMALL_PNG, "image/png") for i in range(16)]))
