@@ -46,6 +46,7 @@ from contracts.spec import (
     EDITS,
     ENDPOINTS,
     GENERATIONS,
+    GPT_SPECIFIC_PARAMETERS,
     MAX_REQUEST_BYTES,
     MB,
     MODELS,
@@ -724,7 +725,11 @@ def _unknown_parameter(limits: _Limits, endpoint: str) -> CaseStrategy:
     else:
         names = st.one_of(st.sampled_from(known_elsewhere), st.text(_NAME_CHARS, min_size=1, max_size=16))
         values = st.text(max_size=20)
-    names = names.filter(lambda name: not profile.accepts(endpoint, name) and name not in ("image", "mask"))
+    # A GPT-specific parameter sent without a model picks the GPT default model [spec], which may
+    # accept it: such names are no unknown parameter of a request that names no model.
+    gpt_picked = GPT_SPECIFIC_PARAMETERS if ENDPOINTS[endpoint].gpt_default_model else frozenset()
+    names = names.filter(lambda name: not profile.accepts(endpoint, name) and name not in ("image", "mask")
+                         and name not in gpt_picked)
 
     def change(draw: st.DrawFn, params: dict[str, Any]) -> tuple[dict[str, Any], Refusal, str]:
         name = draw(names)

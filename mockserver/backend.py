@@ -253,7 +253,7 @@ def _recipe(req: ImageRequest, index: int, width: int, height: int) -> Recipe:
             extra["frame_duration_ms"] = gif.delay(req.frame_duration_ms or gif.frame_duration_default)
     elif req.resolved_quality:
         extra["quality"] = req.resolved_quality
-    extra = {k: v for k, v in extra.items() if k in _RECIPE_DEFAULTS and _RECIPE_DEFAULTS[k] != v}
+    extra = {k: v for k, v in extra.items() if _RECIPE_DEFAULTS[k] != v}
     if req.extra_images:
         extra["extra_images"] = req.extra_images
     return Recipe(endpoint=req.endpoint, model=req.model.name, prompt=req.prompt, width=width, height=height,

@@ -1,10 +1,10 @@
 """Image quotas per API key (and model family) over sliding windows, exact under concurrency.
 
 A ledger key is any hashable value: the backend uses ``(api_key, quota family)``, so each
-model family has its own windows and counts. Each key keeps a log of its grants (time, images). A request for ``n`` images is
-granted only if every window still has room for all ``n``; otherwise nothing is
-spent and the refusal says when the request would fit. One lock makes
-check-and-grant atomic, so L images are granted exactly, however many threads
+model family has its own windows and counts. Each key keeps a log of its grants
+(time, images). A request for ``n`` images is granted only if every window still
+has room for all ``n``; otherwise nothing is spent and the refusal says when the
+request would fit. One lock makes check-and-grant atomic, so L images are granted exactly, however many threads
 ask at once.
 """
 

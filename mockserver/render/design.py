@@ -60,18 +60,15 @@ def _layout(
     Returns None if not even one meta line fits.
     """
     if thumbs:
-        with_row = _layout(box, body, meta, px, block, anchor, 0)
+        with_row = _layout(box, body, meta, px, block, anchor)
         side = max(8, round(px * 1.7))
         gap = max(2, px // 3)
         if with_row is not None:
-            x0, y0, x1, y1 = box
             text_w = with_row.panel[2] - with_row.lines[0].xy[0] - max(2, round(px * 0.45))
             fit = min(thumbs, max(0, (text_w + gap) // (side + gap)))
-            if fit:
-                short = (x0, y0, x1, y1 - (side + gap) if anchor == "bottom" else y1)
-                inner = _layout(short, body, meta, px, block, anchor, 0)
-                if inner is not None:
-                    return _with_row(inner, fit, side, gap, block, anchor)
+            top = with_row.panel[1] - _snap(side + gap, block, True) * (1 if anchor == "bottom" else 0.5)
+            if fit and top >= 0:
+                return _with_row(with_row, fit, side, gap, block, anchor)
         return with_row
     x0, y0, x1, y1 = box
     bw, bh = x1 - x0, y1 - y0
