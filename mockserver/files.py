@@ -19,13 +19,16 @@ import secrets
 import string
 import uuid
 from datetime import UTC, datetime
-from typing import Any
-from urllib.parse import quote
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from flask import Blueprint, Response, current_app, request
 from werkzeug.sansio.utils import get_host
 
 from mockserver.faults import ENVIRON_CONNECTION
+
+if TYPE_CHECKING:
+    from mockserver.store import ImageStore
 
 # The SAS fields in the order the real URLs carry them [obs]; `sig` comes last.
 SAS_FIELDS = ("st", "se", "sp", "sv", "sr", "rscd", "rsct", "skoid", "sktid", "skt", "ske", "sks", "skv")
@@ -166,6 +169,46 @@ class UrlSigner:
         return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode())
 
 
+_BLOB_PATH = re.compile(re.escape(PREFIX) + r"[^/]+/[^/]+/img-(?P<id>[A-Za-z0-9]+)\.png")
+
+
+def _refusal(path: str, args: dict[str, str], signer: UrlSigner, now: float) -> str | None:
+    """Why a fetch of ``path`` with these SAS fields is refused now (Azure's
+    AuthenticationErrorDetail), or None when the URL is good."""
+    if not args["sig"] or not args["se"] or not args["st"]:
+        return "Signature fields not well formed."
+    if not signer.verify(path, args):
+        return "Signature did not match. String to sign used was r"
+    start, expiry = _parse_iso(args["st"]), _parse_iso(args["se"])
+    if start is None or expiry is None or not start <= now <= expiry:
+        return (
+            "Signature not valid in the specified time frame: "
+            f"Start [{_http_date(start or 0)}] - Expiry [{_http_date(expiry or 0)}] - "
+            f"Current [{_http_date(now)}]"
+        )
+    return None
+
+
+def own_image(url: str, *, signer: UrlSigner, store: ImageStore, now: float) -> bytes | None:
+    """The bytes behind one of the fake's own image URLs, whatever its host, if a fetch of
+    it would succeed now (signature valid, not expired, still stored); else None."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https"):
+        return None
+    path = unquote(parts.path)
+    match = _BLOB_PATH.fullmatch(path)
+    if match is None:
+        return None
+    query = parse_qs(parts.query, keep_blank_values=True)
+    args = {k: query.get(k, [""])[0] for k in (*SAS_FIELDS, "sig")}
+    if _refusal(path, args, signer, now) is not None:
+        return None
+    return store.png(match.group("id"))
+
+
 def _azure_error(status: int, code: str, message: str, detail: str | None = None) -> Response:
     request_id = str(uuid.uuid4())
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f") + "0Z"
@@ -195,21 +238,9 @@ _AUTH_FAILED = (
 def blob(org: str, user: str, name: str) -> Response:
     backend = current_app.extensions["mockserver"]
     args = {k: request.args.get(k, "") for k in (*SAS_FIELDS, "sig")}
-    if not args["sig"] or not args["se"] or not args["st"]:
-        return _azure_error(403, "AuthenticationFailed", _AUTH_FAILED, "Signature fields not well formed.")
-    if not backend.signer.verify(request.path, args):
-        return _azure_error(
-            403, "AuthenticationFailed", _AUTH_FAILED,
-            "Signature did not match. String to sign used was r",
-        )
-    start, expiry, now = _parse_iso(args["st"]), _parse_iso(args["se"]), backend.clock.now()
-    if start is None or expiry is None or not start <= now <= expiry:
-        detail = (
-            "Signature not valid in the specified time frame: "
-            f"Start [{_http_date(start or 0)}] - Expiry [{_http_date(expiry or 0)}] - "
-            f"Current [{_http_date(now)}]"
-        )
-        return _azure_error(403, "AuthenticationFailed", _AUTH_FAILED, detail)
+    refusal = _refusal(request.path, args, backend.signer, backend.clock.now())
+    if refusal is not None:
+        return _azure_error(403, "AuthenticationFailed", _AUTH_FAILED, refusal)
     image_id = _image_id(name)
     data = backend.store.png(image_id)
     if data is None:
