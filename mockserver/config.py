@@ -121,6 +121,11 @@ class Config:
         "bounds the fake's memory however long it runs.",
         kind=INT, cli="--store-max-bytes", minimum=1,
     )
+    shutdown_grace_ms: int = _setting(
+        5000, "On SIGTERM or SIGINT the fake stops accepting and lets requests in flight finish "
+        "for up to this long, then exits 0; a second signal exits at once.",
+        kind=INT, cli="--shutdown-grace-ms", patchable=False, minimum=0,
+    )
     admin_token: str | None = _setting(
         None, "Require `Authorization: Bearer <token>` on /_mock/. Without it, /_mock/ answers only "
         "to loopback clients. Never shown by GET /_mock/config.",
@@ -232,7 +237,7 @@ def reference_table() -> str:
         "| --- | --- | --- | --- |",
         "| `--host` | | `127.0.0.1` | Address to listen on. |",
         "| `--port` | | `5000` | Port; `0` picks a free one and prints it. |",
-        "| `--threads` | | `16` | Worker threads of the WSGI server. |",
+        "| `--threads` | | `16` | Worker threads answering the API and image URLs (the control plane has its own). |",
     ]
     for f in settings():
         meta = f.metadata
