@@ -64,7 +64,9 @@ IDLE_TIMEOUT = 30  # seconds a connection may stay silent between requests
 READERS = 64  # header readers and control-plane answers; cheap while they wait
 DEFAULT_GRACE = 5.0  # seconds, when the app does not say (Config.shutdown_grace_ms)
 
-_CONTROL_PREFIX = b"/_mock"
+_CONTROL = b"/_mock"
+LINGER_SECONDS = 0.5  # after an error answer, how long to read what the client still sends
+LINGER_BYTES = 1024 * 1024
 _log = logging.getLogger("mockserver.server")
 
 
@@ -178,8 +180,9 @@ def _server_error(status: int, reason: str) -> ApiError:
         return error("headers_too_large", max_bytes=MAX_HEADER_BYTES, max_count=MAX_HEADER_COUNT)
     if status == 505:
         return error("http_version_not_supported")
-    if status < 500:
-        return error("malformed_request", status=status, reason=reason.rstrip(".") or "Bad Request")
+    if status < 500 or status == 501:  # 501: a Transfer-Encoding other than chunked
+        phrase = http.HTTPStatus(status).phrase if status in _KNOWN else "Bad Request"
+        return error("malformed_request", status=status, reason=reason.rstrip(".") or phrase)
     return error("server_error", status=status)
 
 
@@ -247,7 +250,8 @@ class _Request(cheroot_server.HTTPRequest):
         return True
 
     def respond(self) -> None:
-        if self.server.dispatching and not self.path.startswith(_CONTROL_PREFIX):
+        control = self.path == _CONTROL or self.path.startswith(_CONTROL + b"/")
+        if self.server.dispatching and not control:
             # Hand the request to the API workers once this reader is done with the
             # connection (see _Server.put_conn); cheroot must not close it meanwhile.
             self.close_after, self.close_connection = self.close_connection, False
@@ -271,6 +275,7 @@ class _Request(cheroot_server.HTTPRequest):
             k.lower() == b"connection" and v.lower() == b"close" for k, v in self.outheaders
         ):
             self.close_connection = True
+            self.conn.linger = True
         super().send_headers()
 
     def simple_response(self, status: Any, msg: Any = "") -> None:
@@ -281,6 +286,7 @@ class _Request(cheroot_server.HTTPRequest):
         body = json.dumps(api_error.body()).encode()
         phrase = http.HTTPStatus(api_error.status).phrase if api_error.status in _KNOWN else "Error"
         self.close_connection = True  # the rest of the stream cannot be trusted
+        self.conn.linger = True
         head = (
             f"{self.server.protocol} {api_error.status} {phrase}\r\n"
             "Content-Type: application/json\r\n"
@@ -305,6 +311,23 @@ class _Connection(cheroot_server.HTTPConnection):
     def __init__(self, server: _Server, sock: socket.socket, makefile: Any = None) -> None:
         super().__init__(server, sock, makefile=self._files)
         self.pending: _Request | None = None
+
+    def close(self) -> None:
+        """Close; after an error answer, first read (and drop) what the client is still
+        sending, for a moment: closing with unread data sends a reset, which can destroy
+        the answer before the client has read it."""
+        if self.linger:
+            self.linger = False
+            with contextlib.suppress(OSError):
+                self.socket.shutdown(socket.SHUT_WR)
+                self.socket.settimeout(LINGER_SECONDS)
+                ends, drained = time.monotonic() + LINGER_SECONDS, 0
+                while drained < LINGER_BYTES and time.monotonic() < ends:
+                    chunk = self.socket.recv(65536)
+                    if not chunk:
+                        break
+                    drained += len(chunk)
+        super().close()
 
     def _files(self, sock: socket.socket, mode: str, bufsize: int) -> Any:
         if "r" in mode:
