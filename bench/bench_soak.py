@@ -169,6 +169,8 @@ def main() -> int:
             for name in order:
                 run_chunk(servers[name], cycle, r * per_round, per_round, args.concurrency, deadline,
                           tallies[name])
+            print(f"round {r + 1}/{args.rounds}: " + ", ".join(
+                f"{n} {tallies[n].requests} requests, RSS {tallies[n].rss[-1][1]:.0f} MB" for n in names), flush=True)
             if time.monotonic() >= deadline:
                 print(f"(stopped after round {r + 1} of {args.rounds}: --max-minutes reached)")
                 break
