@@ -14,8 +14,11 @@ to ``store_max_bytes`` first); server CPU per request within 5 % of the baseline
 
 Loopback only; bounded by ``--count`` (requests per server) and ``--max-minutes``.
 
+``--only-url`` runs url generations alone: the cheapest request (about 0.4 ms of server
+time), where the server layer's own cost weighs most.
+
 Run:  .venv/bin/python bench/bench_soak.py [--count 100000] [--baseline /tmp/base]
-      [--concurrency 4] [--rounds 20] [--max-minutes 40]
+      [--concurrency 4] [--rounds 20] [--max-minutes 40] [--only-url]
 """
 
 from __future__ import annotations
@@ -75,12 +78,15 @@ def _multipart(path: str, fields: dict[str, str], files: dict[str, bytes]) -> by
             ).encode() + payload
 
 
-def mix() -> list[bytes]:
-    """The request cycle: 10 requests per variant, 64 variants."""
+def mix(only_url: bool = False) -> list[bytes]:
+    """The request cycle: 10 requests per variant, 64 variants (``only_url``: url generations only)."""
     cycle: list[bytes] = []
     for i in range(VARIANTS):
         prompt = f"a white siamese cat, study {i}"
         url = _json({"prompt": prompt, "size": "256x256"})
+        if only_url:
+            cycle.append(url)
+            continue
         b64 = _json({"prompt": prompt, "size": "256x256", "response_format": "b64_json"})
         variation = _multipart("/v1/images/variations", {"size": "256x256"}, {"image": _png(_picture(i, "RGB"))})
         edit = _multipart("/v1/images/edits", {"prompt": prompt, "size": "256x256"},
@@ -151,9 +157,11 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=20, help="rounds per server; RSS is sampled after each")
     parser.add_argument("--max-minutes", type=float, default=40.0, help="stop early after this long")
+    parser.add_argument("--only-url", action="store_true",
+                        help="url generations only: the cheapest request, where the server layer weighs most")
     args = parser.parse_args()
 
-    cycle = mix()
+    cycle = mix(args.only_url)
     names = ["this"] + (["base"] if args.baseline else [])
     servers = {"this": start_server(MOCKSERVER_CMD, cwd=ROOT)}
     if args.baseline:

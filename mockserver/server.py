@@ -5,9 +5,10 @@
 
 What this layer adds to cheroot, so no client can wedge the fake:
 
-- **Two pools.** *Readers* (cheroot's own pool, ``readers`` threads) read each
-  request's line and headers, and answer the control plane (``/_mock/``) on the
-  spot; every other request goes to the *API workers* (``threads``). A control
+- **A control plane of its own.** Readers (cheroot's pool: ``threads`` + 48 threads)
+  read each request's line and headers and answer the control plane (``/_mock/``)
+  on the spot; at most ``threads`` of them answer the API and image URLs at once,
+  and API requests beyond that wait in a queue that holds no thread. A control
   request therefore never waits behind API traffic, slow answers or hang faults.
 - **Deadlines that count the client's silence, not each byte**: a request's line
   and headers must arrive within ``header_timeout`` seconds of waiting, its body
@@ -27,11 +28,11 @@ What this layer adds to cheroot, so no client can wedge the fake:
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import http
 import json
 import logging
-import queue
 import secrets
 import socket
 import threading
@@ -61,7 +62,7 @@ MAX_HEADER_COUNT = 100
 HEADER_TIMEOUT = 10.0  # seconds of waiting for a request's line and headers, in all
 BODY_TIMEOUT = 60.0  # seconds of waiting for its body, in all (16 MB at 2 Mbit/s)
 IDLE_TIMEOUT = 30  # seconds a connection may stay silent between requests
-READERS = 64  # header readers and control-plane answers; cheap while they wait
+SPARE_READERS = 48  # readers beyond the API's threads: heads and the control plane
 DEFAULT_GRACE = 5.0  # seconds, when the app does not say (Config.shutdown_grace_ms)
 
 _CONTROL = b"/_mock"
@@ -335,40 +336,44 @@ class _Connection(cheroot_server.HTTPConnection):
         return StreamWriter(sock, mode, bufsize)
 
 
-class _ApiWorkers:
-    """The threads that answer API requests (and image URLs) handed over by readers."""
+class _ApiGate:
+    """At most ``capacity`` threads answer API requests (and image URLs) at once.
 
-    def __init__(self, server: _Server, threads: int) -> None:
+    A reader that finds a slot free answers the request itself (no hand-over between
+    threads: that cost about 0.3 ms of CPU a request); otherwise the request waits in a
+    queue, holding no thread, and the next reader to finish an API answer takes it. The
+    other readers stay free for request heads and the control plane.
+    """
+
+    def __init__(self, server: _Server, capacity: int) -> None:
         self._server = server
-        self._jobs: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
-        self._busy = 0  # queued or being answered
-        self._idle = threading.Condition()
-        self._threads = [
-            threading.Thread(target=self._work, name=f"mockserver-api-{i}", daemon=True) for i in range(threads)
-        ]
+        self._capacity = capacity
+        self._lock = threading.Condition()
+        self._busy = 0
+        self._queue: collections.deque[_Request] = collections.deque()
         self._active: set[_Request] = set()
-        for thread in self._threads:
-            thread.start()
 
-    def submit(self, req: _Request) -> None:
-        with self._idle:
-            self._busy += 1
-        self._jobs.put(req)
-
-    def _work(self) -> None:
-        while True:
-            req = self._jobs.get()
-            if req is None:
+    def run(self, first: _Request) -> None:
+        """Answer ``first`` now if a slot is free, then whatever queued meanwhile; else queue it."""
+        with self._lock:
+            if self._busy >= self._capacity:
+                self._queue.append(first)
                 return
-            with self._idle:
-                self._active.add(req)
+            self._busy += 1
+            self._active.add(first)
+        req: _Request | None = first
+        while req is not None:
             try:
                 self._answer(req)
             finally:
-                with self._idle:
+                with self._lock:
                     self._active.discard(req)
-                    self._busy -= 1
-                    self._idle.notify_all()
+                    req = self._queue.popleft() if self._queue else None
+                    if req is None:
+                        self._busy -= 1
+                        self._lock.notify_all()
+                    else:
+                        self._active.add(req)
 
     def _answer(self, req: _Request) -> None:
         conn = req.conn
@@ -395,33 +400,25 @@ class _ApiWorkers:
                 conn.close()
 
     def wait(self, deadline: float) -> bool:
-        """Wait until no request is queued or being answered, or ``deadline`` passes."""
-        with self._idle:
-            while self._busy:
+        """Wait until no API request is queued or being answered, or ``deadline`` passes."""
+        with self._lock:
+            while self._busy or self._queue:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False
-                self._idle.wait(left)
+                self._lock.wait(left)
             return True
 
-    def stop(self, deadline: float) -> None:
-        """Let what is queued finish until ``deadline``, then drop the rest."""
-        finished = self.wait(deadline)
-        if not finished:
-            with self._idle:
-                for req in list(self._active):
-                    _shut(req.conn)
-        for _ in self._threads:
-            self._jobs.put(None)
-        if not finished:
-            while True:  # what was queued but never started: drop it
-                try:
-                    left = self._jobs.get_nowait()
-                except queue.Empty:
-                    break
-                if left is not None:
-                    _shut(left.conn)
-                    left.conn.close()
+    def abort(self) -> None:
+        """Drop every API request queued or being answered (the grace is over)."""
+        with self._lock:
+            queued, self._queue = list(self._queue), collections.deque()
+            active = list(self._active)
+        for req in active:
+            _shut(req.conn)
+        for req in queued:
+            _shut(req.conn)
+            req.conn.close()
 
 
 def _shut(conn: Any) -> None:
@@ -435,7 +432,7 @@ class _Server(wsgi.Server):
     header_timeout = HEADER_TIMEOUT
     body_timeout = BODY_TIMEOUT
     body_limit = 0
-    api: _ApiWorkers | None = None
+    api: _ApiGate | None = None
 
     @property
     def dispatching(self) -> bool:
@@ -445,7 +442,7 @@ class _Server(wsgi.Server):
         req = conn.pending
         if req is not None and self.api is not None:
             conn.pending = None
-            self.api.submit(req)
+            self.api.run(req)
             return
         super().put_conn(conn)
 
@@ -462,8 +459,8 @@ class _Gateway(wsgi.Gateway_10):
 class LiveServer:
     """A fake listening on ``host:port`` (port 0: a free one) until stopped.
 
-    ``threads`` API workers answer the API and image URLs; ``readers`` threads read
-    requests' heads and answer the control plane. ``header_timeout`` and
+    ``readers`` threads (default ``threads`` + 48) read requests' heads and answer the
+    control plane; at most ``threads`` of them answer the API and image URLs at once. ``header_timeout`` and
     ``body_timeout`` bound, in seconds, how long a client may take to send a
     request's head and its body. ``grace``: seconds :meth:`stop` lets requests in
     flight finish (default: the app's ``shutdown_grace_ms``).
@@ -476,7 +473,7 @@ class LiveServer:
         port: int = 0,
         *,
         threads: int = 16,
-        readers: int = READERS,
+        readers: int | None = None,
         header_timeout: float = HEADER_TIMEOUT,
         body_timeout: float = BODY_TIMEOUT,
         grace: float | None = None,
@@ -487,7 +484,7 @@ class LiveServer:
         self._server = _Server(
             (host, port),
             app,
-            numthreads=readers,
+            numthreads=threads + SPARE_READERS if readers is None else readers,
             server_name="mockserver",
             timeout=IDLE_TIMEOUT,
             request_queue_size=128,  # listen backlog: cheroot's default of 5 resets bursts of clients
@@ -533,7 +530,7 @@ class LiveServer:
         if not self._server.ready:
             self._server.prepare()
             if self._server.api is None:
-                self._server.api = _ApiWorkers(self._server, self._threads)
+                self._server.api = _ApiGate(self._server, self._threads)
         return self
 
     def serve_forever(self) -> None:
@@ -559,14 +556,19 @@ class LiveServer:
         backend = self.app.extensions.get("mockserver")
         if backend is not None:
             backend.faults.release_hangs()
-        # Readers finish the heads they are reading and hand them over; cheroot cuts
-        # the ones still waiting on a client when the grace is over.
+        # cheroot stops accepting, then lets its readers finish (the heads they read, the
+        # control requests and API answers they give) until the grace is over; it then
+        # cuts the connections still waiting on a client, but waits without a bound for a
+        # reader still busy in the app (a long --latency-ms): hence its own thread here.
         self._server.shutdown_timeout = max(0.0, deadline - time.monotonic())
-        self._server.stop()
-        if self._server.api is not None:
-            self._server.api.stop(deadline)
+        stopper = threading.Thread(target=self._server.stop, name="mockserver-stop-cheroot", daemon=True)
+        stopper.start()
+        api = self._server.api
+        if api is not None and not api.wait(deadline):
+            api.abort()
+        stopper.join(timeout=max(0.0, deadline - time.monotonic()) + 1.0)
         if self._thread is not None:
-            self._thread.join(timeout=max(0.1, deadline - time.monotonic()))
+            self._thread.join(timeout=1.0)
             self._thread = None
 
     @property
