@@ -69,6 +69,11 @@ NOT_ONE_REQUEST: Mapping[str, str] = {
     "invalid_config": "the fake's control API, not the Images API",
     "admin_token_required": "the fake's control API, not the Images API",
     "control_not_local": "the fake's control API, not the Images API",
+    "malformed_request": "the HTTP layer: a broken request line or header no HTTP library sends",
+    "request_timeout": "the HTTP layer: a client too slow, not the request's content",
+    "request_line_too_long": "the HTTP layer: the edge's limits are not known (ASSUMPTION)",
+    "headers_too_large": "the HTTP layer: the edge's limits are not known (ASSUMPTION)",
+    "http_version_not_supported": "the HTTP layer: the real edge speaks HTTP/2 over TLS",
 }
 REAL_HOST = urlsplit(REAL_BASE_URL).hostname
 NOT_TO_THE_REAL_SERVICE: Mapping[str, str] = {
