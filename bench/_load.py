@@ -168,16 +168,18 @@ class ServerProcess:
 
 
 def start_server(
-    cmd: Sequence[str] = MOCKSERVER_CMD, *, timeout: float = 20.0, env: Mapping[str, str] | None = None
+    cmd: Sequence[str] = MOCKSERVER_CMD, *, timeout: float = 20.0, env: Mapping[str, str] | None = None,
+    cwd: Path = ROOT,
 ) -> ServerProcess:
     """Start cmd, wait (at most timeout seconds) for the URL it prints, check it is loopback.
 
-    ``env``: variables added to this process's environment for the child.
+    ``env``: variables added to this process's environment for the child. ``cwd``: the
+    checkout whose ``mockserver`` ``python -m`` finds first (another one for a baseline).
     """
     stderr = tempfile.TemporaryFile()  # noqa: SIM115 - owned (and closed) by the ServerProcess
     spawned = time.perf_counter()
     proc = subprocess.Popen(
-        list(cmd), cwd=ROOT, stdout=subprocess.PIPE, stderr=stderr, preexec_fn=_default_sigint,
+        list(cmd), cwd=cwd, stdout=subprocess.PIPE, stderr=stderr, preexec_fn=_default_sigint,
         env={**os.environ, **env} if env else None,
     )
     assert proc.stdout is not None

@@ -709,6 +709,43 @@ _SPECS += [
         Wording("Gateway timeout.", None, None),
         assumption="as bad_gateway",
     ),
+    # --- the HTTP layer: answers a server gives before any route is known -----------
+    ErrorSpec(
+        "malformed_request", 400, _IRE,
+        Wording("Malformed HTTP request: {reason}.", None, None),
+        assumption="the real edge answers a broken request line or header with its own 400 page; "
+        "the fake keeps the API's JSON envelope and says what was wrong",
+    ),
+    ErrorSpec(
+        "request_timeout", 408, _IRE,
+        Wording(
+            "The request took too long to arrive. Send the request line, headers and body "
+            "without long pauses.",
+            None, None,
+        ),
+        assumption="status 408, the envelope and this text are ours (the edge's timeout page "
+        "was never captured)",
+    ),
+    ErrorSpec(
+        "request_line_too_long", 414, _IRE,
+        Wording("The request line is longer than {max_bytes} bytes.", None, None),
+        assumption="status 414 (RFC 9110), the envelope, the limit and this text are ours",
+    ),
+    ErrorSpec(
+        "headers_too_large", 431, _IRE,
+        Wording(
+            "The request headers are too large: at most {max_count} header lines and "
+            "{max_bytes} bytes in all.",
+            None, None,
+        ),
+        assumption="status 431 (RFC 6585), the envelope, the limits and this text are ours",
+    ),
+    ErrorSpec(
+        "http_version_not_supported", 505, _IRE,
+        Wording("HTTP version not supported: send HTTP/1.1 (or HTTP/1.0).", None, None),
+        assumption="status 505, the envelope and this text are ours; the real edge speaks "
+        "HTTP/2 over TLS, a plain-text fake speaks HTTP/1.1",
+    ),
     # --- the fake's control plane (/_mock), not the real API -----------------------
     ErrorSpec(
         "invalid_config", 400, _IRE,

@@ -94,6 +94,11 @@ NOT_ONE_REQUEST: Mapping[str, str] = {
                     "mask_missing_alpha", "mask_size_mismatch_gpt", "mask_not_png", "invalid_image_url",
                     "invalid_data_url", "file_not_found", "image_ref_one_of", "array_below_min_length")
     },
+    "malformed_request": "the HTTP layer: a broken request line or header no HTTP library sends",
+    "request_timeout": "the HTTP layer: a client too slow, not the request's content",
+    "request_line_too_long": "the HTTP layer: the edge's limits are not known (ASSUMPTION)",
+    "headers_too_large": "the HTTP layer: the edge's limits are not known (ASSUMPTION)",
+    "http_version_not_supported": "the HTTP layer: the real edge speaks HTTP/2 over TLS",
 }
 REAL_HOST = urlsplit(REAL_BASE_URL).hostname
 NOT_TO_THE_REAL_SERVICE: Mapping[str, str] = {

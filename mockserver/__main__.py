@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from contracts.version import program, version
 from mockserver.app import create_app
@@ -101,29 +101,49 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"mockserver: cannot listen on {listen.host}:{listen.port}: {exc}", file=sys.stderr)
         return 1
-    signal.signal(signal.SIGTERM, lambda *_: _stop_soon(server))
+    stopping = _Stopping(server)
+    signal.signal(signal.SIGTERM, stopping.on_signal)
+    signal.signal(signal.SIGINT, stopping.on_signal)
     for line in announce(listen.host, server.url, server.base_url, config):
         print(line, flush=True)
-    try:
-        server.serve_forever()  # returns once stopped
-    except KeyboardInterrupt:
-        _stop_soon(server)
-    _exit_now()
+    server.serve_forever()  # returns once stopping has closed the listening socket
+    stopping.wait()
+    _exit_now(0)
 
 
-def _stop_soon(server: LiveServer) -> None:
-    # Not from inside the signal handler: stopping cheroot there would wait on the very
-    # loop the signal interrupted. Another thread stops it; the loop then returns.
-    threading.Thread(target=server.stop, name="mockserver-stop", daemon=True).start()
+class _Stopping:
+    """The first SIGTERM or SIGINT stops the server gracefully (it stops accepting and
+    lets requests in flight finish, within ``shutdown_grace_ms``); a second one exits
+    at once, with status 1."""
+
+    def __init__(self, server: LiveServer) -> None:
+        self._server = server
+        self._thread: threading.Thread | None = None
+
+    def on_signal(self, signum: int, frame: Any) -> None:
+        if self._thread is not None:
+            _exit_now(1)
+        print(f"mockserver: {signal.Signals(signum).name}: finishing the requests in flight "
+              f"(up to {self._server.grace:g} s); a second signal exits at once", file=sys.stderr, flush=True)
+        # Not from inside the signal handler: stopping waits on the very loop the signal
+        # interrupted. Another thread stops the server; the loop then returns.
+        self._thread = threading.Thread(target=self._server.stop, name="mockserver-stop", daemon=True)
+        self._thread.start()
+
+    def wait(self) -> None:
+        while self._thread is None or self._thread.is_alive():  # short waits keep signals answered
+            if self._thread is None:
+                time.sleep(0.05)
+            else:
+                self._thread.join(0.1)
 
 
-def _exit_now() -> NoReturn:
-    """Leave without waiting on worker threads: a worker still busy with a slow or
-    hung client must not keep a stopped server's process alive."""
-    time.sleep(0.05)  # let the stopping thread close the listening socket
+def _exit_now(status: int) -> NoReturn:
+    """Leave without waiting on worker threads: once the grace is over, a worker still
+    busy with a slow or hung client must not keep the process alive."""
     sys.stdout.flush()
     sys.stderr.flush()
-    os._exit(0)
+    os._exit(status)
 
 
 if __name__ == "__main__":

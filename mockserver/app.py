@@ -23,12 +23,30 @@ from mockserver.backend import Backend
 from mockserver.clock import Clock
 from mockserver.config import Config
 from mockserver.control import control
-from mockserver.faults import ENVIRON_CLOSE_AFTER, ENVIRON_DROP, drop_connections
+from mockserver.faults import ENVIRON_CLOSE_AFTER, ENVIRON_DROP, ENVIRON_RELEASE, drop_connections
 from mockserver.files import blobs
 from mockserver.images import images
 from mockserver.index import index
 
 _ENDPOINT_BY_PATH = {e.url_path: name for name, e in ENDPOINTS.items()}
+
+
+class _Request(Request):
+    """Flask's request, closing the upload files of a form whose parsing was cut off
+    (a client too slow or gone): Werkzeug leaves them to the garbage collector."""
+
+    def _get_file_stream(
+        self, total_content_length: int | None, content_type: str | None,
+        filename: str | None = None, content_length: int | None = None,
+    ) -> Any:
+        stream = super()._get_file_stream(total_content_length, content_type, filename, content_length)
+        self.__dict__.setdefault("_upload_streams", []).append(stream)
+        return stream
+
+    def close(self) -> None:
+        for stream in self.__dict__.pop("_upload_streams", ()):
+            stream.close()
+        super().close()
 
 
 def create_app(config: Config | None = None, *, clock: Clock | None = None, **settings: Any) -> Flask:
@@ -38,10 +56,14 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None, **se
     backend = Backend(config, clock=clock)
 
     app = Flask("mockserver")
+    app.request_class = _Request
     app.config.update(MAX_CONTENT_LENGTH=config.max_request_bytes, MAX_FORM_PARTS=MAX_FORM_PARTS,
                       MAX_FORM_MEMORY_SIZE=MAX_FORM_FIELD_BYTES)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    # "/v1//images/generations" is not a route: the API's 404, not Werkzeug's 308 redirect
+    # to the merged path (an HTML body). Set before the blueprints add their rules.
+    app.url_map.merge_slashes = False
     app.extensions["mockserver"] = backend
     app.register_blueprint(images)
     app.register_blueprint(blobs)
@@ -73,6 +95,7 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None, **se
         ctx.fault = fault
         if fault.kind in ("reset", "hang"):
             req.environ[ENVIRON_DROP] = fault.delay_ms / 1000 if fault.kind == "hang" else 0.0
+            req.environ[ENVIRON_RELEASE] = backend.faults.hang_release
             return Response(status=204)  # never sent: the connection is dropped instead
         if fault.delay_ms:
             time.sleep(fault.delay_ms / 1000)

@@ -162,6 +162,11 @@ class Config:
         "bounds the fake's memory however long it runs.",
         Integer(1, 64 * 1024 * MB), flag="--store-max-bytes",
     )
+    shutdown_grace_ms: int = setting(
+        5000, "On SIGTERM or SIGINT the fake stops accepting and lets requests in flight finish "
+        "for up to this long, then exits 0; a second signal exits at once.",
+        Integer(0, 600_000), flag="--shutdown-grace-ms", patchable=False,
+    )
     admin_token: str | None = setting(
         None, "Require `Authorization: Bearer <token>` on /_mock/. Without it, /_mock/ answers only "
         "to loopback clients. Never shown by GET /_mock/config.",
@@ -214,7 +219,8 @@ class ServerOptions:
                         flag="--host", patchable=False)
     port: int = setting(5000, "Port; `0` picks a free one and prints it.", Integer(0, 65535), flag="--port",
                         patchable=False)
-    threads: int = setting(16, "Worker threads of the WSGI server.", Integer(1, 1024), flag="--threads",
+    threads: int = setting(16, "Worker threads answering the API and image URLs (the control plane has its own).",
+                           Integer(1, 1024), flag="--threads",
                            patchable=False)
 
 

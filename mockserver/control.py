@@ -39,10 +39,14 @@ def _backend() -> Backend:
 
 
 def _loopback(address: str | None) -> bool:
+    """Whether a client address is loopback; on a dual-stack socket (bound to ``::``)
+    an IPv4 client arrives as ``::ffff:127.0.0.1``, which is loopback too."""
     try:
-        return address is not None and ipaddress.ip_address(address.split("%")[0]).is_loopback
+        ip = ipaddress.ip_address((address or "").split("%")[0])
     except ValueError:
         return False
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return (mapped or ip).is_loopback
 
 
 @control.before_request

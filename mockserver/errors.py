@@ -35,6 +35,8 @@ def _from_http(exc: HTTPException) -> ApiError:
             max_bytes=backend.config.max_request_bytes,
             length=request.content_length or backend.config.max_request_bytes + 1,
         )
+    if exc.code == 408:  # the client's body did not arrive in time (mockserver.server)
+        return error("request_timeout")
     if exc.code == 400 and request.mimetype == "multipart/form-data":
         return error("invalid_multipart")
     if exc.code == 400:
@@ -50,7 +52,7 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:
         response = render_error(_from_http(exc))
-        if exc.code == 413:
+        if exc.code in (408, 413):
             # The rest of the body was never read; the connection cannot be reused.
             response.headers["Connection"] = "close"
         return response

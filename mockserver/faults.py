@@ -37,6 +37,7 @@ MAX_QUEUED = 1000
 ENVIRON_DROP = "mockserver.drop_connection"  # set by the app, acted on by drop_connections()
 ENVIRON_CONNECTION = "mockserver.connection"  # set by our cheroot gateway
 ENVIRON_CLOSE_AFTER = "mockserver.close_after"  # answer, then end the connection (truncated bodies)
+ENVIRON_RELEASE = "mockserver.release_hang"  # the Event that ends a hang early (reset, DELETE, stop)
 
 
 class FaultError(InputError):
@@ -93,6 +94,7 @@ class FaultQueue:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._faults: list[Fault] = []
+        self._release = threading.Event()
 
     def add(self, spec: Any) -> Fault:
         fault = parse_fault(spec)
@@ -124,8 +126,21 @@ class FaultQueue:
             return [f.to_json() for f in self._faults]
 
     def clear(self) -> None:
+        """Forget every fault and end the hangs in progress."""
         with self._lock:
             self._faults.clear()
+        self.release_hangs()
+
+    @property
+    def hang_release(self) -> threading.Event:
+        """What a hang starting now waits on (besides its delay)."""
+        return self._release
+
+    def release_hangs(self) -> None:
+        """End every hang in progress now (its connection is dropped); later hangs wait again."""
+        with self._lock:
+            release, self._release = self._release, threading.Event()
+        release.set()
 
 
 def _abort(connection: Any) -> None:
@@ -181,7 +196,11 @@ def drop_connections(wsgi_app: Callable[..., Iterable[bytes]]) -> Callable[..., 
         if close is not None:
             close()
         if delay:
-            time.sleep(delay)
+            release = environ.get(ENVIRON_RELEASE)
+            if release is not None:
+                release.wait(delay)
+            else:
+                time.sleep(delay)
         _abort(environ.get(ENVIRON_CONNECTION))
         raise ConnectionResetError(errno.ECONNRESET, "connection dropped by an injected fault")
 
