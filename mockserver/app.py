@@ -26,6 +26,7 @@ from mockserver.control import control
 from mockserver.faults import ENVIRON_CLOSE_AFTER, ENVIRON_DROP, drop_connections
 from mockserver.files import blobs
 from mockserver.images import images
+from mockserver.ui import ui
 
 _ENDPOINT_BY_PATH = {e.url_path: name for name, e in ENDPOINTS.items()}
 
@@ -44,6 +45,7 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None, **se
     app.register_blueprint(images)
     app.register_blueprint(blobs)
     app.register_blueprint(control)
+    app.register_blueprint(ui)  # GET /_mock/ui, the live view
     errors.register(app)
     app.wsgi_app = drop_connections(app.wsgi_app)  # type: ignore[method-assign]
 
@@ -124,6 +126,7 @@ def _journal(backend: Backend, req: Request, response: Response, seen: dict[str,
         "error_type": seen.get("error_type"),
         "fault": fault.kind if fault is not None else None,
         "duration_ms": round(elapsed * 1000, 3),
+        "images": seen.get("journal_images") or [],  # references, never the bytes (mockserver/gallery.py)
     })
 
 

@@ -24,6 +24,7 @@ from mockserver.clock import Clock
 from mockserver.config import Config
 from mockserver.faults import Fault, FaultQueue
 from mockserver.files import UrlSigner, new_image_id, user_segment
+from mockserver.gallery import Gallery
 from mockserver.journal import Journal
 from mockserver.quotas import QuotaLedger, rate_headers
 from mockserver.render import Recipe, render
@@ -40,6 +41,7 @@ class Backend:
         self.quotas = QuotaLedger()
         self.faults = FaultQueue()
         self.journal = Journal(config.journal_size)
+        self.gallery = Gallery()  # the images the journal's entries refer to
         self._config = self._initial_config = config
         self._apply(config)
 
@@ -73,6 +75,7 @@ class Backend:
             self.store.clear()
             self.quotas.clear()
             self.journal.clear()
+            self.gallery.clear()
             self.faults.clear()
             self.clock.reset()
             self._apply(self._config)
@@ -152,8 +155,13 @@ class Backend:
     def rate_limit_headers(self, api_key: str) -> dict[str, str]:
         return rate_headers(self.quotas.states(api_key, self._config.rate_limits, self.clock.now()))
 
-    def create_images(self, req: ImageRequest, *, api_key: str, base_url: str) -> dict[str, object]:
-        """Answer a valid request: ``{"created": ..., "data": [...]}`` with ``n`` images."""
+    def create_images(
+        self, req: ImageRequest, *, api_key: str, base_url: str, shown: list[dict[str, Any]] | None = None
+    ) -> dict[str, object]:
+        """Answer a valid request: ``{"created": ..., "data": [...]}`` with ``n`` images.
+
+        With ``shown`` (the journal is on), each image's recipe is kept in the gallery and
+        its reference appended there, for the journal entry."""
         config = self._config
         created = int(self.clock.now())
         width, height = parse_size(req.size)
@@ -164,6 +172,8 @@ class Backend:
         ]
         if req.response_format == "b64_json":
             data = [{"b64_json": base64.b64encode(render(r)).decode("ascii")} for r in recipes]
+            if shown is not None:
+                shown.extend(self.gallery.add(r) for r in recipes)
         else:
             base = (config.public_base_url or base_url).rstrip("/")
             folder = f"/private/{config.organization}/user-{user_segment(api_key)}"
@@ -172,5 +182,7 @@ class Backend:
                 image_id = new_image_id()
                 path = f"{folder}/img-{image_id}.png"
                 self.store.add(image_id, recipe, expires_at=created + config.url_ttl, now=self.clock.now())
+                if shown is not None:
+                    shown.append(self.gallery.add(recipe, image_id=image_id, expires_at=created + config.url_ttl))
                 data.append({"url": f"{base}{path}?{self.signer.sign(path, created, config.url_ttl)}"})
         return {"created": created, "data": data}

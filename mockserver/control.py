@@ -4,10 +4,13 @@
                                with {"config": true} the start-up configuration returns too
     GET    /_mock/clock        {"now": ..., "frozen": ...}
     POST   /_mock/clock        {"advance": s} | {"set": epoch_seconds} | {"freeze": true|false}
+                               | {"real_time": true} (back to real time, unfrozen)
     GET    /_mock/config       the running configuration
     PATCH  /_mock/config       change any patchable setting; a bad value is a 400 and changes nothing
     GET    /_mock/faults       queued faults;  POST queues one;  DELETE clears them
-    GET    /_mock/requests     the journal (?endpoint=&status=);  DELETE clears it
+    DELETE /_mock/faults/<id>  unqueue one fault
+    GET    /_mock/requests     the journal (?endpoint=&status=; ?after=<cursor>: only the entries
+                               since a previous answer's "cursor");  DELETE clears it
     GET    /_mock/images       how many image URLs the fake holds, and their bytes
 
 An API key never opens it: with ``--admin-token`` it needs that token as a
@@ -88,10 +91,12 @@ def clock() -> Response:
 @control.post("/clock")
 def move_clock() -> Response:
     body = _body()
-    unknown = sorted(set(body) - {"advance", "set", "freeze"})
+    unknown = sorted(set(body) - {"advance", "set", "freeze", "real_time"})
     if unknown or not body:
         raise _bad(unknown[0] if unknown else None, "give one of 'advance' (seconds), 'set' (epoch "
-                   "seconds) or 'freeze' (true or false)")
+                   "seconds), 'freeze' (true or false) or 'real_time' (true)")
+    if "real_time" in body and (body["real_time"] is not True or len(body) > 1):
+        raise _bad("real_time", "must be true, and alone: it returns the clock to real time, unfrozen")
     for name in ("advance", "set"):
         value = body.get(name)
         if name in body and (isinstance(value, bool) or not isinstance(value, (int, float))):
@@ -101,6 +106,8 @@ def move_clock() -> Response:
     if "freeze" in body and not isinstance(body["freeze"], bool):
         raise _bad("freeze", f"must be true or false, not {body['freeze']!r}")
     c = _backend().clock
+    if "real_time" in body:
+        c.reset()
     if "freeze" in body:
         c.freeze(body["freeze"])
     if "set" in body:
@@ -146,6 +153,14 @@ def clear_faults() -> Response:
     return jsonify({"faults": []})
 
 
+@control.delete("/faults/<fault_id>")
+def remove_fault(fault_id: str) -> Response:
+    faults = _backend().faults
+    if not faults.remove(fault_id):
+        raise error("invalid_url", method=request.method, path=request.path)
+    return jsonify({"faults": faults.list()})
+
+
 @control.get("/images")
 def images() -> Response:
     store = _backend().store
@@ -161,7 +176,10 @@ def list_requests() -> Response:
         if not status_text.isdigit():
             raise _bad("status", f"must be an HTTP status, not {status_text!r}")
         status = int(status_text)
-    return jsonify({"requests": _backend().journal.entries(endpoint=endpoint, status=status)})
+    found, cursor, complete = _backend().journal.since(request.args.get("after"))
+    entries = [e for e in found if (endpoint is None or e["endpoint"] == endpoint)
+               and (status is None or e["status"] == status)]
+    return jsonify({"requests": entries, "cursor": cursor, "complete": complete})
 
 
 @control.delete("/requests")

@@ -80,7 +80,8 @@ def _answer(req: ImageRequest) -> Response:
     ctx.rate_headers = backend.spend(ctx.api_key, req.n)
     base_url = _host_url(environ["wsgi.url_scheme"], environ.get("HTTP_HOST"), environ.get("SERVER_NAME", ""),
                          str(environ.get("SERVER_PORT", "")))
-    body = backend.create_images(req, api_key=ctx.api_key, base_url=base_url)
+    shown = ctx.journal_images = [] if backend.config.journal_size else None  # for the live view
+    body = backend.create_images(req, api_key=ctx.api_key, base_url=base_url, shown=shown)
     return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), content_type="application/json")
 
 

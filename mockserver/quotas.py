@@ -9,6 +9,7 @@ ask at once.
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 from collections import OrderedDict, deque
@@ -165,6 +166,19 @@ class QuotaLedger:
             if key not in self._keys:
                 return [WindowState(w, 0, 0.0) for w in windows]
             return [log.state(now) for log in self._logs(key, windows, now)[1]]
+
+    def snapshot(
+        self, windows: tuple[Window, ...], now: float, limit: int = 100
+    ) -> list[tuple[str, list[WindowState]]]:
+        """The windows of the ``limit`` most recently seen keys, newest first, for the live view.
+        Reading them moves no key in the least-recently-seen order."""
+        with self._lock:
+            horizon = max(self._horizon, *(w.seconds for w in windows), 0)
+            found = []
+            for key in itertools.islice(reversed(self._keys), limit):
+                logs = self._keys[key].windows(windows, now, horizon)
+                found.append((key, [log.state(now) for log in logs]))
+            return found
 
     def clear(self) -> None:
         with self._lock:
