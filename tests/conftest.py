@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,6 +16,8 @@ from flask.testing import FlaskClient
 
 from mockserver import create_app
 from mockserver.server import LiveServer
+
+_STARTED = pytest.StashKey[float]()
 
 API_KEY = "sk-test-0123456789abcdefghijklmnopqrstuvwxyzABCD"
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
@@ -61,3 +64,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "over HTTP on a free port, the real API (live, needs OPENAI_API_KEY), or any base URL such as "
         "http://127.0.0.1:5000/v1 (key from OPENAI_API_KEY or a dummy)",
     )
+
+
+# --- the live view's screenshots (tests/ui) --------------------------------------------------
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_STARTED] = time.time()
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """Say where the browser tests left the screenshots they took in this run."""
+    folder = config.rootpath / "build" / "screenshots"
+    started = config.stash.get(_STARTED, 0.0)
+    shots = sorted(p.name for p in folder.glob("*.png") if p.stat().st_mtime >= started) if folder.is_dir() else []
+    if shots:
+        terminalreporter.write_sep("-", "screenshots of the live view")
+        terminalreporter.write_line(f"{len(shots)} in {folder}: {', '.join(shots)}")

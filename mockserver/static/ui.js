@@ -9,7 +9,7 @@
   const tokenRequired = document.body.dataset.tokenRequired === "true";
 
   const $ = (id) => document.getElementById(id);
-  const state = { cursor: null, now: null, frozen: false, timer: null, ticks: 0, locked: false };
+  const state = { cursor: null, now: null, frozen: false, timer: null, ticks: 0, locked: false, faults: null };
   const imageUrls = new Map(); // image id -> Promise of a blob: URL (fetched with the token header)
 
   // --- small helpers ------------------------------------------------------------------
@@ -22,7 +22,7 @@
       else if (name.startsWith("on")) el.addEventListener(name.slice(2), value);
       else el.setAttribute(name, value === true ? "" : value);
     }
-    for (const child of children.flat()) {
+    for (const child of children.flat(Infinity)) {
       if (child === null || child === undefined || child === false) continue;
       el.append(child instanceof Node ? child : document.createTextNode(String(child)));
     }
@@ -30,6 +30,9 @@
   }
 
   const pad = (n) => String(n).padStart(2, "0");
+  // A masked key is mostly stars; its ends tell keys apart (the title keeps it whole).
+  const shortKey = (masked) => masked.replace(/\*{4,}/, "…");
+  const keyCode = (masked) => h("code", { class: "key", title: masked, text: shortKey(masked) });
   function clockText(epoch) {
     const d = new Date(epoch * 1000);
     return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ` +
@@ -145,9 +148,15 @@
     return imageUrls.get(id);
   }
 
+  // A row's thumbnails load when the row scrolls into view (rows, not images, are watched:
+  // a wide table may hold the images beyond its scrolled edge).
   const lazy = "IntersectionObserver" in window ? new IntersectionObserver((seen) => {
-    for (const item of seen) if (item.isIntersecting) { lazy.unobserve(item.target); load(item.target); }
-  }, { rootMargin: "200px" }) : null;
+    for (const item of seen) {
+      if (!item.isIntersecting) continue;
+      lazy.unobserve(item.target);
+      item.target.querySelectorAll("img[data-id]").forEach(load);
+    }
+  }, { rootMargin: "300px 0px" }) : null;
 
   function load(img) {
     imageUrl(img.dataset.id).then((url) => { img.src = url; }, (error) => {
@@ -171,7 +180,7 @@
       "aria-label": `Open image ${index + 1} of request ${entry.id} at full size`,
       onclick: (event) => { event.stopPropagation(); openImage(ref, index, entry); },
     }, img, h("span", { class: "tag", "aria-hidden": "true" }));
-    if (lazy && !big) lazy.observe(img); else load(img);
+    if (!lazy || big) load(img);
     markExpiry(button);
     return button;
   }
@@ -192,19 +201,20 @@
         type: "button", class: "link", "aria-haspopup": "dialog", title: clockText(entry.time),
         "aria-label": `Open request ${entry.id} at ${timeText(entry.time)}`, onclick: open,
       }, timeText(entry.time))),
+      h("td", { "data-label": "Status" }, statusCell(entry)),
       h("td", { "data-label": "Method", text: entry.method }),
       h("td", { "data-label": "Endpoint", text: entry.endpoint || entry.path }),
       h("td", { "data-label": "Model", text: modelOf(entry) }),
-      h("td", { "data-label": "Status" }, statusCell(entry)),
-      h("td", { "data-label": "Error", class: "error-cell" }, errorCell(entry)),
+      h("td", { "data-label": "Error" }, h("div", { class: "error-cell" }, errorCell(entry))),
       h("td", { "data-label": "ms", class: "num", text: entry.duration_ms === null ? "" : entry.duration_ms.toFixed(1) }),
-      h("td", { "data-label": "Key" }, entry.api_key ? h("code", { text: entry.api_key }) : ""),
-      h("td", { "data-label": "Request id" }, h("code", { class: "rid", text: entry.id || "" })),
-      h("td", { "data-label": "Images", class: "thumbs" },
+      h("td", { "data-label": "Images" }, h("div", { class: "thumbs" },
         images.slice(0, 4).map((ref, i) => thumb(ref, i, entry, false)),
-        images.length > 4 ? h("span", { class: "more", text: `+${images.length - 4}` }) : null),
+        images.length > 4 ? h("span", { class: "more", text: `+${images.length - 4}` }) : null)),
+      h("td", { "data-label": "Key" }, entry.api_key ? keyCode(entry.api_key) : ""),
+      h("td", { "data-label": "Request id" }, h("code", { class: "rid", text: entry.id || "" })),
     );
     tr.addEventListener("click", (event) => { if (!event.target.closest("button")) open(); });
+    if (lazy && images.length) lazy.observe(tr);
     return tr;
   }
 
@@ -276,7 +286,7 @@
       : data.windows.length ? `Per key, images over ${data.windows.join(" and ")}.` : "Quotas are off.";
     const keys = data.keys.filter((k) => k.windows.some((w) => w.used > 0));
     $("quotas").replaceChildren(...(keys.length ? keys.map((key) => h("div", { class: "quota" },
-      h("h3", {}, h("code", { text: key.key })),
+      h("h3", {}, keyCode(key.key)),
       key.windows.map((w) => {
         const ratio = Math.min(1, w.used / w.limit);
         const level = ratio >= 1 ? "full" : ratio >= 0.8 ? "high" : "ok";
@@ -298,13 +308,16 @@
   }
 
   function showFaults(data) {
+    // Rebuilt only when the queue changed, so a focused Remove button keeps its focus.
+    const seen = JSON.stringify(data.faults);
+    if (seen === state.faults) return;
+    state.faults = seen;
     const body = $("faults-body");
     body.replaceChildren(...data.faults.map((f) => h("tr", { "data-id": f.id },
       h("td", { "data-label": "Kind", text: f.kind }),
       h("td", { "data-label": "Endpoint", text: f.endpoint }),
       h("td", { "data-label": "Status", text: f.kind === "status" || f.kind === "malformed_json" || f.kind === "truncated" ? String(f.status) : "—" }),
-      h("td", { "data-label": "Fired", class: "num", text: String(f.fired) }),
-      h("td", { "data-label": "Count", class: "num", text: f.count === null ? "∞" : String(f.count) }),
+      h("td", { "data-label": "Fired", class: "num", text: `${f.fired} / ${f.count === null ? "∞" : f.count}` }),
       h("td", {}, h("button", {
         type: "button", class: "quiet small", "aria-label": `Remove the ${f.kind} fault on ${f.endpoint}`,
         onclick: () => act("Fault removed.", "DELETE", `/_mock/faults/${encodeURIComponent(f.id)}`),
