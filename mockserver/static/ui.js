@@ -213,6 +213,7 @@
       h("td", { "data-label": "Key" }, entry.api_key ? keyCode(entry.api_key) : ""),
       h("td", { "data-label": "Request id" }, h("code", { class: "rid", text: entry.id || "" })),
     );
+    for (const td of tr.cells) if (!td.textContent && !td.querySelector("button")) td.classList.add("blank");
     tr.addEventListener("click", (event) => { if (!event.target.closest("button")) open(); });
     if (lazy && images.length) lazy.observe(tr);
     return tr;
