@@ -7,9 +7,9 @@ again: rendering is deterministic, so it is rendered anew, byte for byte what
 the answer carried (``b64_json``) or what its URL serves. A URL image's recipe is
 the very object the store holds, so it costs no copy.
 
-Bounded like the store, by count and by the bytes of the inputs its recipes keep
-alive (edits and variations); the oldest go first, and the page then says the
-image is no longer kept.
+Bounded like the store, by count and by the bytes its recipes keep alive (their
+prompts, and the input images of edits and variations); the oldest go first, and
+the page then says the image is no longer kept.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from mockserver import render as _render_module
 from mockserver.render import Recipe, render
 
 MAX_IMAGES = 10_000  # the default journal (1000 entries) times the largest n (10)
-MAX_BYTES = 32 * 1024 * 1024  # input bytes kept alive for edits and variations
+MAX_BYTES = 32 * 1024 * 1024  # the prompts and input images the recipes keep alive
 ENTRY_OVERHEAD = 400  # the reference, the map entry and the recipe besides its inputs
 
 
@@ -63,7 +63,8 @@ class Gallery:
     def add(self, recipe: Recipe, *, image_id: str | None = None, expires_at: float | None = None) -> dict[str, Any]:
         """Keep ``recipe`` and return the journal's reference to it: ``image_id`` for a URL
         image (with ``expires_at``), a new id for a ``b64_json`` one."""
-        inputs = len(recipe.image or b"") + len(recipe.mask or b"")
+        inputs = len(recipe.image or b"") + len(recipe.mask or b"") + len(recipe.prompt or "")
+        inputs += sum(len(extra) for extra in getattr(recipe, "extra_images", ()))  # GPT edits' further inputs
         cost = -(-inputs // recipe.n) + ENTRY_OVERHEAD  # the n images of an answer share their inputs
         with self._lock:
             if image_id is None:

@@ -162,3 +162,11 @@ def test_the_package_ships_the_page() -> None:
     root = files("mockserver")
     for name in ("static/ui.js", "static/ui.css", "templates/ui.html"):
         assert root.joinpath(name).is_file(), name
+
+
+def test_the_readme_shows_the_page() -> None:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    assert "](docs/live-view.png)" in (root / "README.md").read_text()
+    assert Image.open(root / "docs" / "live-view.png").size[0] >= 1000
