@@ -169,4 +169,5 @@ def test_the_readme_shows_the_page() -> None:
 
     root = Path(__file__).resolve().parents[2]
     assert "](docs/live-view.png)" in (root / "README.md").read_text()
-    assert Image.open(root / "docs" / "live-view.png").size[0] >= 1000
+    with Image.open(root / "docs" / "live-view.png") as shot:
+        assert shot.size[0] >= 1000
