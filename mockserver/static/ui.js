@@ -219,12 +219,22 @@
     return tr;
   }
 
+  function forget(tr) {
+    // The images of a row that leaves the table are let go (the browser holds each one's bytes).
+    for (const img of tr.querySelectorAll("img[data-id]")) {
+      const url = imageUrls.get(img.dataset.id);
+      imageUrls.delete(img.dataset.id);
+      if (url) url.then((u) => URL.revokeObjectURL(u), () => {});
+    }
+    tr.remove();
+  }
+
   function showRequests(data) {
     const body = $("requests-body");
-    if (data.complete) body.replaceChildren();
-    const rows = data.requests.map(row).reverse(); // the journal is oldest first
+    if (data.complete) [...body.rows].forEach(forget);
+    const rows = data.requests.slice(-MAX_ROWS).map(row).reverse(); // the journal is oldest first
     body.prepend(...rows);
-    while (body.rows.length > MAX_ROWS) body.lastElementChild.remove();
+    while (body.rows.length > MAX_ROWS) forget(body.lastElementChild);
     $("requests-empty").hidden = body.rows.length > 0;
     $("requests-count").textContent = body.rows.length ? `(${body.rows.length}${body.rows.length === MAX_ROWS ? "+" : ""})` : "";
     state.cursor = data.cursor;
