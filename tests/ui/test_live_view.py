@@ -34,7 +34,7 @@ def sdk(server: LiveServer, key: str = API_KEY) -> openai.OpenAI:
     return openai.OpenAI(base_url=server.base_url, api_key=key, max_retries=0, timeout=30)
 
 
-def wait_for(page: Any, what: Callable[[], Any], message: str, timeout: float = 15) -> Any:
+def wait_for(page: Any, what: Callable[[], Any], message: str, timeout: float = 40) -> Any:
     try:
         return WebDriverWait(page, timeout, poll_frequency=0.1).until(lambda _: what())
     except TimeoutException:
