@@ -27,6 +27,7 @@ from mockserver.faults import ENVIRON_CLOSE_AFTER, ENVIRON_DROP, ENVIRON_RELEASE
 from mockserver.files import blobs
 from mockserver.images import images
 from mockserver.index import index
+from mockserver.ui import ui
 
 _ENDPOINT_BY_PATH = {e.url_path: name for name, e in ENDPOINTS.items()}
 
@@ -69,6 +70,7 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None, **se
     app.register_blueprint(blobs)
     app.register_blueprint(control)
     app.register_blueprint(index)
+    app.register_blueprint(ui)  # GET /_mock/ui, the live view
     errors.register(app)
     accesslog.install(app, backend)  # first installed: its after-request hook runs last
     cors.install(app, backend)  # its preflight answer comes before authentication
@@ -152,6 +154,7 @@ def _journal(backend: Backend, req: Request, response: Response, seen: dict[str,
         "error_type": seen.get("error_type"),
         "fault": fault.kind if fault is not None else None,
         "duration_ms": round(elapsed * 1000, 3),
+        "images": seen.get("journal_images") or [],  # references, never the bytes (mockserver/gallery.py)
     })
 
 

@@ -27,6 +27,7 @@ from mockserver.clock import Clock
 from mockserver.config import Config, family_windows
 from mockserver.faults import Fault, FaultQueue
 from mockserver.files import UrlSigner, image_path, new_image_id, own_image
+from mockserver.gallery import Gallery
 from mockserver.journal import Journal
 from mockserver.quotas import QuotaLedger, rate_headers
 from mockserver.render import Recipe, render
@@ -43,6 +44,7 @@ class Backend:
         self.quotas = QuotaLedger()
         self.faults = FaultQueue()
         self.journal = Journal(config.journal_size)
+        self.gallery = Gallery()  # the images the journal's entries refer to
         self._config = self._initial_config = config
         self._apply(config)
 
@@ -77,6 +79,7 @@ class Backend:
             self.store.clear()
             self.quotas.clear()
             self.journal.clear()
+            self.gallery.clear()
             self.faults.clear()
             self.clock.reset()
             self._apply(self._config)
@@ -149,7 +152,11 @@ class Backend:
 
     def windows(self, model: ModelProfile) -> tuple[Window, ...]:
         """The images-per-minute windows of the model's quota family."""
-        return self._family_windows.get(model.quota_family, self._config.rate_limits)
+        return self.family_windows(model.quota_family)
+
+    def family_windows(self, family: str) -> tuple[Window, ...]:
+        """The images-per-minute windows of one quota family."""
+        return self._family_windows.get(family, self._config.rate_limits)
 
     def spend(self, api_key: str, n: int, model: ModelProfile | None = None) -> dict[str, str]:
         """Charge ``n`` images to ``api_key``'s quota for the model's family (the endpoint's default
@@ -183,10 +190,15 @@ class Backend:
         for any other URL (the fake never makes a network call)."""
         return own_image(url, signer=self.signer, store=self.store, now=self.clock.now())
 
-    def create_images(self, req: ImageRequest, *, api_key: str, base_url: str) -> dict[str, object]:
+    def create_images(
+        self, req: ImageRequest, *, api_key: str, base_url: str, shown: list[dict[str, Any]] | None = None
+    ) -> dict[str, object]:
         """Answer a valid request: ``{"created": ..., "data": [...]}`` with ``n`` images, in the
         shape of the model's profile (today's GPT answers add background, output_format, size,
-        quality and usage, and always carry b64_json)."""
+        quality and usage, and always carry b64_json).
+
+        With ``shown`` (the journal is on), each image's recipe is kept in the gallery and
+        its reference appended there, for the journal entry."""
         config = self._config
         created = int(self.clock.now())
         width, height = parse_size(req.resolved_size)
@@ -194,6 +206,8 @@ class Backend:
         gpt = req.model.answer == GPT_ANSWER
         if gpt or req.response_format == "b64_json":
             data: list[dict[str, str]] = [{"b64_json": base64.b64encode(render(r)).decode("ascii")} for r in recipes]
+            if shown is not None:
+                shown.extend(self.gallery.add(r) for r in recipes)
         else:
             base = (config.public_base_url or base_url).rstrip("/")
             data = []
@@ -201,6 +215,8 @@ class Backend:
                 image_id = new_image_id()
                 path = image_path(config.organization, api_key, image_id)
                 self.store.add(image_id, recipe, expires_at=created + config.url_ttl, now=self.clock.now())
+                if shown is not None:
+                    shown.append(self.gallery.add(recipe, image_id=image_id, expires_at=created + config.url_ttl))
                 data.append({"url": f"{base}{path}?{self.signer.sign(path, created, config.url_ttl)}"})
         if req.model.revised_prompt and req.prompt is not None:
             revised = revised_prompt(req.prompt, req.style)

@@ -21,9 +21,12 @@ LATEST = 32503680000.0
 
 @dataclass(frozen=True)
 class ClockMove:
-    """The body of ``POST /_mock/clock``: at least one field; ``freeze``, then ``set``, then
-    ``advance`` apply, and the clock must end inside the range."""
+    """The body of ``POST /_mock/clock``: at least one field; ``real_time``, ``freeze``, then
+    ``set``, then ``advance`` apply, and the clock must end inside the range."""
 
+    real_time: bool | None = setting(
+        None, "`true`: back to real time, unfrozen, before the other fields apply.", Optional(Boolean(only=True)),
+    )
     freeze: bool | None = setting(None, "Stop (true) or restart (false) the clock.", Optional(Boolean()))
     set: float | None = setting(None, "Epoch seconds to move to.", Optional(Number(EARLIEST, LATEST)))
     advance: float | None = setting(
@@ -94,8 +97,11 @@ class Clock:
     def move(self, move: ClockMove) -> float:
         """Apply a ClockMove whole, or not at all (ClockRangeError)."""
         with self._lock:
-            target = self.now() if move.set is None else move.set
+            now = self._source() if move.real_time else self.now()
+            target = now if move.set is None else move.set
             self._check(target + (move.advance or 0))
+        if move.real_time:
+            self.reset()
         if move.freeze is not None:
             self.freeze(move.freeze)
         if move.set is not None:

@@ -4,10 +4,13 @@
                                with {"config": true} the start-up configuration returns too
     GET    /_mock/clock        {"now": ..., "frozen": ...}
     POST   /_mock/clock        {"advance": s} | {"set": epoch_seconds} | {"freeze": true|false}
+                               | {"real_time": true} (back to real time, unfrozen)
     GET    /_mock/config       the running configuration
     PATCH  /_mock/config       change any patchable setting; a bad value is a 400 and changes nothing
     GET    /_mock/faults       queued faults;  POST queues one;  DELETE clears them
-    GET    /_mock/requests     the journal (?endpoint=&status=);  DELETE clears it
+    DELETE /_mock/faults/<id>  unqueue one fault
+    GET    /_mock/requests     the journal (?endpoint=&status=; ?after=<cursor>: only the entries
+                               since a previous answer's "cursor");  DELETE clears it
     GET    /_mock/images       how many image URLs the fake holds, and their bytes
 
 An API key never opens it: with ``--admin-token`` it needs that token as a
@@ -103,7 +106,8 @@ def clock() -> Response:
 def move_clock() -> Response:
     body = _body()
     if not body:
-        raise _bad(None, "give one of 'advance' (seconds), 'set' (epoch seconds) or 'freeze' (true or false)")
+        raise _bad(None, "give one of 'advance' (seconds), 'set' (epoch seconds), 'freeze' (true or false) "
+                   "or 'real_time' (true)")
     move = _read(ClockMove, body, "clock field")
     c = _backend().clock
     try:
@@ -149,6 +153,14 @@ def clear_faults() -> Response:
     return jsonify({"faults": []})
 
 
+@control.delete("/faults/<fault_id>")
+def remove_fault(fault_id: str) -> Response:
+    faults = _backend().faults
+    if not faults.remove(fault_id):
+        raise error("invalid_url", method=request.method, path=request.path)
+    return jsonify({"faults": faults.list()})
+
+
 @control.get("/images")
 def images() -> Response:
     store = _backend().store
@@ -164,11 +176,14 @@ def list_requests() -> Response:
         if not status_text.isdigit():
             raise _bad("status", f"must be an HTTP status, not {status_text!r}")
         status = int(status_text)
-    entries = {"requests": _backend().journal.entries(endpoint=endpoint, status=status)}
+    found, cursor, complete = _backend().journal.since(request.args.get("after"))
+    entries = [e for e in found if (endpoint is None or e["endpoint"] == endpoint)
+               and (status is None or e["status"] == status)]
+    answer = {"requests": entries, "cursor": cursor, "complete": complete}
     try:
-        return jsonify(entries)
+        return jsonify(answer)
     except UnicodeEncodeError:  # a string no UTF-8 can carry slipped in: show its escape
-        return jsonify(escape_surrogates(entries))
+        return jsonify(escape_surrogates(answer))
 
 
 @control.delete("/requests")

@@ -121,6 +121,15 @@ class FaultQueue:
                 return fault
             return None
 
+    def remove(self, fault_id: str) -> bool:
+        """Unqueue one fault; False if no queued fault has that id."""
+        with self._lock:
+            for fault in self._faults:
+                if fault.id == fault_id:
+                    self._faults.remove(fault)
+                    return True
+            return False
+
     def list(self) -> list[dict[str, Any]]:
         with self._lock:
             return [f.to_json() for f in self._faults]

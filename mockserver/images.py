@@ -124,7 +124,8 @@ def _answer(req: ImageRequest) -> Response:
     backend.check_policy(req, ctx.request_id)
     ctx.rate_headers = backend.spend(ctx.api_key, req.n, req.model)
     base_url = files.base_url(environ)
-    body = backend.create_images(req, api_key=ctx.api_key, base_url=base_url)
+    shown = ctx.journal_images = [] if backend.config.journal_size else None  # for the live view
+    body = backend.create_images(req, api_key=ctx.api_key, base_url=base_url, shown=shown)
     return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), content_type="application/json")
 
 

@@ -154,9 +154,15 @@ class Number(Kind):
 
 @dataclass(frozen=True)
 class Boolean(Kind):
+    """true or false; ``only=True`` (a switch that can only be thrown) accepts just ``true``."""
+
+    only: bool | None = None
+
     def read(self, value: Any) -> bool:
         if not isinstance(value, bool):
             raise ValueError(f"must be true or false, not {_shown(value)}")
+        if self.only is not None and value is not self.only:
+            raise ValueError(f"must be {self.text(self.only)}, not {self.text(value)}")
         return value
 
     def parse(self, text: str) -> Any:
@@ -165,7 +171,7 @@ class Boolean(Kind):
         return words.get(text.strip().lower(), text)
 
     def describe(self) -> str:
-        return "true or false"
+        return "true or false" if self.only is None else self.text(self.only)
 
     def text(self, value: Any) -> str:
         return "true" if value else "false"

@@ -9,6 +9,8 @@ cut at MAX_STRING characters, so one request cannot fill the memory.
 from __future__ import annotations
 
 import hashlib
+import itertools
+import secrets
 import threading
 from collections import deque
 from typing import Any
@@ -64,10 +66,30 @@ class Journal:
     def __init__(self, size: int) -> None:
         self._lock = threading.Lock()
         self._entries: deque[dict[str, Any]] = deque(maxlen=size)
+        # A cursor for readers that follow the journal (the live view): "<epoch>:<entries ever
+        # recorded>". The epoch changes when the journal is cleared, and tells a cursor of
+        # another run of the fake.
+        self._epoch = secrets.token_hex(4)
+        self._count = 0
 
     def record(self, entry: dict[str, Any]) -> None:
         with self._lock:
             self._entries.append(entry)
+            self._count += 1
+
+    def since(self, cursor: str | None) -> tuple[list[dict[str, Any]], str, bool]:
+        """The entries recorded after ``cursor`` (returned by an earlier call), the new cursor,
+        and whether they are the whole journal: with no cursor, one of another run, or one
+        from before the journal was last cleared."""
+        epoch, _, count_text = (cursor or "").partition(":")
+        seen = int(count_text) if epoch == self._epoch and count_text.isdigit() else -1
+        with self._lock:
+            count, entries = self._count, self._entries
+            cursor = f"{self._epoch}:{count}"
+            if not 0 <= seen <= count:
+                return list(entries), cursor, True
+            newest = list(itertools.islice(reversed(entries), count - seen))  # O(new), not O(journal)
+            return newest[::-1], cursor, False
 
     def entries(self, *, endpoint: str | None = None, status: int | None = None) -> list[dict[str, Any]]:
         with self._lock:
@@ -85,6 +107,7 @@ class Journal:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._epoch = secrets.token_hex(4)
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -10,9 +10,10 @@ ask at once.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import OrderedDict, deque
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 from contracts.ratelimits import (
@@ -162,6 +163,20 @@ class QuotaLedger:
             if key not in self._keys:
                 return [WindowState(w, 0, 0.0) for w in windows]
             return [log.state(now) for log in self._logs(key, windows, now)[1]]
+
+    def snapshot(
+        self, windows_of: Callable[[Hashable], tuple[Window, ...]], now: float, limit: int = 100
+    ) -> list[tuple[Hashable, list[WindowState]]]:
+        """The windows (``windows_of(key)``) of the ``limit`` most recently seen keys, newest
+        first, for the live view. Reading them moves no key in the least-recently-seen order."""
+        with self._lock:
+            found = []
+            for key in itertools.islice(reversed(self._keys), limit):
+                windows = windows_of(key)
+                horizon = max(self._horizon, *(w.seconds for w in windows), 0)
+                logs = self._keys[key].windows(windows, now, horizon)
+                found.append((key, [log.state(now) for log in logs]))
+            return found
 
     def clear(self) -> None:
         with self._lock:

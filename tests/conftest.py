@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,6 +18,8 @@ from flask.testing import FlaskClient
 from mockserver import create_app
 from mockserver.server import LiveServer
 from tests.seeds.extract import missing_seeds
+
+_STARTED = pytest.StashKey[float]()
 
 API_KEY = "sk-test-0123456789abcdefghijklmnopqrstuvwxyzABCD"
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
@@ -91,3 +94,18 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if _seeds_required(item.config):
         pytest.fail(f"required here (--require-seeds or CI=true): {missing}", pytrace=False)
     pytest.skip(missing)
+# --- the live view's screenshots (tests/ui) --------------------------------------------------
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_STARTED] = time.time()
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """Say where the browser tests left the screenshots they took in this run."""
+    folder = config.rootpath / "build" / "screenshots"
+    started = config.stash.get(_STARTED, 0.0)
+    shots = sorted(p.name for p in folder.glob("*.png") if p.stat().st_mtime >= started) if folder.is_dir() else []
+    if shots:
+        terminalreporter.write_sep("-", "screenshots of the live view")
+        terminalreporter.write_line(f"{len(shots)} in {folder}: {', '.join(shots)}")

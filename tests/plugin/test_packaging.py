@@ -50,6 +50,14 @@ def test_live_fake(images_fake_url):
     assert requests.get(url, timeout=10).status_code == 403
 
 
+def test_live_view_ships_with_the_package(images_fake_url):
+    root = images_fake_url.removesuffix("/v1")
+    page = requests.get(root + "/_mock/ui", timeout=10)
+    assert page.status_code == 200 and "Requests" in page.text
+    for asset in ("ui.js", "ui.css"):
+        assert requests.get(f"{root}/_mock/ui/static/{asset}", timeout=10).status_code == 200
+
+
 def test_openai_client(openai_client, images_fake):
     images_fake.inject_fault(status=503, count=1, retry_after=0.01)
     result = openai_client.images.generate(prompt="cat", size="256x256")
@@ -101,7 +109,7 @@ def test_a_users_project_installs_and_uses_the_fixtures(tmp_path: Path) -> None:
     result = subprocess.run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project,
                             capture_output=True, text=True, timeout=300, env=env)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert "6 passed" in result.stdout
+    assert "7 passed" in result.stdout
 
     for command in ("images-mockserver", "images-client"):
         helped = subprocess.run([str(venv / "bin" / command), "--help"], capture_output=True, text=True,
