@@ -41,6 +41,8 @@ class ErrorSpec:
     source: str = ""
     # What is not confirmed about this entry; None when every field was captured.
     assumption: str | None = None
+    # Values put into the error object after the four standard keys (e.g. moderation_details).
+    extra: tuple[str, ...] = ()
 
     def wording(self, era: str = CURRENT) -> Wording:
         if era == LEGACY and self.legacy is not None:
@@ -51,14 +53,15 @@ class ErrorSpec:
         """The JSON error envelope, exactly as the API writes it."""
         words = self.wording(era)
         param = words.param.format(**values) if words.param is not None else None
-        return {
-            "error": {
-                "message": words.message.format(**values),
-                "type": self.type,
-                "param": param,
-                "code": words.code,
-            }
+        err: dict[str, Any] = {
+            "message": words.message.format(**values),
+            "type": self.type,
+            "param": param,
+            "code": words.code,
         }
+        for name in self.extra:
+            err[name] = values[name]
+        return {"error": err}
 
 
 class ApiError(Exception):
@@ -353,6 +356,135 @@ _SPECS = [
         ),
         assumption="more than one image to dall-e-2: not captured; the current validator's "
         "array wording",
+    ),
+    # --- today's models: sizes, formats and their combinations --------------------------
+    ErrorSpec(
+        "invalid_size", 400, _IRE,
+        Wording("The size is not supported by this model.", "invalid_size", None),
+        source="#2 [obs] dall-e-3 with a size it does not take (2024)",
+    ),
+    ErrorSpec(
+        "size_not_wxh", 400, _IRE,
+        Wording(
+            "Invalid value: {value}. Supported values are: {supported}, or a size WIDTHxHEIGHT "
+            "such as '1536x864'.",
+            "invalid_value", "size",
+        ),
+        assumption="a free-form-size model given a size that is no WIDTHxHEIGHT: not captured; "
+        "the invalid_value wording (#3) with the free-form rule appended",
+    ),
+    ErrorSpec(
+        "size_not_multiple", 400, _IRE,
+        Wording(
+            "Invalid size {value}: width and height must both be divisible by {multiple}.",
+            "invalid_value", "size",
+        ),
+        assumption="not captured; the rule's wording from the spec's size description",
+    ),
+    ErrorSpec(
+        "size_ratio", 400, _IRE,
+        Wording(
+            "Invalid size {value}: the aspect ratio must be between 1:{max_ratio} and {max_ratio}:1.",
+            "invalid_value", "size",
+        ),
+        assumption="not captured; the rule's wording from the spec's size description",
+    ),
+    ErrorSpec(
+        "size_edge", 400, _IRE,
+        Wording(
+            "Invalid size {value}: neither side may be longer than {max_edge} pixels.",
+            "invalid_value", "size",
+        ),
+        assumption="not captured; the spec: 'the maximum supported resolution is 3840x2160'",
+    ),
+    ErrorSpec(
+        "size_pixels", 400, _IRE,
+        Wording(
+            "Invalid size {value}: the image must have between {min_pixels} and {max_pixels} "
+            "pixels, got {pixels}.",
+            "invalid_value", "size",
+        ),
+        assumption="not captured; the guide's pixel limits in the spec's wording",
+    ),
+    ErrorSpec(
+        "gif_size", 400, _IRE,
+        Wording(
+            "Invalid size {value} for output_format=gif: neither side may be longer than "
+            "{max_edge} pixels.",
+            "invalid_value", "size",
+        ),
+        assumption="[sdk-py] 'the requested size must satisfy the model's GIF size limits'; "
+        "the limit and this text are ours",
+    ),
+    ErrorSpec(
+        "transparent_unsupported", 400, "image_generation_user_error",
+        Wording("Transparent background is not supported for this model.", "invalid_value", "background"),
+        source="#17 [obs via proxies] (gpt-image-2, 2026)",
+        assumption="param (UNCERTAIN in the capture)",
+    ),
+    ErrorSpec(
+        "transparent_format", 400, "image_generation_user_error",
+        Wording(
+            "Transparent background is not supported for output format {output_format}. "
+            "Use {formats}.",
+            "invalid_value", "background",
+        ),
+        assumption="[spec] 'When using transparent, set the output format to png or webp'; the "
+        "refusal's text is ours, its type and code those of #17",
+    ),
+    ErrorSpec(
+        "compression_format", 400, _IRE,
+        Wording(
+            "Compression less than {maximum} is not supported for {format_upper} output format.",
+            "invalid_value", "output_compression",
+        ),
+        assumption="[spec] output_compression is for jpeg and webp only (default 100); text "
+        "remembered from gpt-image-1 answers, not captured; 100 itself is accepted with any format",
+    ),
+    ErrorSpec(
+        "parameter_needs_format", 400, _IRE,
+        Wording(
+            "Unsupported parameter: {param_quoted} is only supported with output_format={output_format}.",
+            "unsupported_parameter", "{param}",
+        ),
+        assumption="[sdk-py] frame_count, frame_duration_ms 'only supported with output_format=gif', "
+        "svg 'requires output_format=svg'; the wording of other endpoints' unsupported_parameter",
+    ),
+    ErrorSpec(
+        "svg_n", 400, _IRE,
+        Wording(
+            "Unsupported value: 'n' does not support {n} with output_format=svg. "
+            "Only {maximum} is supported.",
+            "unsupported_value", "n",
+        ),
+        assumption="[sdk-py] 'SVG generation requires n=1'; the wording of other endpoints' "
+        "unsupported_value",
+    ),
+    # --- today's models: safety and access ------------------------------------------------
+    ErrorSpec(
+        "moderation_blocked", 400, "image_generation_user_error",
+        Wording(
+            "Your request was rejected by the safety system. If you believe this is an error, "
+            "contact us at help.openai.com and include the request ID {request_id}. "
+            "safety_violations=[{violations}].",
+            "moderation_blocked", None,
+        ),
+        source="#29 [obs] (message, type, code); [guide] moderation_details "
+        "{moderation_stage: input|output|unknown, categories}",
+        assumption="the categories of several violations are joined with ', '",
+        extra=("moderation_details",),
+    ),
+    ErrorSpec(
+        "organization_must_be_verified", 403, _IRE,
+        Wording(
+            "Your organization must be verified to use the model `{model}`. Please go to: "
+            "https://platform.openai.com/settings/organization/general and click on Verify "
+            "Organization. If you just verified, it can take up to 15 minutes for access to "
+            "propagate.",
+            "organization_must_be_verified", None,
+        ),
+        source="#30 [obs] (message, status); the code [3p]",
+        assumption="the type (invalid_request_error)",
     ),
     # --- policy, quota, service ---------------------------------------------------------
     ErrorSpec(

@@ -12,11 +12,35 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 
 # ASSUMPTION: our documented default list; `--blocked-term` and PATCH /_mock/config
 # replace or extend it.
 DEFAULT_BLOCKED_TERMS: tuple[str, ...] = ("nsfw", "nude", "naked", "porn", "gore", "beheading")
+
+
+# The moderation categories a GPT model's moderation_blocked refusal names for each default
+# term (catalogue "moderation_blocked"). ASSUMPTION: the real classifier's categories for these
+# words; a term of the user's own (or one missing here) is reported as OTHER_CATEGORY.
+TERM_CATEGORIES: Mapping[str, str] = MappingProxyType(
+    {
+        "nsfw": "sexual",
+        "nude": "sexual",
+        "naked": "sexual",
+        "porn": "sexual",
+        "gore": "violence",
+        "beheading": "violence",
+    }
+)
+OTHER_CATEGORY = "other"
+# [guide] where the refusal happened: "input" (the prompt or an input image), "output", "unknown".
+STAGE_INPUT = "input"
+
+
+def category(term: str) -> str:
+    """The moderation category of a blocked term (as find_blocked returns it)."""
+    return TERM_CATEGORIES.get(" ".join(term.split()), OTHER_CATEGORY)
 
 
 def normalise(text: str) -> str:

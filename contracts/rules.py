@@ -2,9 +2,16 @@
 :class:`~contracts.errors.ApiError` out.  No HTTP here: the server hands in what it
 parsed (a JSON value, or multipart fields and uploads) and renders what comes back.
 
+Nothing here asks which model it is looking at: every rule reads the model's profile
+(:class:`contracts.models.ModelProfile`): which parameters it accepts, its sizes and
+size rule, its choices and what ``auto`` resolves to, which formats take compression
+or transparency, its GIF and SVG constraints.
+
 The order of the checks decides which error a request that breaks several rules
 gets. ASSUMPTION: the real order is unknown; ours is model, unknown parameters,
 required parameters, then each field in the order the spec lists them, then the
+combinations of fields (a parameter that needs another output format, SVG's n,
+compression and transparency against the format, the GIF size limit), then the
 uploads (size and format, dimensions, then transparency).
 """
 
@@ -24,11 +31,14 @@ from contracts.errors import (
     python_list,
     quote,
 )
-from contracts.spec import EDITS, ENDPOINTS, MB, MODELS, ModelProfile
+from contracts.models import Choice, ModelProfile, SizeRule
+from contracts.spec import EDITS, ENDPOINTS, GPT_SPECIFIC_PARAMETERS, MB, MODELS, Endpoint
 
 _MISSING: Any = object()
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+# A free-form size. ASSUMPTION: plain ASCII digits without sign or leading zeros, a lowercase x.
+_WXH = re.compile(r"([1-9][0-9]{0,5})x([1-9][0-9]{0,5})")
 
 
 @dataclass(frozen=True)
@@ -49,13 +59,49 @@ class ImageRequest:
     model: ModelProfile
     prompt: str | None
     n: int
-    size: str
+    size: str  # as asked (or the default), e.g. "auto"; see resolved_size
     response_format: str
     user: str | None
     image: bytes | None = None
     mask: bytes | None = None
     image_info: png.PngInfo | None = None
     mask_info: png.PngInfo | None = None
+    # --- today's models: None where the model takes no such parameter ----------------------
+    quality: str | None = None  # as asked (or the default), e.g. "auto"
+    style: str | None = None
+    background: str | None = None  # as asked (or the default), e.g. "auto"
+    output_format: str = "png"
+    output_compression: int = 100
+    moderation: str | None = None
+    input_fidelity: str | None = None
+    complexity: str | None = None
+    frame_count: int | None = None  # gif output only (the default filled in)
+    frame_duration_ms: int | None = None  # gif output only, as asked (before rounding and capping)
+    svg: Mapping[str, Any] | None = None  # the `svg` object, svg output only
+    safety_identifier: str | None = None
+
+    @property
+    def resolved_size(self) -> str:
+        """The size the answer has: ``auto`` resolved by the profile."""
+        if self.size == "auto" and self.model.auto_size is not None:
+            return self.model.auto_size
+        return self.size
+
+    @property
+    def resolved_quality(self) -> str | None:
+        """The quality the answer reports (never ``auto``); None for a model without quality."""
+        choice = self.model.quality
+        return choice.resolve(self.quality) if choice is not None and self.quality is not None else None
+
+    @property
+    def resolved_background(self) -> str | None:
+        choice = self.model.background
+        return choice.resolve(self.background) if choice is not None and self.background is not None else None
+
+    @property
+    def effective_safety_identifier(self) -> str | None:
+        """[sdk-py] a non-empty safety_identifier, else the deprecated `user`, else None."""
+        return self.safety_identifier or self.user or None
 
 
 def parse_json_request(endpoint: str, body: object) -> ImageRequest:
@@ -94,7 +140,7 @@ def _validate(
     endpoint_name: str, params: Mapping[str, Any], *, uploads: Sequence[Upload], from_form: bool
 ) -> ImageRequest:
     endpoint = ENDPOINTS[endpoint_name]
-    model = _model(params.get("model"), endpoint.default_model, endpoint_name)
+    model = _model(params.get("model"), endpoint, params)
 
     for name in params:
         if not model.accepts(endpoint_name, name):
@@ -107,16 +153,42 @@ def _validate(
 
     prompt = _prompt(params.get("prompt", _MISSING), model) if endpoint.requires_prompt else None
     n = _integer("n", params.get("n"), model.default_n, model.n_min, model.n_max, from_form)
-    size = _choice("size", params.get("size"), model.sizes, model.default_size)
+    size = _size(params.get("size"), model)
+    quality = _option("quality", params.get("quality"), model.quality)
+    style = _option("style", params.get("style"), model.style)
     response_format = _choice(
         "response_format",
         params.get("response_format"),
         model.response_formats,
         model.default_response_format,
     )
-    user = params.get("user")
-    if user is not None and not isinstance(user, str):
-        raise _type_error("user", user, "a string", "string")
+    background = _option("background", params.get("background"), model.background)
+    output_format = _option("output_format", params.get("output_format"), model.output_format) or "png"
+    compression = _integer(
+        "output_compression", params.get("output_compression"), model.compression_max,
+        model.compression_min, model.compression_max, from_form,
+    )
+    moderation = _option("moderation", params.get("moderation"), model.moderation)
+    fidelity = _option("input_fidelity", params.get("input_fidelity"), model.input_fidelity)
+    complexity = _option("complexity", params.get("complexity"), model.complexity)
+    frame_count = frame_duration = None
+    gif = model.gif
+    if gif is not None:
+        frame_count = _optional_integer(
+            "frame_count", params.get("frame_count"), gif.frame_count_min, gif.frame_count_max, from_form
+        )
+        frame_duration = _optional_integer(
+            "frame_duration_ms", params.get("frame_duration_ms"), gif.frame_duration_min, None, from_form
+        )
+    svg = _svg(params.get("svg")) if model.svg is not None else None
+    user = _optional_string("user", params.get("user"))
+    safety_identifier = _optional_string("safety_identifier", params.get("safety_identifier"))
+
+    _combinations(model, params, n=n, size=size, output_format=output_format, compression=compression,
+                  background=background)
+    if output_format == "gif" and gif is not None:
+        frame_count = gif.frame_count_default if frame_count is None else frame_count
+        frame_duration = gif.frame_duration_default if frame_duration is None else frame_duration
 
     image = mask = None
     image_info = mask_info = None
@@ -135,21 +207,143 @@ def _validate(
         mask=mask,
         image_info=image_info,
         mask_info=mask_info,
+        quality=quality,
+        style=style,
+        background=background,
+        output_format=output_format,
+        output_compression=compression,
+        moderation=moderation,
+        input_fidelity=fidelity,
+        complexity=complexity,
+        frame_count=frame_count,
+        frame_duration_ms=frame_duration,
+        svg=svg,
+        safety_identifier=safety_identifier,
     )
 
 
-def _model(value: object, default: str, endpoint: str) -> ModelProfile:
+# Parameters that only mean something with one output format [sdk-py].
+_FORMAT_PARAMETERS = (("frame_count", "gif"), ("frame_duration_ms", "gif"), ("svg", "svg"))
+
+
+def _combinations(
+    model: ModelProfile, params: Mapping[str, Any], *, n: int, size: str, output_format: str,
+    compression: int, background: str | None,
+) -> None:
+    """The rules between fields, each read from the profile."""
+    for name, needs in _FORMAT_PARAMETERS:
+        if params.get(name) is not None and output_format != needs:
+            raise error("parameter_needs_format", param=name, param_quoted=quote(name), output_format=needs)
+    if output_format == "svg" and model.svg is not None and n > model.svg.n_max:
+        raise error("svg_n", n=n, maximum=model.svg.n_max)
+    if compression < model.compression_max and output_format not in model.compression_formats:
+        raise error("compression_format", maximum=model.compression_max, format_upper=output_format.upper())
+    if background == "transparent":
+        if not model.transparent_formats:
+            raise error("transparent_unsupported")
+        if output_format not in model.transparent_formats:
+            raise error("transparent_format", output_format=quote(output_format),
+                        formats=enumerate_values(model.transparent_formats, "or"))
+    if output_format == "gif" and model.gif is not None:
+        width, height = _dimensions(size, model)
+        if max(width, height) > model.gif.max_edge:
+            raise error("gif_size", value=quote(size), max_edge=model.gif.max_edge)
+
+
+def _dimensions(size: str, model: ModelProfile) -> tuple[int, int]:
+    if size == "auto" and model.auto_size is not None:
+        size = model.auto_size
+    width, _, height = size.partition("x")
+    return int(width), int(height)
+
+
+def _model(value: object, endpoint: Endpoint, params: Mapping[str, Any]) -> ModelProfile:
     if value is None:
-        return MODELS[default]
+        # [spec] dall-e-2 "unless a parameter specific to the GPT image models is used".
+        # ASSUMPTION: "used" means sent with a value other than null.
+        gpt = endpoint.gpt_default_model
+        if gpt is not None and any(params.get(p) is not None for p in GPT_SPECIFIC_PARAMETERS):
+            return MODELS[gpt]
+        return MODELS[endpoint.default_model]
     if not isinstance(value, str):
         raise _type_error("model", value, "a string", "string")
     profile = MODELS.get(value)
-    if profile is None or endpoint not in profile.endpoints:
+    if profile is None or endpoint.name not in profile.endpoints:
         # ASSUMPTION: an unknown model (or one the endpoint does not serve) gets
         # invalid_value listing the models the endpoint knows; not captured (#14 note).
-        supported = [name for name, p in MODELS.items() if endpoint in p.endpoints]
+        supported = [name for name, p in MODELS.items() if endpoint.name in p.endpoints]
         raise _value_error("model", value, supported)
     return profile
+
+
+def _size(value: object, model: ModelProfile) -> str:
+    """A listed size, or (for a model with a size rule) any WIDTHxHEIGHT within the rule."""
+    if value is None or not isinstance(value, str) or value in model.sizes:
+        return _choice("size", value, model.sizes, model.default_size)
+    rule = model.size_rule
+    if rule is None:
+        if model.size_error != "invalid_value":
+            raise error(model.size_error)
+        raise _value_error("size", value, model.sizes)
+    match = _WXH.fullmatch(value)
+    if match is None:
+        raise error("size_not_wxh", value=quote(value), supported=enumerate_values(model.sizes, "and"))
+    _size_within(value, int(match[1]), int(match[2]), rule)
+    return value
+
+
+def _size_within(value: str, width: int, height: int, rule: SizeRule) -> None:
+    shown = quote(value)
+    if width % rule.multiple or height % rule.multiple:
+        raise error("size_not_multiple", value=shown, multiple=rule.multiple)
+    if max(width, height) > rule.max_ratio * min(width, height):
+        raise error("size_ratio", value=shown, max_ratio=rule.max_ratio)
+    if max(width, height) > rule.max_edge:
+        raise error("size_edge", value=shown, max_edge=rule.max_edge)
+    pixels = width * height
+    if not rule.min_pixels <= pixels <= rule.max_pixels:
+        raise error("size_pixels", value=shown, min_pixels=rule.min_pixels, max_pixels=rule.max_pixels,
+                    pixels=pixels)
+
+
+def _option(name: str, value: object, choice: Choice | None) -> str | None:
+    """A Choice parameter's value (or its default); None for a model without that parameter."""
+    if choice is None:
+        return None
+    return _choice(name, value, choice.values, choice.default)
+
+
+def _optional_integer(
+    name: str, value: object, minimum: int, maximum: int | None, from_form: bool
+) -> int | None:
+    if value is None:
+        return None
+    return _integer(name, value, minimum, minimum, maximum if maximum is not None else 2**63 - 1, from_form)
+
+
+def _optional_string(name: str, value: object) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise _type_error(name, value, "a string", "string")
+    return value
+
+
+def _svg(value: object) -> Mapping[str, Any] | None:
+    """[sdk-py] ``svg: {model: str, reasoning?: {effort?}}``: the SVG author's settings."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise _type_error("svg", value, "an object", "object")
+    for key in value:
+        if key not in ("model", "reasoning"):
+            raise error("unknown_parameter", param=f"svg.{key}")
+    if not isinstance(value.get("model"), str):
+        if "model" not in value:
+            raise error("missing_required_parameter", param="svg.model")
+        raise _type_error("svg.model", value["model"], "a string", "string")
+    reasoning = value.get("reasoning")
+    if reasoning is not None and not isinstance(reasoning, dict):
+        raise _type_error("svg.reasoning", reasoning, "an object", "object")
+    return dict(value)
 
 
 def _prompt(value: object, model: ModelProfile) -> str:
@@ -251,7 +445,7 @@ def _uploads(
             raise error(
                 "mask_size_mismatch", image_size=image_info.size, mask_size=mask_info.size
             )
-    if endpoint == EDITS:
+    if endpoint == EDITS and rules.transparency_modes:
         carrier = mask_info if mask_info is not None else image_info
         if carrier.mode not in rules.transparency_modes:
             raise error(

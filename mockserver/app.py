@@ -98,7 +98,7 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None, **se
             ("access-control-expose-headers", "X-Request-ID"),
         ]
         if api_key is not None and config.rate_limits:
-            rate = seen.get("rate_headers") or backend.rate_limit_headers(api_key)
+            rate = seen.get("rate_headers") or backend.rate_limit_headers(api_key, seen.get("model"))
             extra += [(k, v) for k, v in rate.items() if k not in response.headers]
         response.headers.extend(extra)
         if config.journal_size:

@@ -8,6 +8,7 @@ signer, quota ledger, fault queue and journal. Views parse a request into a
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import math
 import random
@@ -17,11 +18,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from contracts.errors import FAULT_ERRORS, ApiError, error, mask_key
-from contracts.policy import blocked_pattern, find_blocked
+from contracts.models import GPT_ANSWER, ModelProfile
+from contracts.policy import STAGE_INPUT, blocked_pattern, category, find_blocked
+from contracts.ratelimits import Window
 from contracts.rules import ImageRequest
-from contracts.spec import parse_size
+from contracts.spec import ENDPOINTS, GENERATIONS, MODELS, parse_size
+from contracts.usage import revised_prompt, usage
 from mockserver.clock import Clock
-from mockserver.config import Config
+from mockserver.config import Config, family_windows
 from mockserver.faults import Fault, FaultQueue
 from mockserver.files import UrlSigner, new_image_id, user_segment
 from mockserver.journal import Journal
@@ -50,6 +54,7 @@ class Backend:
     def _apply(self, config: Config) -> None:
         """Derive what the running fake needs from a (new) configuration."""
         self._blocked: re.Pattern[str] | None = blocked_pattern(config.blocked_terms)
+        self._family_windows = family_windows(config.family_rate_limits)
         self._latency_rng = random.Random(config.latency_seed)
         self.store.max_images = config.store_max_images
         self.store.max_bytes = config.store_max_bytes
@@ -119,24 +124,50 @@ class Backend:
             masked_key=mask_key(api_key),
         )
 
-    def check_policy(self, req: ImageRequest) -> None:
-        """Refuse a prompt with a blocked term, or an upload whose SHA-256 is blocked."""
-        if req.prompt is not None and find_blocked(req.prompt, self._blocked) is not None:
-            raise error("content_policy_prompt")
+    def check_access(self, req: ImageRequest) -> None:
+        """The 403 of an organization that must be verified to use this model (a setting)."""
+        if req.model.name in self._config.verification_required_models:
+            raise error("organization_must_be_verified", model=req.model.name)
+
+    def check_policy(self, req: ImageRequest, request_id: str = "") -> None:
+        """Refuse a prompt with a blocked term, or an upload whose SHA-256 is blocked, with the
+        refusal the model's profile names (content_policy_violation or moderation_blocked)."""
+        on_prompt, on_image = req.model.policy_errors
+        term = find_blocked(req.prompt, self._blocked) if req.prompt is not None else None
+        if term is not None:
+            raise self._refusal(on_prompt, request_id, category(term))
         blocked = self._config.blocked_image_sha256
         if blocked:
             for data in (req.image, req.mask):
                 if data is not None and hashlib.sha256(data).hexdigest() in blocked:
-                    raise error("content_policy_image")
+                    raise self._refusal(on_image, request_id, None)
 
-    def spend(self, api_key: str, n: int) -> dict[str, str]:
-        """Charge ``n`` images to ``api_key``, or raise the 429; returns the rate-limit headers."""
+    @staticmethod
+    def _refusal(key: str, request_id: str, found: str | None) -> ApiError:
+        # ASSUMPTION: a blocked image (no term to classify) is reported as "other".
+        categories = [found or category("")]
+        return error(
+            key,
+            request_id=request_id,
+            violations=", ".join(categories),
+            moderation_details={"moderation_stage": STAGE_INPUT, "categories": categories},
+        )
+
+    def windows(self, model: ModelProfile) -> tuple[Window, ...]:
+        """The images-per-minute windows of the model's quota family."""
+        return self._family_windows.get(model.quota_family, self._config.rate_limits)
+
+    def spend(self, api_key: str, n: int, model: ModelProfile | None = None) -> dict[str, str]:
+        """Charge ``n`` images to ``api_key``'s quota for the model's family (the endpoint's default
+        model when none is given), or raise the 429; returns the rate-limit headers."""
         config = self._config
         if config.quota_mode == "insufficient_quota":
             raise error("insufficient_quota")
         if config.quota_mode == "billing_hard_limit_reached":
             raise error("billing_hard_limit_reached")
-        refusal, states = self.quotas.spend(api_key, n, config.rate_limits, self.clock.now())
+        model = model or _DEFAULT_MODEL
+        windows = self.windows(model)
+        refusal, states = self.quotas.spend((api_key, model.quota_family), n, windows, self.clock.now())
         headers = rate_headers(states)
         if refusal is not None:
             raise error(
@@ -149,21 +180,21 @@ class Backend:
             )
         return headers
 
-    def rate_limit_headers(self, api_key: str) -> dict[str, str]:
-        return rate_headers(self.quotas.states(api_key, self._config.rate_limits, self.clock.now()))
+    def rate_limit_headers(self, api_key: str, model: ModelProfile | None = None) -> dict[str, str]:
+        model = model or _DEFAULT_MODEL
+        return rate_headers(self.quotas.states((api_key, model.quota_family), self.windows(model), self.clock.now()))
 
     def create_images(self, req: ImageRequest, *, api_key: str, base_url: str) -> dict[str, object]:
-        """Answer a valid request: ``{"created": ..., "data": [...]}`` with ``n`` images."""
+        """Answer a valid request: ``{"created": ..., "data": [...]}`` with ``n`` images, in the
+        shape of the model's profile (today's GPT answers add background, output_format, size,
+        quality and usage, and always carry b64_json)."""
         config = self._config
         created = int(self.clock.now())
-        width, height = parse_size(req.size)
-        recipes = [
-            Recipe(endpoint=req.endpoint, model=req.model.name, prompt=req.prompt, width=width, height=height,
-                   index=i, n=req.n, image=req.image, mask=req.mask)
-            for i in range(req.n)
-        ]
-        if req.response_format == "b64_json":
-            data = [{"b64_json": base64.b64encode(render(r)).decode("ascii")} for r in recipes]
+        width, height = parse_size(req.resolved_size)
+        recipes = [_recipe(req, i, width, height) for i in range(req.n)]
+        gpt = req.model.answer == GPT_ANSWER
+        if gpt or req.response_format == "b64_json":
+            data: list[dict[str, str]] = [{"b64_json": base64.b64encode(render(r)).decode("ascii")} for r in recipes]
         else:
             base = (config.public_base_url or base_url).rstrip("/")
             folder = f"/private/{config.organization}/user-{user_segment(api_key)}"
@@ -173,4 +204,50 @@ class Backend:
                 path = f"{folder}/img-{image_id}.png"
                 self.store.add(image_id, recipe, expires_at=created + config.url_ttl, now=self.clock.now())
                 data.append({"url": f"{base}{path}?{self.signer.sign(path, created, config.url_ttl)}"})
-        return {"created": created, "data": data}
+        if req.model.revised_prompt and req.prompt is not None:
+            revised = revised_prompt(req.prompt, req.style)
+            data = [{"revised_prompt": revised, **item} for item in data]
+        if not gpt:
+            return {"created": created, "data": data}
+        quality = req.resolved_quality or ""
+        inputs = [(info.width, info.height) for info in (req.image_info,) if info is not None]
+        body: dict[str, object] = {
+            "created": created,
+            "data": data,
+            "background": req.resolved_background,
+            "output_format": req.output_format,
+            "size": req.resolved_size,
+            "quality": quality,
+            "usage": usage(prompt=req.prompt, quality=quality, width=width, height=height, n=req.n,
+                           input_images=inputs),
+        }
+        safety_identifier = req.effective_safety_identifier
+        if safety_identifier is not None:
+            body["safety_identifier"] = safety_identifier  # [sdk-py] ImagesResponse.safety_identifier
+        return body
+
+
+_DEFAULT_MODEL = MODELS[ENDPOINTS[GENERATIONS].default_model]
+_RECIPE_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Recipe)}
+
+
+def _recipe(req: ImageRequest, index: int, width: int, height: int) -> Recipe:
+    """What determines image ``index`` of the answer. Fields a DALL·E request leaves at their
+    defaults are not passed, so its recipe (and its bytes) stay today's."""
+    extra: dict[str, Any] = {}
+    if req.model.answer == GPT_ANSWER:
+        gif = req.model.gif
+        extra = {
+            "output_format": req.output_format,
+            "background": req.resolved_background or "opaque",
+            "compression": req.output_compression,
+            "quality": req.resolved_quality or "",
+        }
+        if req.output_format == "gif" and gif is not None:
+            extra["frame_count"] = req.frame_count or gif.frame_count_default
+            extra["frame_duration_ms"] = gif.delay(req.frame_duration_ms or gif.frame_duration_default)
+    elif req.resolved_quality:
+        extra["quality"] = req.resolved_quality
+    extra = {k: v for k, v in extra.items() if _RECIPE_DEFAULTS[k] != v}
+    return Recipe(endpoint=req.endpoint, model=req.model.name, prompt=req.prompt, width=width, height=height,
+                  index=index, n=req.n, image=req.image, mask=req.mask, **extra)

@@ -16,7 +16,7 @@ from typing import Any
 from contracts.errors import ERAS
 from contracts.policy import DEFAULT_BLOCKED_TERMS
 from contracts.ratelimits import DEFAULT_WINDOWS, QUOTA_MODES, Window, parse_windows
-from contracts.spec import DALL_E_2, MAX_REQUEST_BYTES, MB
+from contracts.spec import DALL_E_2, MAX_REQUEST_BYTES, MB, MODELS
 
 # How a setting's value is read from JSON and from the command line.
 INT, TEXT, OPTIONAL_TEXT, TEXTS, WINDOWS = "int", "text", "optional text", "texts", "windows"
@@ -67,6 +67,18 @@ class Config:
         "`normal`; `insufficient_quota` (every request gets that 429) or "
         "`billing_hard_limit_reached` (every request gets that 400).",
         kind=TEXT, cli="--quota-mode", choices=QUOTA_MODES,
+    )
+    family_rate_limits: tuple[str, ...] = _setting(
+        (),
+        "Windows for one model family instead of `rate_limits`, as `FAMILY=WINDOWS` (repeatable), "
+        "e.g. `gpt-image-2=5/1m`. Each family (a model and its dated snapshots) has its own quota.",
+        kind=TEXTS, cli="--family-rate-limit",
+    )
+    verification_required_models: tuple[str, ...] = _setting(
+        (),
+        "Models answered with 403 organization_must_be_verified, as for an unverified organization "
+        "(repeatable).",
+        kind=TEXTS, cli="--require-verification",
     )
     blocked_terms: tuple[str, ...] = _setting(
         DEFAULT_BLOCKED_TERMS,
@@ -223,6 +235,31 @@ def _check(f: dataclasses.Field[Any], value: Any) -> None:
         raise ConfigError(f.name, "must be SHA-256 digests: 64 lowercase hex characters each")
     if f.name == "rate_limits" and not all(isinstance(w, Window) for w in value):
         raise ConfigError(f.name, "must be rate-limit windows")
+    if f.name == "verification_required_models":
+        unknown = [m for m in value if m not in MODELS]
+        if unknown:
+            raise ConfigError(f.name, f"unknown model {unknown[0]!r}; known: {', '.join(MODELS)}")
+    if f.name == "family_rate_limits":
+        family_windows(value)
+
+
+def family_windows(entries: tuple[str, ...]) -> dict[str, tuple[Window, ...]]:
+    """``("gpt-image-2=5/1m", ...)`` -> {family: windows}; ConfigError naming what is wrong."""
+    families = {p.quota_family for p in MODELS.values()}
+    out: dict[str, tuple[Window, ...]] = {}
+    for entry in entries:
+        family, sep, text = str(entry).partition("=")
+        family = family.strip()
+        if not sep or family not in families:
+            raise ConfigError(
+                "family_rate_limits",
+                f"{entry!r} is not FAMILY=WINDOWS with a known family ({', '.join(sorted(families))})",
+            )
+        try:
+            out[family] = parse_windows(text)
+        except ValueError as exc:
+            raise ConfigError("family_rate_limits", str(exc)) from None
+    return out
 
 
 def reference_table() -> str:

@@ -73,11 +73,14 @@ def _host_url(scheme: str, host_header: str | None, server_name: str, server_por
 
 
 def _answer(req: ImageRequest) -> Response:
-    """A valid request passes the content policy and the quota, then gets its images."""
+    """A valid request passes the model's access check, the content policy and the quota (of the
+    model's family), then gets its images."""
     backend = current_app.extensions["mockserver"]
     ctx, environ = g._get_current_object(), request.environ
-    backend.check_policy(req)
-    ctx.rate_headers = backend.spend(ctx.api_key, req.n)
+    ctx.model = req.model  # the rate-limit headers are those of the answering model's family
+    backend.check_access(req)
+    backend.check_policy(req, ctx.request_id)
+    ctx.rate_headers = backend.spend(ctx.api_key, req.n, req.model)
     base_url = _host_url(environ["wsgi.url_scheme"], environ.get("HTTP_HOST"), environ.get("SERVER_NAME", ""),
                          str(environ.get("SERVER_PORT", "")))
     body = backend.create_images(req, api_key=ctx.api_key, base_url=base_url)

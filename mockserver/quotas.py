@@ -1,9 +1,10 @@
-"""Image quotas per API key over sliding windows, exact under concurrency.
+"""Image quotas per API key (and model family) over sliding windows, exact under concurrency.
 
-Each key keeps a log of its grants (time, images). A request for ``n`` images is
-granted only if every window still has room for all ``n``; otherwise nothing is
-spent and the refusal says when the request would fit. One lock makes
-check-and-grant atomic, so L images are granted exactly, however many threads
+A ledger key is any hashable value: the backend uses ``(api_key, quota family)``, so each
+model family has its own windows and counts. Each key keeps a log of its grants
+(time, images). A request for ``n`` images is granted only if every window still
+has room for all ``n``; otherwise nothing is spent and the refusal says when the
+request would fit. One lock makes check-and-grant atomic, so L images are granted exactly, however many threads
 ask at once.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict, deque
+from collections.abc import Hashable
 from dataclasses import dataclass
 
 from contracts.ratelimits import (
@@ -134,12 +136,12 @@ class QuotaLedger:
 
     def __init__(self, max_keys: int = 10_000) -> None:
         self._lock = threading.Lock()
-        self._keys: OrderedDict[str, _KeyLog] = OrderedDict()
+        self._keys: OrderedDict[Hashable, _KeyLog] = OrderedDict()
         self._horizon = MIN_HISTORY  # how far back grants are kept: grows with the longest window
         self.max_keys = max_keys
 
     def spend(
-        self, key: str, n: int, windows: tuple[Window, ...], now: float
+        self, key: Hashable, n: int, windows: tuple[Window, ...], now: float
     ) -> tuple[Refusal | None, list[WindowState]]:
         """Grant ``n`` images to ``key`` if every window has room; else a Refusal, spending nothing.
 
@@ -160,7 +162,7 @@ class QuotaLedger:
                     log.used += n
             return refusal, [log.state(now) for log in logs]
 
-    def states(self, key: str, windows: tuple[Window, ...], now: float) -> list[WindowState]:
+    def states(self, key: Hashable, windows: tuple[Window, ...], now: float) -> list[WindowState]:
         with self._lock:
             if key not in self._keys:
                 return [WindowState(w, 0, 0.0) for w in windows]
@@ -171,7 +173,7 @@ class QuotaLedger:
             self._keys.clear()
             self._horizon = MIN_HISTORY
 
-    def _logs(self, key: str, windows: tuple[Window, ...], now: float) -> tuple[_KeyLog, list[_WindowLog]]:
+    def _logs(self, key: Hashable, windows: tuple[Window, ...], now: float) -> tuple[_KeyLog, list[_WindowLog]]:
         self._horizon = max(self._horizon, *(w.seconds for w in windows), 0)
         entry = self._keys.get(key)
         if entry is None:

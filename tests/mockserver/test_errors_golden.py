@@ -77,7 +77,11 @@ GENERATION_CASES: list[tuple[str, Any, dict[str, Any]]] = [
     ("style is not a dall-e-2 parameter", {"prompt": "cat", "style": "vivid"},
      err("Unknown parameter: 'style'.", "style", "unknown_parameter")),
     ("unknown model", {"prompt": "cat", "model": "dall-e-9"},
-     err("Invalid value: 'dall-e-9'. Supported values are: 'dall-e-2'.", "model", "invalid_value")),
+     err("Invalid value: 'dall-e-9'. Supported values are: 'gpt-image-1.5', 'gpt-image-2', "
+         "'gpt-image-2-2026-04-21', 'gpt-image-2.5-sunburst', 'gpt-image-2.5-sunburst-2026-09-08', "
+         "'gpt-image-2.5-flare', 'gpt-image-2.5-flare-2026-09-08', 'gpt-image-2.6-sunburst', "
+         "'gpt-image-2.6-flare', 'gpt-image-1', 'gpt-image-1-mini', 'chatgpt-image-latest', 'dall-e-2', "
+         "and 'dall-e-3'.", "model", "invalid_value")),
     ("body not an object", ["prompt", "cat"],
      err("We could not parse the JSON body of your request. (HINT: This likely means you aren't using "
          "your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not "

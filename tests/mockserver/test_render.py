@@ -28,6 +28,7 @@ from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageOps, ImageStat
 
 from mockserver import render as render_module
 from mockserver.render import Recipe, render
+from mockserver.render import text as render_text
 
 ROOT = Path(__file__).resolve().parents[2]
 PROMPT = "a white siamese cat sitting on a red velvet sofa, soft morning light"
@@ -156,7 +157,7 @@ def test_outputs_stay_small() -> None:
     [
         {"endpoint": "images"},
         {"width": 15},
-        {"height": 2049},
+        {"height": 3841},
         {"index": 2},
         {"index": -1},
         {"endpoint": "edits", "image": None},
@@ -316,7 +317,7 @@ def test_unicode_and_odd_prompts_render() -> None:
 
 
 def test_without_freetype_the_bitmap_font_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(render_module, "_FREETYPE", False)
+    monkeypatch.setattr(render_text, "_FREETYPE", False)
     img = decode(render(recipe("generations", 512)))
     assert img.size == (512, 512)
     assert edge_energy(img, (40, 330, 472, 490)) > 4 * edge_energy(img, (0, 0, 512, 200)) + 4

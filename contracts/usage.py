@@ -1,0 +1,96 @@
+"""What a GPT image answer reports besides its images: token ``usage``, and the
+``revised_prompt`` of a model that rewrites prompts. Deterministic, so tests can
+state the numbers; every formula is written here once.
+
+Output tokens [guide]: the published per-image table for 1024x1024, 1024x1536 and
+1536x1024 at low, medium and high quality (each partial image adds 100, a later
+issue). ASSUMPTION: any other size costs the 1024x1024 figure scaled by its pixel
+count (rounded half up); ``xhigh`` and ``max`` (the 2.5 line) cost 1.5x and 2x
+``high``; an answer of n images costs n times one image.
+
+Input text tokens, ASSUMPTION: one token per started 4 characters of the prompt
+(the usual rule of thumb for English), at least 1.
+
+Input image tokens (edits), ASSUMPTION: the vision rule of the GPT-4o family, per
+input image: scaled to fit 2048x2048, then so its short side is at most 768, then
+170 tokens per 512-pixel tile plus 85.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+from typing import Any
+
+# [guide] output tokens per image, by quality and size.
+OUTPUT_TOKENS: Mapping[str, Mapping[str, int]] = MappingProxyType(
+    {
+        "low": MappingProxyType({"1024x1024": 272, "1024x1536": 408, "1536x1024": 400}),
+        "medium": MappingProxyType({"1024x1024": 1056, "1024x1536": 1584, "1536x1024": 1568}),
+        "high": MappingProxyType({"1024x1024": 4160, "1024x1536": 6240, "1536x1024": 6208}),
+    }
+)
+# ASSUMPTION: the qualities beyond high, as multiples of high (no table is published).
+QUALITY_FACTORS: Mapping[str, float] = MappingProxyType({"xhigh": 1.5, "max": 2.0})
+BASE_SIZE = "1024x1024"
+CHARS_PER_TEXT_TOKEN = 4  # ASSUMPTION
+IMAGE_TILE, IMAGE_TILE_TOKENS, IMAGE_BASE_TOKENS = 512, 170, 85  # ASSUMPTION (see above)
+IMAGE_FIT, IMAGE_SHORT_SIDE = 2048, 768
+
+
+def output_tokens(quality: str, width: int, height: int) -> int:
+    """Tokens of one output image of this resolved quality and size."""
+    factor = QUALITY_FACTORS.get(quality, 1.0)
+    table = OUTPUT_TOKENS["high" if quality in QUALITY_FACTORS else quality]
+    listed = table.get(f"{width}x{height}")
+    if listed is None:
+        listed_base = table[BASE_SIZE]
+        return math.floor(listed_base * factor * width * height / (1024 * 1024) + 0.5)
+    return math.floor(listed * factor + 0.5)
+
+
+def text_tokens(prompt: str | None) -> int:
+    if not prompt:
+        return 0
+    return max(1, math.ceil(len(prompt) / CHARS_PER_TEXT_TOKEN))
+
+
+def image_tokens(width: int, height: int) -> int:
+    """Tokens of one input image of these dimensions."""
+    scale = min(1.0, IMAGE_FIT / max(width, height))
+    w, h = width * scale, height * scale
+    scale = min(1.0, IMAGE_SHORT_SIDE / min(w, h))
+    w, h = w * scale, h * scale
+    tiles = math.ceil(w / IMAGE_TILE) * math.ceil(h / IMAGE_TILE)
+    return IMAGE_BASE_TOKENS + IMAGE_TILE_TOKENS * tiles
+
+
+def usage(
+    *, prompt: str | None, quality: str, width: int, height: int, n: int,
+    input_images: Iterable[tuple[int, int]] = (),
+) -> dict[str, Any]:
+    """The ``usage`` object of a GPT image answer [spec ImageGenUsage]."""
+    text = text_tokens(prompt)
+    images = sum(image_tokens(w, h) for w, h in input_images)
+    output = n * output_tokens(quality, width, height)
+    return {
+        "input_tokens": text + images,
+        "input_tokens_details": {"image_tokens": images, "text_tokens": text},
+        "output_tokens": output,
+        "total_tokens": text + images + output,
+    }
+
+
+# ASSUMPTION: dall-e-3's rewrite is not reproducible; ours is a light, deterministic one that a
+# test can predict: the prompt, trimmed, with a capital first letter and a closing full stop,
+# followed by a sentence naming the style.
+REVISED_PROMPT_TAIL = " Rendered in a {style} style, with rich detail."
+
+
+def revised_prompt(prompt: str, style: str | None) -> str:
+    text = " ".join(prompt.split())
+    if text and not text.endswith((".", "!", "?")):
+        text += "."
+    text = text[:1].upper() + text[1:]
+    return text + (REVISED_PROMPT_TAIL.format(style=style) if style else "")
