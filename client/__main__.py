@@ -29,7 +29,7 @@ from client._errors import ImagesError
 from client._images import ImageRef
 from client._results import ImagesResult
 from client._retry import DEFAULT_MAX_RETRIES
-from contracts.spec import DALL_E_2, REAL_BASE_URL
+from contracts.spec import DALL_E_2, MODELS, REAL_BASE_URL
 
 EXIT_API_ERROR = 1
 EXIT_USAGE = 2
@@ -67,6 +67,12 @@ class Option:
     choices: tuple[str, ...] | None = None
 
 
+def _values(attribute: str) -> str:
+    """Every value some model takes for a choice parameter, in the contract's order."""
+    choices = [getattr(profile, attribute) for profile in MODELS.values()]
+    return ", ".join(dict.fromkeys(value for choice in choices if choice is not None for value in choice.values))
+
+
 # The one table: build_parser() adds these options and _call() passes them on. Which values a
 # model takes is the server's to say; the help names the defaults of the seed model.
 OPTIONS: tuple[Option, ...] = (
@@ -78,14 +84,15 @@ OPTIONS: tuple[Option, ...] = (
            "GPT image models always return b64_json)", _ALL, choices=DALL_E_2.response_formats),
     Option("model", ("--model",), f"model name (server default {DALL_E_2.name})", _ALL),
     Option("user", ("--user",), "end-user id passed to the API (deprecated for --safety-identifier)", _ALL),
-    Option("quality", ("--quality",), "low, medium, high, auto (GPT image models); standard, hd (dall-e-3)"),
-    Option("style", ("--style",), "vivid or natural (dall-e-3)", frozenset({GENERATE})),
-    Option("background", ("--background",), "transparent, opaque or auto (GPT image models)"),
-    Option("output_format", ("--output-format",), "png, jpeg, webp, ... (GPT image models)"),
+    Option("quality", ("--quality",), f"{_values('quality')}, as the model takes"),
+    Option("style", ("--style",), f"{_values('style')} (dall-e-3)", frozenset({GENERATE})),
+    Option("background", ("--background",), f"{_values('background')} (GPT image models)"),
+    Option("output_format", ("--output-format",), f"{_values('output_format')}, as the model takes "
+           "(GPT image models; server default png)"),
     Option("output_compression", ("--compression",), "0-100, for jpeg and webp output", type=int),
-    Option("moderation", ("--moderation",), "low or auto (GPT image models)"),
-    Option("input_fidelity", ("--input-fidelity",), "high or low: how closely an edit keeps its inputs",
-           frozenset({EDIT})),
+    Option("moderation", ("--moderation",), f"{_values('moderation')} (GPT image models)"),
+    Option("input_fidelity", ("--input-fidelity",), f"{_values('input_fidelity')}: how closely an edit keeps "
+           "its inputs", frozenset({EDIT})),
     Option("safety_identifier", ("--safety-identifier",), "a stable, hashed id of your end user"),
     Option("frame_count", ("--frame-count",), "frames of an animated gif", type=int),
     Option("frame_duration_ms", ("--frame-duration-ms",), "milliseconds per frame of an animated gif", type=int),

@@ -23,7 +23,16 @@ from client._errors import (
 from client._images import ImageRef, Picture, upload_part
 from client._results import ImagesResult, response_problems
 from client._retry import DEFAULT_MAX_RETRIES, send_with_retries
-from contracts.spec import EDITS, ENDPOINTS, GENERATIONS, MODELS, REAL_BASE_URL, VARIATIONS, ModelProfile
+from contracts.spec import (
+    EDITS,
+    ENDPOINTS,
+    GENERATIONS,
+    GPT_SPECIFIC_PARAMETERS,
+    MODELS,
+    REAL_BASE_URL,
+    VARIATIONS,
+    ModelProfile,
+)
 
 USER_AGENT = "images-api-twin-client/0.1.0"
 BASE_URL_ENV = "OPENAI_BASE_URL"
@@ -51,17 +60,17 @@ def _ref(picture: Picture | ImageRef) -> ImageRef:
 
 
 def _profile_for(endpoint: str, params: Mapping[str, object]) -> ModelProfile | None:
-    """The profile of the model that will answer, when the request tells: the named model, or
-    the endpoint's default when every field sent is one that default model takes (a field it
-    does not take implies another model [spec]). None when unknown: then the answer is
-    checked only for what every model promises."""
+    """The profile of the model that will answer: the named one, else the endpoint's default,
+    which is the GPT default when a GPT-specific parameter is sent [spec] (the contract's data).
+    None for a model the contract does not know: then the answer is checked only for what every
+    model promises."""
     named = params.get("model")
     if named is not None:
         return MODELS.get(str(named))
-    profile = MODELS.get(ENDPOINTS[endpoint].default_model)
-    if profile is None:
-        return None
-    return profile if all(profile.accepts(endpoint, name) for name in params) else None
+    default = ENDPOINTS[endpoint]
+    if default.gpt_default_model is not None and any(name in GPT_SPECIFIC_PARAMETERS for name in params):
+        return MODELS.get(default.gpt_default_model)
+    return MODELS.get(default.default_model)
 
 
 def _form_value(value: object) -> str:
@@ -292,6 +301,8 @@ class ImagesClient:
             )
         size = params.get("size") or (profile.default_size if profile else None)
         output_format = params.get("output_format")
+        if output_format is None and profile is not None and profile.output_format is not None:
+            output_format = profile.output_format.default
         return ImagesResult.from_body(
             body,
             request_id=headers.get("x-request-id"),

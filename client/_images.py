@@ -22,12 +22,12 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from client._errors import InvalidImageError
 from client._formats import PNG, sniff
-from contracts.spec import DALL_E_2
+from contracts.spec import DALL_E_2, MODELS
 
 PNG_CONTENT_TYPE = PNG.media_type
 DEFAULT_FILENAME = "image.png"
-# [spec] the formats GPT image models take as edit inputs (dall-e-2 takes PNG only).
-UPLOAD_FORMATS = ("png", "jpeg", "webp")
+# The formats any model takes as edit inputs (GPT image models: png, webp, jpeg).
+UPLOAD_FORMATS = tuple(dict.fromkeys(f for profile in MODELS.values() for f in profile.uploads.formats))
 MAX_UPLOAD_BYTES = DALL_E_2.uploads.max_bytes
 # The side above which the fake (and, we assume, the API) refuses an upload outright.
 _MAX_SIDE = math.isqrt(DALL_E_2.uploads.max_pixels)

@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from contracts.policy import DEFAULT_BLOCKED_TERMS
-from contracts.spec import EDITS, ENDPOINTS, GENERATIONS, MODELS, VARIATIONS
+from contracts.spec import EDITS, ENDPOINTS, GENERATIONS, GPT_SPECIFIC_PARAMETERS, MODELS, VARIATIONS
 from contracts.strategies._bounds import Limits
 from contracts.strategies._breakers import base_params, breaks, broken, json_values
 from contracts.strategies._case import Case, CaseStrategy, Refusal, form_case, listing, python_list, quote, refusal
@@ -30,7 +30,11 @@ def _unknown_parameter(limits: Limits, endpoint: str) -> CaseStrategy:
     else:
         names = st.one_of(st.sampled_from(known_elsewhere), st.text(_NAME_CHARS, min_size=1, max_size=16))
         values = st.text(max_size=20)
-    names = names.filter(lambda name: not profile.accepts(endpoint, name) and name not in ("image", "mask"))
+    # A GPT-specific parameter sent without a model picks the GPT default model [spec], which may
+    # accept it: such names are no unknown parameter of a request that names no model.
+    gpt_picked = GPT_SPECIFIC_PARAMETERS if ENDPOINTS[endpoint].gpt_default_model else frozenset()
+    names = names.filter(lambda name: not profile.accepts(endpoint, name) and name not in ("image", "mask")
+                         and name not in gpt_picked)
 
     def change(draw: st.DrawFn, params: dict[str, Any]) -> tuple[dict[str, Any], Refusal, str]:
         name = draw(names)

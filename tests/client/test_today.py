@@ -159,7 +159,7 @@ def test_decoded_images_know_their_format_and_save_with_its_extension(
     data = encoded(fmt)
     responses.add(responses.POST, GENERATIONS, json=gpt_answer(data, output_format=name, size="64x48", n=2))
     with client() as images:
-        result = images.generate("a cat", model="gpt-image-1.5", output_format=name)
+        result = images.generate("a cat", model="gpt-image-1.5", output_format=name, n=2)
     picture = result.data[0].decode()
     assert isinstance(picture, DecodedImage)
     assert (picture.data, picture.format.name, picture.media_type, picture.extension, picture.size) == (
