@@ -45,6 +45,7 @@ from contracts.strategies._invalid import (
     invalid_routes,
     invalid_uploads,
     invalid_variations,
+    rules_of,
 )
 from contracts.strategies._search import Search, search
 from contracts.strategies._valid import prompts, valid_edits, valid_generations, valid_requests, valid_variations
@@ -69,6 +70,7 @@ __all__ = [
     "invalid_variations",
     "pngs",
     "prompts",
+    "rules_of",
     "search",
     "valid_edits",
     "valid_generations",

@@ -66,6 +66,19 @@ class Limits:
     formats: tuple[str, ...]
     max_side: int
     avoid: tuple[str, ...]
+    qualities: tuple[str, ...] = ()  # () for a model without quality
+    output_formats: tuple[str, ...] = ()  # () for a model without output_format
+    free_edge: int = 0  # the longest side of a drawn free-form size; 0: listed sizes only
+    prompt_max: int | None = None  # the longest prompt drawn (None: the profile's limit)
+
+    def choices(self, name: str) -> tuple[str, ...]:
+        """The values valid requests may give a choice parameter (the profile's, or a subset)."""
+        if name == "quality":
+            return self.qualities
+        if name == "output_format":
+            return self.output_formats
+        choice = getattr(self.profile, name)
+        return choice.values if choice is not None else ()
 
 
 def limits_for(
@@ -76,8 +89,19 @@ def limits_for(
     response_formats: Iterable[str] | None,
     max_side: int,
     avoid: Collection[str],
+    *,
+    qualities: Iterable[str] | None = None,
+    output_formats: Iterable[str] | None = None,
+    max_size_edge: int = 0,
+    max_prompt_chars: int | None = None,
 ) -> Limits:
     profile = checked_profile(profile)
+    if max_prompt_chars is not None and not 1 <= max_prompt_chars <= profile.prompt_max_chars:
+        raise InvalidArgument(f"max_prompt_chars must be from 1 to {profile.prompt_max_chars}, "
+                              f"not {max_prompt_chars}")
+    rule = profile.size_rule
+    if max_size_edge < 0 or (rule is not None and max_size_edge > rule.max_edge):
+        raise InvalidArgument(f"max_size_edge must be from 0 to the model's longest side, not {max_size_edge}")
     return Limits(
         profile,
         subset("sizes", sizes, profile.sizes),
@@ -85,5 +109,10 @@ def limits_for(
         subset("response_formats", response_formats, profile.response_formats),
         side_bound(profile, max_side),
         tuple(avoid),
+        subset("qualities", qualities, profile.quality.values if profile.quality else ()),
+        subset("output_formats", output_formats, profile.output_format.values if profile.output_format else ()),
+        # Free-form sizes only when the sizes were left open and the model takes them.
+        max_size_edge if sizes is None and rule is not None else 0,
+        max_prompt_chars,
     )
 

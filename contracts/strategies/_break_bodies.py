@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from hypothesis import strategies as st
 
+from contracts.models import DALL_E_ANSWER
 from contracts.spec import EDITS, ENDPOINTS, GENERATIONS, MAX_REQUEST_BYTES, VARIATIONS
 from contracts.strategies._bounds import Limits
 from contracts.strategies._breakers import base_params, breaks, json_values
@@ -67,8 +68,10 @@ def _not_multipart(limits: Limits, endpoint: str) -> CaseStrategy:
     @st.composite
     def case(draw: st.DrawFn) -> Case:
         params, _ = draw(base_params(limits, endpoint))
-        content_type = draw(st.sampled_from(
-            [JSON_CONTENT_TYPE, "text/plain", "application/x-www-form-urlencoded", "application/octet-stream"]))
+        types = ["text/plain", "application/x-www-form-urlencoded", "application/octet-stream"]
+        if limits.profile.answer == DALL_E_ANSWER:  # [spec] JSON edits are for GPT image models
+            types.insert(0, JSON_CONTENT_TYPE)
+        content_type = draw(st.sampled_from(types))
         raw = json.dumps(params).encode()
         return Case(endpoint, refusal("not_multipart", content_type=content_type), "raw",
                     ENDPOINTS[endpoint].path, raw=raw, content_type=content_type,

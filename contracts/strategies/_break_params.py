@@ -4,6 +4,7 @@ values, and the content policy's prompt terms."""
 from __future__ import annotations
 
 import string
+from collections.abc import Sequence
 from typing import Any
 
 from hypothesis import strategies as st
@@ -159,19 +160,39 @@ def _form_invalid_type(limits: Limits, endpoint: str) -> CaseStrategy:
     return broken(limits, endpoint, change)
 
 
+# Today's parameters that take one of a few strings (a Choice of the profile).
+_CHOICES = ("quality", "style", "background", "output_format", "moderation", "input_fidelity", "complexity")
+_NEAR: dict[str, tuple[str, ...]] = {
+    "quality": ("standard", "ultra", "xhigh", "max", "Medium"),
+    "style": ("vivid ", "Natural", "photo"),
+    "background": ("transparent ", "white", "none"),
+    "output_format": ("jpg", "gif", "svg", "PNG", "image/png", "tiff"),
+    "moderation": ("high", "strict", "off"),
+    "input_fidelity": ("medium", "max"),
+    "complexity": ("max", "simple"),
+}
+
+
 @breaks("invalid_value", GENERATIONS, EDITS, VARIATIONS)
 def _invalid_value(limits: Limits, endpoint: str) -> CaseStrategy:
     profile = limits.profile
     models = [name for name, p in MODELS.items() if endpoint in p.endpoints]
-    choices = [(name, allowed) for name, allowed in
-               (("size", profile.sizes), ("response_format", profile.response_formats), ("model", models))
-               if profile.accepts(endpoint, name)]
+    listed: list[tuple[str, Sequence[str]]] = [("response_format", profile.response_formats), ("model", models)]
+    if profile.size_rule is None and profile.size_error == "invalid_value":  # else: the size rules' own errors
+        listed.insert(0, ("size", profile.sizes))
+    for name in _CHOICES:
+        choice = getattr(profile, name)
+        if choice is not None:
+            listed.append((name, choice.values))
+    choices = [(name, allowed) for name, allowed in listed if profile.accepts(endpoint, name)]
     near_misses = {
         "size": [f"{w}x{h}" for w, h in ((300, 300), (1792, 1024), (1024, 1792), (64, 64), (2048, 2048))]
         + [s.replace("x", "×") for s in profile.sizes] + [s.upper() for s in profile.sizes] + [""],
         "response_format": ["png", "URL", "b64", "json", "base64", ""],
         "model": ["dall-e-3", "gpt-image-1", "DALL-E-2", "dall-e-9", ""],
     }
+    for name in _CHOICES:
+        near_misses[name] = ["", "AUTO", "none", "true", "png", "low", "hd", "high ", *_NEAR[name]]
 
     def change(draw: st.DrawFn, params: dict[str, Any]) -> tuple[dict[str, Any], Refusal, str]:
         name, allowed = draw(st.sampled_from(choices))
@@ -230,7 +251,8 @@ def _n_below(limits: Limits, endpoint: str) -> CaseStrategy:
     return _n_out_of_range("integer_below_min_value", limits, endpoint)
 
 
-@breaks("content_policy_prompt", GENERATIONS, EDITS)
+@breaks("content_policy_prompt", GENERATIONS, EDITS,
+        applies=lambda profile: profile.policy_errors[0] == "content_policy_prompt")
 def _blocked_prompt(limits: Limits, endpoint: str) -> CaseStrategy:
     terms = [t for t in DEFAULT_BLOCKED_TERMS if t.strip()]
     words = st.text(string.ascii_lowercase, min_size=1, max_size=8).filter(lambda w: not mentions(w, terms))

@@ -9,12 +9,17 @@ from typing import Any, TypeAlias
 from hypothesis import strategies as st
 
 from contracts.errors import CATALOGUE
-from contracts.spec import ENDPOINTS
+from contracts.spec import ENDPOINTS, ModelProfile
 from contracts.strategies._bounds import Limits
 from contracts.strategies._case import Case, CaseStrategy, Refusal, Success, form_case, json_case
 from contracts.strategies._valid import valid_params, valid_uploads
 
 Make: TypeAlias = Callable[[Limits, str], CaseStrategy]
+Applies: TypeAlias = Callable[[ModelProfile], bool]
+
+
+def _always(profile: ModelProfile) -> bool:
+    return True
 
 
 @dataclass(frozen=True)
@@ -27,15 +32,23 @@ class Breaker:
     endpoints: tuple[str, ...]
     make: Make
     upload: bool = False  # one of the upload rules (invalid_uploads() draws those)
+    applies: Applies = _always  # whether a request to this model can break the rule
+
+    def breaks(self, profile: ModelProfile, endpoint: str) -> bool:
+        """Whether a request to ``endpoint`` with ``profile``'s model can break this rule."""
+        return endpoint in self.endpoints and endpoint in profile.endpoints and self.applies(profile)
 
 
 # rule -> its breaker, filled by @breaks as the _break_* modules are imported.
 BREAKERS: dict[str, Breaker] = {}
 
 
-def breaks(rule: str, *endpoints: str, upload: bool = False) -> Callable[[Make], Make]:
+def breaks(
+    rule: str, *endpoints: str, upload: bool = False, applies: Applies = _always
+) -> Callable[[Make], Make]:
     """Register the decorated function as the breaker of catalogue entry ``rule`` on
-    ``endpoints``: the one way a rule becomes drawable (and so a member of ``RULES``)."""
+    ``endpoints`` (for the models ``applies`` says, read from their profiles): the one way a
+    rule becomes drawable (and so a member of ``RULES``)."""
     if rule not in CATALOGUE:
         raise ValueError(f"{rule!r} is not a catalogue entry")
     if rule in BREAKERS:
@@ -45,7 +58,7 @@ def breaks(rule: str, *endpoints: str, upload: bool = False) -> Callable[[Make],
         raise ValueError(f"{rule!r}: no such endpoint {unknown}")
 
     def register(make: Make) -> Make:
-        BREAKERS[rule] = Breaker(rule, tuple(endpoints), make, upload)
+        BREAKERS[rule] = Breaker(rule, tuple(endpoints), make, upload, applies)
         return make
 
     return register

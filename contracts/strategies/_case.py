@@ -13,7 +13,7 @@ from typing import Any, Literal, TypeAlias
 from hypothesis import strategies as st
 
 from contracts.errors import CATALOGUE, CURRENT
-from contracts.spec import API_PREFIX, ENDPOINTS
+from contracts.spec import API_PREFIX, DALL_E_2, ENDPOINTS
 
 # Sent as the Authorization header; ``{api_key}`` is filled in by whoever sends the case.
 DEFAULT_AUTHORIZATION = "Bearer {api_key}"
@@ -22,11 +22,17 @@ JSON_CONTENT_TYPE = "application/json"
 
 @dataclass(frozen=True)
 class Success:
-    """The contract's promise for a valid request: ``n`` images of ``size`` in ``response_format``."""
+    """The contract's promise for a valid request: ``n`` images of ``size`` in ``response_format``,
+    encoded as ``output_format``, from ``model``; for today's models also the ``quality`` and
+    ``background`` the answer reports (resolved: never ``auto``; None where the model has none)."""
 
     n: int
-    size: str
+    size: str  # resolved: WIDTHxHEIGHT
     response_format: str
+    output_format: str = "png"
+    model: str = DALL_E_2.name
+    quality: str | None = None
+    background: str | None = None
 
 
 @dataclass(frozen=True)

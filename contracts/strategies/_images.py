@@ -133,7 +133,10 @@ def pngs(
 
 
 def carrier_modes(profile: ModelProfile) -> tuple[str, ...]:
-    """Build modes Pillow reads back as a mode that may carry the edit region."""
+    """Build modes Pillow reads back as a mode that may carry the edit region (every mode, for
+    a model that needs no transparency to know where to edit)."""
+    if not profile.uploads.transparency_modes:
+        return BUILD_MODES
     return tuple(m for m in BUILD_MODES if m in profile.uploads.transparency_modes)
 
 

@@ -12,8 +12,8 @@ from contracts.policy import DEFAULT_BLOCKED_TERMS
 from contracts.spec import DALL_E_2, EDITS, ENDPOINTS, GENERATIONS, VARIATIONS, ModelProfile
 
 # Importing the breaker modules registers their breakers (and nothing else uses them by name).
-from contracts.strategies import _break_bodies, _break_params, _break_uploads  # noqa: F401
-from contracts.strategies._bounds import Limits, limits_for, served_endpoints, subset
+from contracts.strategies import _break_bodies, _break_params, _break_today, _break_uploads  # noqa: F401
+from contracts.strategies._bounds import Limits, checked_profile, limits_for, served_endpoints, subset
 from contracts.strategies._break_routes import bad_route
 from contracts.strategies._breakers import BREAKERS
 from contracts.strategies._case import CaseStrategy
@@ -30,6 +30,14 @@ def _rules(rules: Iterable[str] | None) -> tuple[str, ...]:
     return subset("rules", rules, RULES)
 
 
+def rules_of(profile: ModelProfile, endpoints: Iterable[str] | None = None) -> tuple[str, ...]:
+    """The rules of :data:`RULES` a request to ``endpoints`` (default: every endpoint the
+    model serves) with ``profile``'s model can break, in the catalogue's order."""
+    chosen = served_endpoints(checked_profile(profile), endpoints)
+    return tuple(rule for rule in RULES if not BREAKERS[rule].endpoints
+                 or any(BREAKERS[rule].breaks(profile, e) for e in chosen))
+
+
 def _invalid(
     endpoints: Sequence[str],
     rules: Sequence[str],
@@ -41,11 +49,11 @@ def _invalid(
         if not breaker.endpoints:  # a route rule: not tied to an endpoint
             strategies.append(breaker.make(limits, ""))
             continue
-        chosen = [e for e in endpoints if e in breaker.endpoints and e in limits.profile.endpoints]
+        chosen = [e for e in endpoints if breaker.breaks(limits.profile, e)]
         if chosen:
             strategies.append(st.one_of([breaker.make(limits, e) for e in chosen]))
     if not strategies:
-        raise InvalidArgument(f"no rule of {list(rules)} applies to {list(endpoints)}")
+        raise InvalidArgument(f"no rule of {list(rules)} applies to {list(endpoints)} of {limits.profile.name}")
     return st.one_of(strategies)
 
 

@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
+import math
 import unicodedata
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
+from hypothesis import assume
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
+from contracts.models import SizeRule
 from contracts.policy import DEFAULT_BLOCKED_TERMS
 from contracts.spec import DALL_E_2, EDITS, ENDPOINTS, GENERATIONS, VARIATIONS, ModelProfile
 from contracts.strategies._bounds import Limits, checked_profile, limits_for, served_endpoints
@@ -58,27 +61,95 @@ def prompts(
 
 
 
+def _resolved(size: str, profile: ModelProfile) -> str:
+    return profile.auto_size if size == "auto" and profile.auto_size is not None else size
+
+
+def _fits_gif(size: str, profile: ModelProfile) -> bool:
+    gif = profile.gif
+    if gif is None:
+        return True
+    width, _, height = _resolved(size, profile).partition("x")
+    return max(int(width), int(height)) <= gif.max_edge
+
+
+@st.composite
+def free_sizes(draw: st.DrawFn, rule: SizeRule, max_edge: int) -> str:
+    """``WIDTHxHEIGHT`` sizes within a free-form size rule, no side longer than ``max_edge``."""
+    m = rule.multiple
+    first = max(1, math.ceil(math.sqrt(rule.min_pixels / rule.max_ratio) / m))
+    width = m * draw(st.integers(first, max(first, max_edge // m)))
+    low = max(math.ceil(width / rule.max_ratio), math.ceil(rule.min_pixels / width), m)
+    high = min(width * rule.max_ratio, max_edge, rule.max_pixels // width)
+    assume(math.ceil(low / m) <= high // m)
+    height = m * draw(st.integers(math.ceil(low / m), high // m))
+    return f"{width}x{height}" if draw(st.booleans()) else f"{height}x{width}"
+
+
+def _presence(draw: st.DrawFn, form: bool) -> str:
+    return draw(st.sampled_from(["absent", "given", "null"] if not form else ["absent", "given"]))
+
+
 @st.composite
 def valid_params(draw: st.DrawFn, limits: Limits, endpoint: str, *, form: bool) -> tuple[dict[str, Any], Success]:
     """Valid parameters (no uploads) for ``endpoint``: JSON values, or strings for a form.
-    A parameter whose default is allowed may be left out (or, in JSON, sent as null)."""
+    A parameter whose default is allowed may be left out (or, in JSON, sent as null).
+
+    The output format is drawn first, since it decides what else fits: a transparent
+    background (png, webp), a compression below the maximum (jpeg, webp), GIF frames and
+    the GIF size limit, SVG's ``n``."""
     profile = limits.profile
     low, high = limits.n
+    params: dict[str, Any] = {}
+    if ENDPOINTS[endpoint].requires_prompt:
+        params["prompt"] = draw(prompts(profile=profile, max_size=limits.prompt_max, avoid=limits.avoid))
+    formats = limits.output_formats
+    if profile.svg is not None and low > profile.svg.n_max:
+        formats = tuple(f for f in formats if f != "svg")
+    default_format = profile.output_format.default if profile.output_format is not None else "png"
+    if profile.accepts(endpoint, "output_format") and formats:
+        presence = _presence(draw, form) if default_format in formats else "given"
+        if presence != "absent":
+            params["output_format"] = None if presence == "null" else draw(st.sampled_from(formats))
+    output_format = params.get("output_format") or default_format
+    if output_format == "svg" and profile.svg is not None:
+        high = min(high, profile.svg.n_max)
+    listed = [s for s in limits.sizes if output_format != "gif" or _fits_gif(s, profile)]
+    size_values: st.SearchStrategy[str] = st.sampled_from(listed)
+    if limits.free_edge and profile.size_rule is not None:
+        edge = limits.free_edge if output_format != "gif" or profile.gif is None else min(
+            limits.free_edge, profile.gif.max_edge)
+        size_values = st.one_of(size_values, free_sizes(profile.size_rule, edge))
     choices: dict[str, tuple[st.SearchStrategy[Any], bool]] = {
         "n": (st.integers(low, high), low <= profile.default_n <= high),
-        "size": (st.sampled_from(limits.sizes), profile.default_size in limits.sizes),
+        "size": (size_values, profile.default_size in listed),
         "response_format": (st.sampled_from(limits.formats), profile.default_response_format in limits.formats),
         "user": (st.text(max_size=64), True),
         "model": (st.just(profile.name), ENDPOINTS[endpoint].default_model == profile.name),
     }
-    params: dict[str, Any] = {}
-    if ENDPOINTS[endpoint].requires_prompt:
-        params["prompt"] = draw(prompts(profile=profile, avoid=limits.avoid))
+    # Today's parameters, each where the model takes it (none for dall-e-2).
+    for name in ("quality", "style", "moderation", "input_fidelity", "complexity"):
+        allowed = limits.choices(name)
+        choice = getattr(profile, name)
+        if allowed and choice is not None:
+            choices[name] = (st.sampled_from(allowed), choice.default in allowed)
+    if profile.background is not None:
+        backgrounds = [b for b in profile.background.values
+                       if b != "transparent" or output_format in profile.transparent_formats]
+        choices["background"] = (st.sampled_from(backgrounds), profile.background.default in backgrounds)
+    compressions: st.SearchStrategy[int] = (st.integers(profile.compression_min, profile.compression_max)
+                    if output_format in profile.compression_formats else st.just(profile.compression_max))
+    choices["output_compression"] = (compressions, True)
+    choices["safety_identifier"] = (st.text(max_size=64), True)
+    if output_format == "gif" and profile.gif is not None:
+        gif = profile.gif
+        choices["frame_count"] = (st.integers(gif.frame_count_min, gif.frame_count_max), True)
+        choices["frame_duration_ms"] = (st.integers(gif.frame_duration_min, 2000), True)
     for name, (values, optional) in choices.items():
         if not profile.accepts(endpoint, name):
             continue
         if optional:
-            presence = draw(st.sampled_from(["absent", "given", "null"] if not form else ["absent", "given"]))
+            presence = _presence(draw, form)
             if presence == "absent":
                 continue
             if presence == "null":
@@ -86,10 +157,16 @@ def valid_params(draw: st.DrawFn, limits: Limits, endpoint: str, *, form: bool) 
                 continue
         params[name] = draw(values)
     n = params.get("n")
+    quality = params.get("quality") or (profile.quality.default if profile.quality is not None else None)
+    background = params.get("background") or (profile.background.default if profile.background else None)
     expect = Success(
         n=n if isinstance(n, int) else profile.default_n,
-        size=params.get("size") or profile.default_size,
+        size=_resolved(params.get("size") or profile.default_size, profile),
         response_format=params.get("response_format") or profile.default_response_format,
+        output_format=output_format,
+        model=profile.name,
+        quality=profile.quality.resolve(quality) if profile.quality is not None and quality else None,
+        background=profile.background.resolve(background) if profile.background is not None and background else None,
     )
     if form:
         params = {k: str(v) for k, v in params.items()}
@@ -99,8 +176,10 @@ def valid_params(draw: st.DrawFn, limits: Limits, endpoint: str, *, form: bool) 
 @st.composite
 def valid_uploads(draw: st.DrawFn, limits: Limits, endpoint: str) -> list[Part]:
     profile = limits.profile
-    side = draw(sides(1, limits.max_side))
     limit = profile.uploads.max_bytes
+    if not profile.uploads.square:
+        return draw(_gpt_uploads(limits))
+    side = draw(sides(1, limits.max_side))
     if endpoint == VARIATIONS:
         image = draw(drawn_png(modes=BUILD_MODES, width=side, height=side, max_bytes=limit))
         return [as_part("image", image, draw)]
@@ -114,6 +193,30 @@ def valid_uploads(draw: st.DrawFn, limits: Limits, endpoint: str) -> list[Part]:
     return [as_part("image", image, draw)]
 
 
+# ASSUMPTION: a few images are enough to stand for "up to max_images" in valid cases.
+_MAX_VALID_IMAGES = 3
+
+
+@st.composite
+def _gpt_uploads(draw: st.DrawFn, limits: Limits) -> list[Part]:
+    """Today's edit inputs: one PNG as ``image``, or one to a few as ``image[]`` (of any
+    dimensions), sent as the SDK sends them (``image.png``, ``image/png``); sometimes a mask of
+    the first image's dimensions, with alpha."""
+    profile = limits.profile
+    limit = profile.uploads.max_bytes
+    count = draw(st.integers(1, min(_MAX_VALID_IMAGES, profile.uploads.max_images)))
+    name = "image[]" if count > 1 or draw(st.booleans()) else "image"
+    parts, first = [], None
+    for _ in range(count):
+        width, height = draw(sides(1, limits.max_side)), draw(sides(1, limits.max_side))
+        image = draw(drawn_png(modes=BUILD_MODES, width=width, height=height, max_bytes=limit))
+        first = first or image
+        parts.append(Part(name, "image.png", "image/png", image.data, image.note))
+    if first is not None and draw(st.booleans()):
+        mask = draw(drawn_png(modes=("RGBA", "LA"), width=first.width, height=first.height, max_bytes=limit))
+        parts.append(Part("mask", "mask.png", "image/png", mask.data, mask.note))
+    return parts
+
 
 @st.composite
 def valid_case(draw: st.DrawFn, limits: Limits, endpoint: str) -> Case:
@@ -126,10 +229,26 @@ def valid_case(draw: st.DrawFn, limits: Limits, endpoint: str) -> Case:
     return form_case(endpoint, order, files, expect, "valid")
 
 
+# The longest side of a free-form size valid cases draw by default: rendering costs pixels.
+DEFAULT_MAX_SIZE_EDGE = 1536
+
+
+def _edge(profile: ModelProfile, max_size_edge: int) -> int:
+    rule = profile.size_rule
+    return min(max_size_edge, rule.max_edge) if rule is not None else 0
+
+
+def _today(profile: ModelProfile, qualities: Iterable[str] | None, output_formats: Iterable[str] | None,
+           max_size_edge: int, max_prompt_chars: int | None) -> dict[str, Any]:
+    """The keyword arguments of limits_for() for today's parameters."""
+    return {"qualities": qualities, "output_formats": output_formats, "max_size_edge": _edge(profile, max_size_edge),
+            "max_prompt_chars": max_prompt_chars}
+
+
 def _valid(endpoint: str, profile: ModelProfile, sizes: Iterable[str] | None, min_n: int | None,
            max_n: int | None, response_formats: Iterable[str] | None, max_side: int,
-           avoid: Collection[str]) -> CaseStrategy:
-    limits = limits_for(profile, sizes, min_n, max_n, response_formats, max_side, avoid)
+           avoid: Collection[str], today: Mapping[str, Any]) -> CaseStrategy:
+    limits = limits_for(profile, sizes, min_n, max_n, response_formats, max_side, avoid, **today)
     if endpoint not in limits.profile.endpoints:
         raise InvalidArgument(f"{limits.profile.name} does not serve {endpoint}")
     return valid_case(limits, endpoint)
@@ -143,10 +262,15 @@ def valid_generations(
     max_n: int | None = None,
     response_formats: Iterable[str] | None = None,
     avoid: Collection[str] = DEFAULT_BLOCKED_TERMS,
+    qualities: Iterable[str] | None = None,
+    output_formats: Iterable[str] | None = None,
+    max_size_edge: int = DEFAULT_MAX_SIZE_EDGE,
+    max_prompt_chars: int | None = None,
 ) -> CaseStrategy:
     """Valid ``POST /images/generations`` JSON bodies: any prompt within the limit, every
     size, ``n`` and format (or a subset of them), optional fields absent, given or null."""
-    return _valid(GENERATIONS, profile, sizes, min_n, max_n, response_formats, 1, avoid)
+    return _valid(GENERATIONS, profile, sizes, min_n, max_n, response_formats, 1, avoid,
+                  _today(profile, qualities, output_formats, max_size_edge, max_prompt_chars))
 
 
 def valid_edits(
@@ -158,10 +282,15 @@ def valid_edits(
     response_formats: Iterable[str] | None = None,
     max_side: int = 1024,
     avoid: Collection[str] = DEFAULT_BLOCKED_TERMS,
+    qualities: Iterable[str] | None = None,
+    output_formats: Iterable[str] | None = None,
+    max_size_edge: int = DEFAULT_MAX_SIZE_EDGE,
+    max_prompt_chars: int | None = None,
 ) -> CaseStrategy:
     """Valid ``POST /images/edits`` forms: a square PNG that carries transparency (a mode
     the profile accepts for that), or a PNG of any mode with a mask that does."""
-    return _valid(EDITS, profile, sizes, min_n, max_n, response_formats, max_side, avoid)
+    return _valid(EDITS, profile, sizes, min_n, max_n, response_formats, max_side, avoid,
+                  _today(profile, qualities, output_formats, max_size_edge, max_prompt_chars))
 
 
 def valid_variations(
@@ -173,9 +302,14 @@ def valid_variations(
     response_formats: Iterable[str] | None = None,
     max_side: int = 1024,
     avoid: Collection[str] = DEFAULT_BLOCKED_TERMS,
+    qualities: Iterable[str] | None = None,
+    output_formats: Iterable[str] | None = None,
+    max_size_edge: int = DEFAULT_MAX_SIZE_EDGE,
+    max_prompt_chars: int | None = None,
 ) -> CaseStrategy:
     """Valid ``POST /images/variations`` forms: a square PNG of any mode and side."""
-    return _valid(VARIATIONS, profile, sizes, min_n, max_n, response_formats, max_side, avoid)
+    return _valid(VARIATIONS, profile, sizes, min_n, max_n, response_formats, max_side, avoid,
+                  _today(profile, qualities, output_formats, max_size_edge, max_prompt_chars))
 
 
 def valid_requests(
@@ -188,9 +322,14 @@ def valid_requests(
     response_formats: Iterable[str] | None = None,
     max_side: int = 1024,
     avoid: Collection[str] = DEFAULT_BLOCKED_TERMS,
+    qualities: Iterable[str] | None = None,
+    output_formats: Iterable[str] | None = None,
+    max_size_edge: int = DEFAULT_MAX_SIZE_EDGE,
+    max_prompt_chars: int | None = None,
 ) -> CaseStrategy:
     """Valid requests to any of ``endpoints`` (default: every endpoint the profile serves)."""
     chosen = served_endpoints(profile, endpoints)
-    return st.one_of([_valid(e, profile, sizes, min_n, max_n, response_formats, max_side, avoid)
+    today = _today(profile, qualities, output_formats, max_size_edge, max_prompt_chars)
+    return st.one_of([_valid(e, profile, sizes, min_n, max_n, response_formats, max_side, avoid, today)
                       for e in chosen])
 
