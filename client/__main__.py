@@ -29,7 +29,7 @@ from client._errors import ImagesError
 from client._images import ImageRef
 from client._results import ImagesResult
 from client._retry import DEFAULT_MAX_RETRIES
-from contracts.spec import DALL_E_2, MODELS, REAL_BASE_URL
+from contracts.spec import DALL_E_2, GPT_DEFAULT_MODEL, MODELS, REAL_BASE_URL
 
 EXIT_API_ERROR = 1
 EXIT_USAGE = 2
@@ -67,6 +67,9 @@ class Option:
     choices: tuple[str, ...] | None = None
 
 
+_GPT_DEFAULT = MODELS[GPT_DEFAULT_MODEL]
+
+
 def _values(attribute: str) -> str:
     """Every value some model takes for a choice parameter, in the contract's order."""
     choices = [getattr(profile, attribute) for profile in MODELS.values()]
@@ -89,7 +92,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("background", ("--background",), f"{_values('background')} (GPT image models)"),
     Option("output_format", ("--output-format",), f"{_values('output_format')}, as the model takes "
            "(GPT image models; server default png)"),
-    Option("output_compression", ("--compression",), "0-100, for jpeg and webp output", type=int),
+    Option("output_compression", ("--compression",), f"{_GPT_DEFAULT.compression_min}-"
+           f"{_GPT_DEFAULT.compression_max}, for {' and '.join(_GPT_DEFAULT.compression_formats)} output", type=int),
     Option("moderation", ("--moderation",), f"{_values('moderation')} (GPT image models)"),
     Option("input_fidelity", ("--input-fidelity",), f"{_values('input_fidelity')}: how closely an edit keeps "
            "its inputs", frozenset({EDIT})),

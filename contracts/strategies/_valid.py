@@ -267,8 +267,11 @@ def valid_generations(
     max_size_edge: int = DEFAULT_MAX_SIZE_EDGE,
     max_prompt_chars: int | None = None,
 ) -> CaseStrategy:
-    """Valid ``POST /images/generations`` JSON bodies: any prompt within the limit, every
-    size, ``n`` and format (or a subset of them), optional fields absent, given or null."""
+    """Valid ``POST /images/generations`` JSON bodies: any prompt within the limit (or
+    ``max_prompt_chars``), every size (free-form ones up to ``max_size_edge`` a side, for a
+    model with a size rule), ``n`` and format (or a subset of them), every parameter of today's
+    models that the profile takes (``qualities`` and ``output_formats`` may narrow two of them),
+    optional fields absent, given or null."""
     return _valid(GENERATIONS, profile, sizes, min_n, max_n, response_formats, 1, avoid,
                   _today(profile, qualities, output_formats, max_size_edge, max_prompt_chars))
 
@@ -287,8 +290,10 @@ def valid_edits(
     max_size_edge: int = DEFAULT_MAX_SIZE_EDGE,
     max_prompt_chars: int | None = None,
 ) -> CaseStrategy:
-    """Valid ``POST /images/edits`` forms: a square PNG that carries transparency (a mode
-    the profile accepts for that), or a PNG of any mode with a mask that does."""
+    """Valid ``POST /images/edits`` forms: for DALL·E, a square PNG that carries transparency
+    (a mode the profile accepts for that), or a PNG of any mode with a mask that does; for
+    today's models, one to a few PNGs of any dimensions (``image`` or ``image[]``), sometimes
+    with a mask of the first one's. Parameters as :func:`valid_generations`."""
     return _valid(EDITS, profile, sizes, min_n, max_n, response_formats, max_side, avoid,
                   _today(profile, qualities, output_formats, max_size_edge, max_prompt_chars))
 
