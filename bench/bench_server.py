@@ -17,6 +17,9 @@
    once L images were granted inside one window of L/min (default L: 1000, 5000, 10000).
 4. Latency of n=10, 1024x1024, b64_json over HTTP (median and p99 of --b64-runs).
 5. Fetching an image URL: the first GET renders the PNG, the second is cached.
+6. Requests/s of one b64 generation of today's models next to dall-e-2's, on one fake
+   (n=1, 1024x1024: dall-e-2 b64_json; gpt-image-1.5 low png, jpeg and webp; gpt-image-2
+   1536x864 low png), rounds alternating between the bodies. ``--only-gpt`` runs just this.
 
 The load generator runs in this process; each server has a process of its own, so
 they do not share a GIL. All traffic goes to 127.0.0.1.
@@ -90,6 +93,7 @@ def parse_args() -> argparse.Namespace:
     add("--rate-limits", type=int, nargs="*", default=[1000, 5000, 10000],
         help="window sizes L for 3b (default: %(default)s)")
     add("--profile", action="store_true", help="cProfile the in-process request path")
+    add("--only-gpt", action="store_true", help="run only part 6 (GPT b64 next to dall-e-2)")
     args = parser.parse_args()
     args.concurrency = max(1, min(args.concurrency, 64))
     args.warmup = max(0.0, min(args.warmup, 60.0))
@@ -190,6 +194,59 @@ def throughput(args: argparse.Namespace) -> float:
                   "(the same comparison, less swayed by other work on the machine)")
     print(f"fake RSS after the load: {fake_rss:.1f} MB")
     return results["fake", args.concurrency].rps / results["bare flask", args.concurrency].rps
+
+
+# --------------------------------------------------------------------------- #
+# 6: today's models: a GPT b64 generation next to dall-e-2's
+# --------------------------------------------------------------------------- #
+
+PROMPT = "a white siamese cat"
+GPT_BODIES: dict[str, dict[str, Any]] = {
+    "dall-e-2 b64_json png 1024": {"prompt": PROMPT, "n": 1, "size": "1024x1024", "response_format": "b64_json"},
+    "gpt-image-1.5 low png 1024": {"prompt": PROMPT, "model": "gpt-image-1.5", "quality": "low",
+                                   "size": "1024x1024"},
+    "gpt-image-1.5 low jpeg 1024": {"prompt": PROMPT, "model": "gpt-image-1.5", "quality": "low",
+                                    "size": "1024x1024", "output_format": "jpeg"},
+    "gpt-image-1.5 low webp 1024": {"prompt": PROMPT, "model": "gpt-image-1.5", "quality": "low",
+                                    "size": "1024x1024", "output_format": "webp"},
+    "gpt-image-2 low png 1536x864": {"prompt": PROMPT, "model": "gpt-image-2", "quality": "low",
+                                     "size": "1536x864"},
+}
+
+
+def gpt_b64(args: argparse.Namespace) -> dict[str, float]:
+    """Requests/s per body, measured in alternating rounds on one fake (each answer checked once)."""
+    rounds = args.rounds
+    heading(f"6. b64 generations of today's models next to dall-e-2's, concurrency {args.concurrency}, "
+            f"{rounds} rounds of {args.duration / rounds:g} s per body, alternating")
+    payloads = {name: json_request(body) for name, body in GPT_BODIES.items()}
+    parts: dict[str, list[LoadResult]] = {name: [] for name in GPT_BODIES}
+    with start_server(MOCKSERVER_CMD) as fake:
+        conn = http_connection(fake.port)
+        try:
+            for name, body in GPT_BODIES.items():
+                response, data, _ = post_json(conn, body)
+                if response.status != 200 or "b64_json" not in json.loads(data)["data"][0]:
+                    raise RuntimeError(f"{name}: status {response.status}: {data[:300]!r}")
+        finally:
+            conn.close()
+        for payload in payloads.values():
+            run_load(fake.port, payload, concurrency=args.concurrency, warmup=0.0, duration=min(args.warmup, 2.0))
+        names = list(GPT_BODIES)
+        for i in range(rounds):
+            for name in names[:: 1 if i % 2 == 0 else -1]:
+                parts[name].append(run_load(fake.port, payloads[name], concurrency=args.concurrency, warmup=0.2,
+                                            duration=args.duration / rounds, server=fake))
+    results = {name: merge(found) for name, found in parts.items()}
+    print_table(
+        ["body", "conc", "requests", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "non-200",
+         "sock err", "srv CPU us/req", "loadgen CPU"],
+        [load_row(name, res) for name, res in results.items()],
+    )
+    base = results[names[0]].rps
+    for name in names[1:]:
+        print(f"{name} / dall-e-2 b64: {results[name].rps / base * 100:.0f}% of the requests/s")
+    return {name: res.rps for name, res in results.items()}
 
 
 # --------------------------------------------------------------------------- #
@@ -427,12 +484,16 @@ def main() -> int:
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
     if os.getloadavg()[0] > 0.5:
         print("note: the machine is not idle (load average above 0.5); figures will be noisy")
+    if args.only_gpt:
+        gpt_b64(args)
+        return 0
     ratio = throughput(args)
     wsgi_median, tc_median = server_time(args)
     limited = rate_limiter_cost(args.rate_limits)
     with start_server(MOCKSERVER_CMD) as fake:
         b64_median, b64_p99 = b64_latency(fake, args.b64_runs)
         fetch = url_fetches(fake, args.fetch_runs)
+    gpt = gpt_b64(args)
 
     heading(f"summary (load average now {os.getloadavg()[0]:.2f})")
     print_table(
@@ -449,6 +510,7 @@ def main() -> int:
             ["n=10 1024 b64_json median / p99", f"{ms(b64_median)} / {ms(b64_p99)} ms", "-", "-"],
             *[[f"URL fetch {size} first / second", f"{ms(a)} / {ms(b)} ms", "-", "-"]
               for size, (a, b) in fetch.items()],
+            *[[f"req/s, {name}", f"{rps:.0f}", "-", "-"] for name, rps in gpt.items()],
         ],
     )
     return 0

@@ -529,3 +529,32 @@ GPT_SPECIFIC_PARAMETERS: frozenset[str] = frozenset(
     {"background", "output_format", "output_compression", "moderation", "stream", "partial_images",
      "input_fidelity", "complexity", "frame_count", "frame_duration_ms", "svg", "safety_identifier"}
 )
+
+
+def profiles_table() -> str:
+    """The profiles as a Markdown table (the README embeds it; a test checks it)."""
+    rows = [
+        "| model | endpoints | sizes | quality (auto is) | output formats | n | prompt | answer | released "
+        "| retired / shut down |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for p in MODELS.values():
+        sizes = ", ".join(s for s in p.sizes)
+        if p.size_rule is not None:
+            rule = p.size_rule
+            sizes += (f", any WxH: sides /{rule.multiple}, ratio <= {rule.max_ratio}:1, edge <= {rule.max_edge}, "
+                      f"{rule.min_pixels:,}-{rule.max_pixels:,} px")
+        quality = "-"
+        if p.quality is not None:
+            quality = ", ".join(p.quality.values) + (f" ({p.quality.auto})" if p.quality.auto else "")
+        formats = ", ".join(p.output_format.values) if p.output_format is not None else "png"
+        answer = "b64_json + usage" if p.answer == GPT_ANSWER else ", ".join(p.response_formats)
+        if p.revised_prompt:
+            answer += " + revised_prompt"
+        n = f"{p.n_min}-{p.n_max}" if p.n_min != p.n_max else str(p.n_min)
+        ended = " / ".join(d for d in (p.lifecycle.retired, p.lifecycle.shutdown) if d) or "-"
+        rows.append(
+            f"| `{p.name}` | {', '.join(e for e in ENDPOINT_NAMES if e in p.endpoints)} | {sizes} | {quality} | "
+            f"{formats} | {n} | {p.prompt_max_chars:,} | {answer} | {p.lifecycle.released or '-'} | {ended} |"
+        )
+    return "\n".join(rows)

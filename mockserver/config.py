@@ -70,14 +70,13 @@ class Config:
     )
     family_rate_limits: tuple[str, ...] = _setting(
         (),
-        "Windows for one model family instead of `rate_limits`, as `FAMILY=WINDOWS` (repeatable), "
+        "Windows for one model family instead of `rate_limits`, as `FAMILY=WINDOWS`, "
         "e.g. `gpt-image-2=5/1m`. Each family (a model and its dated snapshots) has its own quota.",
         kind=TEXTS, cli="--family-rate-limit",
     )
     verification_required_models: tuple[str, ...] = _setting(
         (),
-        "Models answered with 403 organization_must_be_verified, as for an unverified organization "
-        "(repeatable).",
+        "Models answered with 403 organization_must_be_verified, as for an unverified organization.",
         kind=TEXTS, cli="--require-verification",
     )
     blocked_terms: tuple[str, ...] = _setting(

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from contracts.models import profiles_table
 from mockserver import FakeHandle, LiveServer, create_app
 from mockserver.config import reference_table
 from tests.pngs import mask, pattern, png_bytes
@@ -30,6 +31,18 @@ def test_configuration_reference_is_the_settings_table() -> None:
     assert reference_table() in README
 
 
+def test_todays_models_table_is_the_profiles() -> None:
+    assert profiles_table() in README
+
+
+def test_todays_models_block(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    with LiveServer(create_app()) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-anything")
+        exec(block('model="gpt-image-1.5"'), {})
+        assert capsys.readouterr().out == "272 1024x1024 jpeg\n"
+
+
 def test_readme_opens_with_the_two_commands() -> None:
     first_block = README.split("```sh\n", 1)[1].split("```", 1)[0].splitlines()
     assert [line.split("#")[0].strip() for line in first_block] == ["./dev serve", "./dev test"]
@@ -40,8 +53,8 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 
 def test_every_python_block_is_tested() -> None:
-    tested = ("client = OpenAI()", "openai.Image.create(", "def test_my_code_copes", "mockserver.intercept(",
-              "FakeHandle.in_process(app)")
+    tested = ("client = OpenAI()  #", 'model="gpt-image-1.5"', "openai.Image.create(", "def test_my_code_copes",
+              "mockserver.intercept(", "FakeHandle.in_process(app)")
     assert len(BLOCKS) == len(tested)
     for marker in tested:
         block(marker)
@@ -51,7 +64,7 @@ def test_sdk_quick_start_block(monkeypatch: pytest.MonkeyPatch, capsys: pytest.C
     with LiveServer(create_app()) as server:
         monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
         monkeypatch.setenv("OPENAI_API_KEY", "sk-anything")
-        exec(block("client = OpenAI()"), {})
+        exec(block("client = OpenAI()  #"), {})
         assert capsys.readouterr().out.startswith(server.url + "/private/")
 
 

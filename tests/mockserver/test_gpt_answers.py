@@ -177,3 +177,54 @@ def test_family_rate_limits_are_checked(client: FlaskClient) -> None:
         response = client.patch("/_mock/config", json={"family_rate_limits": bad})
         assert response.status_code == 400
         assert response.get_json()["error"]["param"] == "family_rate_limits"
+
+
+# --- formats --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("output_format", "pil_format"), [("png", "PNG"), ("jpeg", "JPEG"), ("webp", "WEBP")])
+def test_each_format_decodes_at_the_size_asked(client: FlaskClient, output_format: str, pil_format: str) -> None:
+    body = generate(client, model="gpt-image-1.5", output_format=output_format, size="1024x1536", quality="low")
+    assert body["output_format"] == output_format
+    image = decoded(body["data"][0])
+    assert (image.format, image.size) == (pil_format, (1024, 1536))
+
+
+@pytest.mark.parametrize("output_format", ["jpeg", "webp"])
+def test_compression_gives_fewer_bytes(client: FlaskClient, output_format: str) -> None:
+    sizes = [len(base64.b64decode(generate(client, model="gpt-image-1-mini", output_format=output_format,
+                                           output_compression=c)["data"][0]["b64_json"])) for c in (100, 20)]
+    assert sizes[1] < sizes[0]
+
+
+def test_a_transparent_webp_carries_alpha(client: FlaskClient) -> None:
+    body = generate(client, model="gpt-image-1.5", background="transparent", output_format="webp")
+    assert body["background"] == "transparent"
+    image = decoded(body["data"][0]).convert("RGBA")
+    assert image.getextrema()[3][0] < 255
+
+
+def test_an_animated_gif_has_its_frames(client: FlaskClient) -> None:
+    body = generate(client, model="gpt-image-2.5-flare", output_format="gif", size="1024x1024", frame_count=3,
+                    frame_duration_ms=123)
+    image = decoded(body["data"][0])
+    assert (image.format, image.size, getattr(image, "n_frames", 1)) == ("GIF", (1024, 1024), 3)
+    assert image.info["duration"] == 120  # rounded to the nearest 10 ms
+
+
+def test_an_svg_is_well_formed(client: FlaskClient) -> None:
+    body = generate(client, model="gpt-image-2.6-sunburst", output_format="svg", svg={"model": "gpt-5"})
+    text = base64.b64decode(body["data"][0]["b64_json"]).decode("utf-8")
+    assert "<svg" in text and text.rstrip().endswith("</svg>")
+    assert body["output_format"] == "svg"
+
+
+def test_the_answers_fit_the_shapes_of_the_contract(client: FlaskClient) -> None:
+    from contracts.shapes import images_response_problems
+
+    gpt = generate(client, model="gpt-image-2", n=2, quality="low")
+    assert images_response_problems(gpt, n=2, response_format="b64_json", gpt=True) == []
+    assert images_response_problems(gpt, n=2, response_format="b64_json") != []  # not the DALL·E shape
+    dall_e_3 = generate(client, model="dall-e-3")
+    assert images_response_problems(dall_e_3, n=1, response_format="url", revised_prompt=True) == []
+    assert images_response_problems({**gpt, "quality": "auto"}, n=2, response_format="b64_json", gpt=True) != []
