@@ -56,8 +56,6 @@ from contracts.strategies import (
 )
 
 DEFAULT_BUDGET = 20
-# [spec] ImagesResponse: what a GPT image model's answer carries besides its images.
-GPT_RESPONSE_KEYS = ("created", "data", "background", "output_format", "quality", "size", "usage")
 DEFAULT_TIMEOUT = 60.0
 API_KEY_ENV = "OPENAI_API_KEY"
 
@@ -219,12 +217,11 @@ def success_problems(session: requests.Session, expect: Success, answer: Answer,
     if answer.status != 200:
         return [f"status {answer.status}, expected 200"]
     profile = profile or MODELS.get(expect.model, DALL_E_2)
-    if profile.answer == GPT_ANSWER:
-        found = gpt_response_problems(answer.body, expect)
-    elif profile.revised_prompt:
-        found = _revised_problems(answer.body, expect)
-    else:
-        found = images_response_problems(answer.body, n=expect.n, response_format=expect.response_format)
+    gpt = profile.answer == GPT_ANSWER
+    found = images_response_problems(answer.body, n=expect.n, response_format=expect.response_format, gpt=gpt,
+                                     revised_prompt=profile.revised_prompt)
+    if gpt and not found:
+        found = reported_problems(answer.body, expect)
     if found:
         return found
     try:
@@ -266,52 +263,12 @@ def image_problems(data: bytes, expect: Success, profile: ModelProfile) -> list[
     return found
 
 
-def gpt_response_problems(body: Any, expect: Success) -> list[str]:
-    """Problems with a GPT image model's answer: ``n`` items of exactly ``b64_json``, and the
-    settings it reports (``size``, ``output_format``, ``quality``, ``background``) as asked,
-    resolved; a ``usage`` of integers whose total adds up [spec] ImageGenUsage."""
-    if not isinstance(body, dict):
-        return [f"body is {type(body).__name__}, not an object"]
-    found = [f"no {key!r}" for key in GPT_RESPONSE_KEYS if key not in body]
-    data = body.get("data")
-    if not isinstance(data, list) or len(data) != expect.n:
-        found.append(f"data is {data!r:.80}, expected {expect.n} items")
-    else:
-        for i, item in enumerate(data):
-            if not isinstance(item, dict) or set(item) != {"b64_json"} or not isinstance(item["b64_json"], str):
-                found.append(f"data[{i}] is {item!r:.80}, expected exactly {{'b64_json'}}")
+def reported_problems(body: dict[str, Any], expect: Success) -> list[str]:
+    """How the settings a GPT answer reports differ from those asked for, resolved."""
     reported = {"size": expect.size, "output_format": expect.output_format, "quality": expect.quality,
                 "background": expect.background}
-    for key, want in reported.items():
-        if want is not None and body.get(key) != want:
-            found.append(f"{key} is {body.get(key)!r}, expected {want!r}")
-    usage = body.get("usage")
-    if not isinstance(usage, dict):
-        return [*found, f"usage is {usage!r:.80}, not an object"]
-    numbers = [usage.get(k) for k in ("input_tokens", "output_tokens", "total_tokens")]
-    counts = [v for v in numbers if isinstance(v, int) and not isinstance(v, bool) and v >= 0]
-    if len(counts) != len(numbers):
-        found.append(f"usage tokens are {numbers}, not counts")
-    elif counts[0] + counts[1] != counts[2]:
-        found.append(f"usage: {counts[0]} + {counts[1]} is not the total {counts[2]}")
-    details = usage.get("input_tokens_details")
-    if not isinstance(details, dict) or not all(isinstance(details.get(k), int) for k in ("text_tokens",
-                                                                                        "image_tokens")):
-        found.append(f"usage.input_tokens_details is {details!r:.80}")
-    return found
-
-
-def _revised_problems(body: Any, expect: Success) -> list[str]:
-    """A DALL·E answer whose items also carry ``revised_prompt`` (dall-e-3)."""
-    if not isinstance(body, dict) or not isinstance(body.get("data"), list):
-        return [f"body is {body!r:.120}, not an images response"]
-    plain = {**body, "data": [{k: v for k, v in item.items() if k != "revised_prompt"}
-                              if isinstance(item, dict) else item for item in body["data"]]}
-    found = images_response_problems(plain, n=expect.n, response_format=expect.response_format)
-    for i, item in enumerate(body["data"]):
-        if not isinstance(item, dict) or not isinstance(item.get("revised_prompt"), str):
-            found.append(f"data[{i}] has no revised_prompt")
-    return found
+    return [f"{key} is {body.get(key)!r}, expected {want!r}" for key, want in reported.items()
+            if want is not None and body.get(key) != want]
 
 
 def problems(session: requests.Session, case: Case, answer: Answer, *, era: str = CURRENT,
