@@ -1,9 +1,17 @@
-"""The reference client of the Images API twin (DALL·E 2 contract), built on ``requests``.
+"""The reference client of the Images API twin, built on ``requests``.
 
-    from client import ImagesClient
+    from client import ImagesClient, ImageRef
     with ImagesClient.from_env() as images:          # OPENAI_BASE_URL, OPENAI_API_KEY
         result = images.generate("a white siamese cat", n=2, size="512x512")
-        paths = result.save_all("out", prefix="cat")
+        paths = result.save_all("out", prefix="cat")   # out/cat-1.png, out/cat-2.png
+
+        result = images.generate("a cat", model="gpt-image-1.5", quality="low", output_format="jpeg")
+        result.usage.total_tokens, result.quality, result.size   # typed usage, resolved settings
+        picture = result.data[0].decode()              # bytes, .media_type "image/jpeg", .extension ".jpg"
+        picture.save("out/cat")                        # out/cat.jpg
+
+        images.edit(["a.png", "b.jpg"], prompt="...", model="gpt-image-1.5")    # image[] parts
+        images.edit(ImageRef.url("data:image/png;base64,..."), prompt="...")    # a JSON edit
 
 It retries as the official SDK does (408, 409, 429, >= 500 and connection
 errors; ``x-should-retry``; ``retry-after-ms``/``retry-after``; else backoff).
@@ -15,7 +23,7 @@ Exceptions:
     ├── APIError
     │   ├── APIStatusError              an error status; .status .type .code .param .message
     │   │   │                            .request_id .body .headers
-    │   │   ├── BadRequestError          400
+    │   │   ├── BadRequestError          400 (.moderation_details, .is_user_error)
     │   │   ├── AuthenticationError      401
     │   │   ├── PermissionDeniedError    403
     │   │   ├── NotFoundError            404
@@ -26,7 +34,7 @@ Exceptions:
     │   └── APIResponseValidationError   a 2xx body that is not an images response
     ├── ImageDownloadError               an image URL could not be fetched
     │   └── ImageURLExpiredError         ... because it is older than an hour
-    └── InvalidImageError                bytes that are not a PNG of the expected size
+    └── InvalidImageError                bytes not an image of the expected format and size
 """
 
 from client._client import ImagesClient
@@ -43,12 +51,13 @@ from client._errors import (
     ImageURLExpiredError,
     InternalServerError,
     InvalidImageError,
+    ModerationDetails,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
 )
-from client._images import Picture, prepare_image
-from client._results import ImageData, ImagesResult
+from client._images import ImageRef, Picture, prepare_image
+from client._results import DecodedImage, ImageData, ImagesResult, TokenDetails, Usage
 
 __all__ = [
     "APIConnectionError",
@@ -58,17 +67,22 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "DecodedImage",
     "ImageData",
     "ImageDownloadError",
+    "ImageRef",
     "ImageURLExpiredError",
     "ImagesClient",
     "ImagesError",
     "ImagesResult",
     "InternalServerError",
     "InvalidImageError",
+    "ModerationDetails",
     "NotFoundError",
     "PermissionDeniedError",
     "Picture",
     "RateLimitError",
+    "TokenDetails",
+    "Usage",
     "prepare_image",
 ]

@@ -1,9 +1,15 @@
-"""``python -m client``: generate, edit or vary images and save the PNGs.
+"""``python -m client``: generate, edit or vary images and save them.
 
     python -m client generate "a white siamese cat" -n 2 --size 512x512 --out DIR
-    python -m client edit IMAGE --prompt "add a hat" [--mask MASK]
+    python -m client generate "a cat" --model gpt-image-1.5 --quality low --output-format jpeg
+    python -m client edit IMAGE [IMAGE ...] --prompt "add a hat" [--mask MASK]
+    python -m client edit https://example.com/a.png data:image/png;base64,... --prompt "..."
     python -m client variation IMAGE
     python -m client sample-images [--out DIR]   # the files the guide's legacy examples open
+
+Every image parameter is an option fed from one table (:data:`OPTIONS`). An edit's IMAGE
+may be a file, or a URL (``http(s):`` or ``data:``) that sends the edit as JSON; so may MASK.
+Images are saved with the extension of their format (``.png``, ``.jpg``, ``.webp``, ...).
 
 Reads OPENAI_BASE_URL and OPENAI_API_KEY (``--base-url``/``--api-key`` win).
 Prints the saved paths on stdout, one per line; progress and errors go to
@@ -15,15 +21,17 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from client._client import API_KEY_ENV, BASE_URL_ENV, ImagesClient
 from client._errors import ImagesError
+from client._images import ImageRef
 from client._results import ImagesResult
 from client._retry import DEFAULT_MAX_RETRIES
 from client._samples import write_samples
-from contracts.spec import DALL_E_2, REAL_BASE_URL
+from contracts.spec import DALL_E_2, GPT_DEFAULT_MODEL, MODELS, REAL_BASE_URL
 from contracts.version import program, version
 
 EXIT_API_ERROR = 1
@@ -44,16 +52,66 @@ def _connection_options(parser: argparse.ArgumentParser, *, suppress: bool) -> N
                         help=f"retries on 408/409/429/5xx and connection errors (default {DEFAULT_MAX_RETRIES})")
 
 
-def _image_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "-n", type=int, help=f"how many images ({DALL_E_2.n_min}-{DALL_E_2.n_max}; server default {DALL_E_2.default_n})"
-    )
-    parser.add_argument("--size", help=f"one of {', '.join(DALL_E_2.sizes)} (server default {DALL_E_2.default_size})")
-    parser.add_argument("--format", dest="response_format", choices=DALL_E_2.response_formats,
-                        help="how the API returns images (server default url)")
-    parser.add_argument("--model", help=f"model name (server default {DALL_E_2.name})")
-    parser.add_argument("--user", help="end-user id passed to the API")
-    parser.add_argument("--out", type=Path, default=Path("."), help="folder for the PNGs (default: current)")
+GENERATE, EDIT, VARIATION = "generate", "edit", "variation"
+_ALL = frozenset({GENERATE, EDIT, VARIATION})
+_GPT = frozenset({GENERATE, EDIT})
+
+
+@dataclass(frozen=True)
+class Option:
+    """One image parameter on the command line: the client's keyword, its flags, how to read
+    its value, its help, and the commands that take it."""
+
+    name: str
+    flags: tuple[str, ...]
+    help: str
+    commands: frozenset[str] = _GPT
+    type: Callable[[str], object] = str
+    choices: tuple[str, ...] | None = None
+
+
+_GPT_DEFAULT = MODELS[GPT_DEFAULT_MODEL]
+
+
+def _values(attribute: str) -> str:
+    """Every value some model takes for a choice parameter, in the contract's order."""
+    choices = [getattr(profile, attribute) for profile in MODELS.values()]
+    return ", ".join(dict.fromkeys(value for choice in choices if choice is not None for value in choice.values))
+
+
+# The one table: build_parser() adds these options and _call() passes them on. Which values a
+# model takes is the server's to say; the help names the defaults of the seed model.
+OPTIONS: tuple[Option, ...] = (
+    Option("n", ("-n",), f"how many images ({DALL_E_2.n_min}-{DALL_E_2.n_max}; "
+           f"server default {DALL_E_2.default_n})", _ALL, int),
+    Option("size", ("--size",), f"WIDTHxHEIGHT or auto, as the model allows "
+           f"({', '.join(DALL_E_2.sizes)} for {DALL_E_2.name}; server default {DALL_E_2.default_size})", _ALL),
+    Option("response_format", ("--format",), "how a DALL·E model returns images (server default url; "
+           "GPT image models always return b64_json)", _ALL, choices=DALL_E_2.response_formats),
+    Option("model", ("--model",), f"model name (server default {DALL_E_2.name})", _ALL),
+    Option("user", ("--user",), "end-user id passed to the API (deprecated for --safety-identifier)", _ALL),
+    Option("quality", ("--quality",), f"{_values('quality')}, as the model takes"),
+    Option("style", ("--style",), f"{_values('style')} (dall-e-3)", frozenset({GENERATE})),
+    Option("background", ("--background",), f"{_values('background')} (GPT image models)"),
+    Option("output_format", ("--output-format",), f"{_values('output_format')}, as the model takes "
+           "(GPT image models; server default png)"),
+    Option("output_compression", ("--compression",), f"{_GPT_DEFAULT.compression_min}-"
+           f"{_GPT_DEFAULT.compression_max}, for {' and '.join(_GPT_DEFAULT.compression_formats)} output", type=int),
+    Option("moderation", ("--moderation",), f"{_values('moderation')} (GPT image models)"),
+    Option("input_fidelity", ("--input-fidelity",), f"{_values('input_fidelity')}: how closely an edit keeps "
+           "its inputs", frozenset({EDIT})),
+    Option("safety_identifier", ("--safety-identifier",), "a stable, hashed id of your end user"),
+    Option("frame_count", ("--frame-count",), "frames of an animated gif", type=int),
+    Option("frame_duration_ms", ("--frame-duration-ms",), "milliseconds per frame of an animated gif", type=int),
+)
+
+
+def _image_options(parser: argparse.ArgumentParser, command: str) -> None:
+    for option in OPTIONS:
+        if command in option.commands:
+            parser.add_argument(*option.flags, dest=option.name, type=option.type, choices=option.choices,
+                                help=option.help)
+    parser.add_argument("--out", type=Path, default=Path("."), help="folder for the images (default: current)")
     parser.add_argument("--prefix", help="file name prefix (default: <command>-<created>)")
     _connection_options(parser, suppress=True)
 
@@ -65,19 +123,19 @@ def build_parser() -> argparse.ArgumentParser:
     _connection_options(parser, suppress=False)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    generate = commands.add_parser("generate", help="images from a prompt")
+    generate = commands.add_parser(GENERATE, help="images from a prompt")
     generate.add_argument("prompt")
-    _image_options(generate)
+    _image_options(generate, GENERATE)
 
-    edit = commands.add_parser("edit", help="repaint the transparent part of an image")
-    edit.add_argument("image", type=Path)
+    edit = commands.add_parser(EDIT, help="repaint images (the transparent part, or as the prompt says)")
+    edit.add_argument("image", nargs="+", help="a file, or an http(s): or data: URL (then the edit is sent as JSON)")
     edit.add_argument("--prompt", required=True)
-    edit.add_argument("--mask", type=Path, help="PNG whose transparent part marks what to repaint")
-    _image_options(edit)
+    edit.add_argument("--mask", help="PNG (file or URL) whose transparent part marks what to repaint")
+    _image_options(edit, EDIT)
 
-    variation = commands.add_parser("variation", help="variations of an image")
+    variation = commands.add_parser(VARIATION, help="variations of an image (dall-e-2)")
     variation.add_argument("image", type=Path)
-    _image_options(variation)
+    _image_options(variation, VARIATION)
 
     samples = commands.add_parser(
         "sample-images", help="write sunlit_lounge.png, mask.png and corgi_and_cat_paw.png, the files "
@@ -86,14 +144,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_URL_SCHEMES = ("http://", "https://", "data:")
+
+
+def _picture(argument: str) -> Path | ImageRef:
+    return ImageRef.url(argument) if argument.startswith(_URL_SCHEMES) else Path(argument)
+
+
 def _call(client: ImagesClient, args: argparse.Namespace) -> ImagesResult:
-    common = {"model": args.model, "n": args.n, "size": args.size,
-              "response_format": args.response_format, "user": args.user}
-    if args.command == "generate":
-        return client.generate(args.prompt, **common)
-    if args.command == "edit":
-        return client.edit(args.image, prompt=args.prompt, mask=args.mask, **common)
-    return client.create_variation(args.image, **common)
+    given = {option.name: getattr(args, option.name) for option in OPTIONS if args.command in option.commands}
+    if args.command == GENERATE:
+        return client.generate(args.prompt, **given)
+    if args.command == EDIT:
+        images = [_picture(argument) for argument in args.image]
+        mask = _picture(args.mask) if args.mask is not None else None
+        return client.edit(images if len(images) > 1 else images[0], prompt=args.prompt, mask=mask, **given)
+    return client.create_variation(args.image, **given)
 
 
 def one_line(text: str, limit: int = 600) -> str:
@@ -116,9 +182,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not (args.api_key or os.environ.get(API_KEY_ENV)):
         parser.error(f"no API key: pass --api-key or set {API_KEY_ENV}")
     for name in ("image", "mask"):
-        path = getattr(args, name, None)
-        if path is not None and not path.is_file():
-            parser.error(f"{name} {str(path)!r} is not a readable file")
+        given = getattr(args, name, None)
+        for argument in given if isinstance(given, list) else [given]:
+            if argument is None or str(argument).startswith(_URL_SCHEMES):
+                continue
+            if not Path(argument).is_file():
+                parser.error(f"{name} {str(argument)!r} is not a readable file")
     if args.max_retries is not None and args.max_retries < 0:
         parser.error("--max-retries must be 0 or more")
     # Only what was given: from_env fills the rest from the environment and the defaults.

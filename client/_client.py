@@ -1,4 +1,4 @@
-"""``ImagesClient``: the three DALL·E 2 endpoints over ``requests``, with the SDK's retries."""
+"""``ImagesClient``: the three Images API endpoints over ``requests``, with the SDK's retries."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import json
 import os
 import random as _random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 import requests
 
@@ -20,15 +20,26 @@ from client._errors import (
     ImagesError,
     status_error,
 )
-from client._images import Picture, upload_part
-from client._results import ImagesResult
+from client._images import ImageRef, Picture, upload_part
+from client._results import ImagesResult, response_problems
 from client._retry import DEFAULT_MAX_RETRIES, send_with_retries
-from contracts.shapes import images_response_problems
-from contracts.spec import EDITS, ENDPOINTS, GENERATIONS, MODELS, REAL_BASE_URL, VARIATIONS
+from contracts.spec import (
+    EDITS,
+    ENDPOINTS,
+    GENERATIONS,
+    GPT_SPECIFIC_PARAMETERS,
+    MODELS,
+    REAL_BASE_URL,
+    VARIATIONS,
+    ModelProfile,
+)
 
 USER_AGENT = "images-api-twin-client/0.1.0"
 BASE_URL_ENV = "OPENAI_BASE_URL"
 API_KEY_ENV = "OPENAI_API_KEY"
+
+
+Size = str | tuple[int, int]
 
 
 def _given(**values: object) -> dict[str, object]:
@@ -36,8 +47,39 @@ def _given(**values: object) -> dict[str, object]:
     return {name: value for name, value in values.items() if value is not None}
 
 
+def _size(size: Size | None) -> str | None:
+    """``(1536, 864)`` as ``"1536x864"``; a string as it is."""
+    if isinstance(size, tuple):
+        width, height = size
+        return f"{width}x{height}"
+    return size
+
+
+def _ref(picture: Picture | ImageRef) -> ImageRef:
+    return picture if isinstance(picture, ImageRef) else ImageRef.of(picture)
+
+
+def _profile_for(endpoint: str, params: Mapping[str, object]) -> ModelProfile | None:
+    """The profile of the model that will answer: the named one, else the endpoint's default,
+    which is the GPT default when a GPT-specific parameter is sent [spec] (the contract's data).
+    None for a model the contract does not know: then the answer is checked only for what every
+    model promises."""
+    named = params.get("model")
+    if named is not None:
+        return MODELS.get(str(named))
+    default = ENDPOINTS[endpoint]
+    if default.gpt_default_model is not None and any(name in GPT_SPECIFIC_PARAMETERS for name in params):
+        return MODELS.get(default.gpt_default_model)
+    return MODELS.get(default.default_model)
+
+
+def _form_value(value: object) -> str:
+    """A multipart text part, as the SDK writes it: booleans as ``true``/``false``."""
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
 class ImagesClient:
-    """A client for the Images API (DALL·E 2 contract): generate, edit, create_variation."""
+    """A client for the Images API (every model of the contract): generate, edit, create_variation."""
 
     def __init__(
         self,
@@ -88,31 +130,81 @@ class ImagesClient:
         *,
         model: str | None = None,
         n: int | None = None,
-        size: str | None = None,
+        size: Size | None = None,
+        quality: str | None = None,
         response_format: str | None = None,
+        style: str | None = None,
+        background: str | None = None,
+        output_format: str | None = None,
+        output_compression: int | None = None,
+        moderation: str | None = None,
         user: str | None = None,
+        safety_identifier: str | None = None,
+        frame_count: int | None = None,
+        frame_duration_ms: int | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> ImagesResult:
-        """``POST /images/generations``: ``n`` new images for ``prompt``."""
-        body = _given(prompt=prompt, model=model, n=n, size=size, response_format=response_format, user=user)
+        """``POST /images/generations``: ``n`` new images for ``prompt``.
+
+        Only the arguments given are sent (None: the server's default applies); which ones a
+        model takes is the server's to say. ``size`` may be ``"1536x864"`` or ``(1536, 864)``.
+        ``extra_body`` adds fields this client does not name yet.
+        """
+        body = _given(prompt=prompt, model=model, n=n, size=_size(size), quality=quality,
+                      response_format=response_format, style=style, background=background,
+                      output_format=output_format, output_compression=output_compression, moderation=moderation,
+                      user=user, safety_identifier=safety_identifier, frame_count=frame_count,
+                      frame_duration_ms=frame_duration_ms, **(extra_body or {}))
         return self._request(GENERATIONS, body, files=None)
 
     def edit(
         self,
-        image: Picture,
+        image: Picture | ImageRef | Sequence[Picture | ImageRef],
         *,
         prompt: str,
-        mask: Picture | None = None,
+        mask: Picture | ImageRef | None = None,
         model: str | None = None,
         n: int | None = None,
-        size: str | None = None,
+        size: Size | None = None,
+        quality: str | None = None,
         response_format: str | None = None,
+        background: str | None = None,
+        output_format: str | None = None,
+        output_compression: int | None = None,
+        moderation: str | None = None,
+        input_fidelity: str | None = None,
         user: str | None = None,
+        safety_identifier: str | None = None,
+        frame_count: int | None = None,
+        frame_duration_ms: int | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> ImagesResult:
-        """``POST /images/edits``: repaint the transparent part of ``image`` (or of ``mask``)."""
-        fields = _given(prompt=prompt, model=model, n=n, size=size, response_format=response_format, user=user)
-        files = {"image": upload_part(image)}
+        """``POST /images/edits``: repaint ``image`` (where it, or ``mask``, is transparent).
+
+        One picture is sent as the multipart part ``image``; a list or tuple of them as
+        repeated ``image[]`` parts, as the official SDK does (GPT image models take up to 16;
+        the mask applies to the first). When an image or the mask is an :class:`ImageRef`
+        (a URL, a ``data:`` URL or a file id), the edit is sent as JSON instead
+        (``{"images": [{"image_url": ...}], ...}``), pictures inlined as ``data:`` URLs.
+        """
+        fields = _given(prompt=prompt, model=model, n=n, size=_size(size), quality=quality,
+                        response_format=response_format, background=background, output_format=output_format,
+                        output_compression=output_compression, moderation=moderation,
+                        input_fidelity=input_fidelity, user=user, safety_identifier=safety_identifier,
+                        frame_count=frame_count, frame_duration_ms=frame_duration_ms, **(extra_body or {}))
+        several = isinstance(image, list | tuple)
+        pictures = list(image) if isinstance(image, list | tuple) else [cast(Picture | ImageRef, image)]
+        if not pictures:
+            raise ValueError("edit() needs at least one image")
+        if any(isinstance(p, ImageRef) for p in [*pictures, mask]):
+            body: dict[str, object] = {"images": [_ref(p).as_json() for p in pictures], **fields}
+            if mask is not None:
+                body["mask"] = _ref(mask).as_json()
+            return self._request(EDITS, body, files=None)
+        name = "image[]" if several else "image"
+        files = [(name, upload_part(cast(Picture, p))) for p in pictures]
         if mask is not None:
-            files["mask"] = upload_part(mask)
+            files.append(("mask", upload_part(cast(Picture, mask))))
         return self._request(EDITS, fields, files=files)
 
     def create_variation(
@@ -121,13 +213,15 @@ class ImagesClient:
         *,
         model: str | None = None,
         n: int | None = None,
-        size: str | None = None,
+        size: Size | None = None,
         response_format: str | None = None,
         user: str | None = None,
+        extra_body: Mapping[str, object] | None = None,
     ) -> ImagesResult:
-        """``POST /images/variations``: ``n`` variations of ``image``."""
-        fields = _given(model=model, n=n, size=size, response_format=response_format, user=user)
-        return self._request(VARIATIONS, fields, files={"image": upload_part(image)})
+        """``POST /images/variations``: ``n`` variations of ``image`` (dall-e-2 only)."""
+        fields = _given(model=model, n=n, size=_size(size), response_format=response_format, user=user,
+                        **(extra_body or {}))
+        return self._request(VARIATIONS, fields, files=[("image", upload_part(image))])
 
     def download(self, url: str) -> bytes:
         """The bytes behind an image URL, fetched with this client's session, timeout and retries.
@@ -158,7 +252,7 @@ class ImagesClient:
         endpoint: str,
         params: dict[str, object],
         *,
-        files: dict[str, tuple[str, bytes, str]] | None,
+        files: list[tuple[str, tuple[str, bytes, str]]] | None,
     ) -> ImagesResult:
         url = self.base_url + ENDPOINTS[endpoint].path
 
@@ -167,7 +261,7 @@ class ImagesClient:
             if files is None:
                 return self._session.post(url, json=params, headers=headers, timeout=self.timeout)
             # Multipart text parts are strings; requests puts them before the file parts, as the SDK does.
-            fields = {name: str(value) for name, value in params.items()}
+            fields = {name: _form_value(value) for name, value in params.items()}
             return self._session.post(url, data=fields, files=files, headers=headers, timeout=self.timeout)
 
         try:
@@ -192,13 +286,12 @@ class ImagesClient:
                 body=response.text,
                 headers=headers,
             ) from exc
-        model = params.get("model") or ENDPOINTS[endpoint].default_model
-        profile = MODELS.get(str(model))
-        response_format = params.get("response_format") or (profile.default_response_format if profile else "url")
+        profile = _profile_for(endpoint, params)
+        response_format = params.get("response_format") or (profile.default_response_format if profile else None)
         n = params.get("n")
         if not isinstance(n, int):
-            n = profile.default_n if profile else 1
-        problems = images_response_problems(body, n=n, response_format=str(response_format))
+            n = profile.default_n if profile else None
+        problems = response_problems(body, n=n, response_format=str(response_format) if response_format else None)
         if problems:
             raise APIResponseValidationError(
                 f"HTTP {status} answer is not an images response: {'; '.join(problems)}",
@@ -207,10 +300,14 @@ class ImagesClient:
                 headers=headers,
             )
         size = params.get("size") or (profile.default_size if profile else None)
+        output_format = params.get("output_format")
+        if output_format is None and profile is not None and profile.output_format is not None:
+            output_format = profile.output_format.default
         return ImagesResult.from_body(
             body,
             request_id=headers.get("x-request-id"),
             size=str(size) if size is not None else None,
+            output_format=str(output_format) if output_format is not None else None,
             downloader=self,
         )
 

@@ -2,20 +2,47 @@
 
 Every failure the client raises is an :class:`ImagesError`. An answer with an
 error status becomes an :class:`APIStatusError` subclass carrying the API's
-``error`` envelope (``type``, ``code``, ``param``, ``message``), the request id
-and the raw body; :func:`status_error` picks the class.
+``error`` envelope (``type``, ``code``, ``param``, ``message``, and for a GPT image
+model's moderation refusal ``moderation_details``), the request id and the raw body;
+:func:`status_error` picks the class.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import requests
 from requests.structures import CaseInsensitiveDict
 
 from client._retry import retry_after_seconds
+
+# [guide] the type of the errors a person fixes by changing the input (moderation, a bad mask,
+# an unsupported background): not to be retried as they are.
+USER_ERROR_TYPE = "image_generation_user_error"
+
+
+@dataclass(frozen=True)
+class ModerationDetails:
+    """Why a GPT image model's safety system refused: at which stage (``input``, ``output``
+    or ``unknown``) and for which categories."""
+
+    moderation_stage: str | None
+    categories: tuple[str, ...]
+
+
+def _moderation_details(envelope: Mapping[str, Any]) -> ModerationDetails | None:
+    details = envelope.get("moderation_details")
+    if not isinstance(details, Mapping):
+        return None
+    stage = details.get("moderation_stage")
+    categories = details.get("categories")
+    return ModerationDetails(
+        stage if isinstance(stage, str) else None,
+        tuple(str(c) for c in categories) if isinstance(categories, list) else (),
+    )
 
 
 class ImagesError(Exception):
@@ -85,6 +112,16 @@ class APIStatusError(APIError):
         self.code = code
         self.param = param
         self.request_id: str | None = self.headers.get("x-request-id")
+        envelope = body.get("error") if isinstance(body, dict) else None
+        # The whole ``error`` object, fields this client does not know included.
+        self.error: Mapping[str, Any] = envelope if isinstance(envelope, dict) else {}
+        self.moderation_details: ModerationDetails | None = _moderation_details(self.error)
+
+    @property
+    def is_user_error(self) -> bool:
+        """Whether the API says the input must change (``image_generation_user_error``):
+        a moderation refusal, a bad mask, an unsupported background. Not worth retrying as is."""
+        return self.type == USER_ERROR_TYPE
 
     def __str__(self) -> str:
         # One line a person can act on: status, what kind, which field, the API's words, the id.
@@ -101,7 +138,9 @@ class APIStatusError(APIError):
 
 
 class BadRequestError(APIStatusError):
-    """400: the request broke a rule (bad size, n out of range, not a PNG, ...)."""
+    """400: the request broke a rule (bad size, n out of range, not a PNG, ...), or the content
+    policy refused it (``code`` ``content_policy_violation``, or ``moderation_blocked`` with
+    ``moderation_details`` from GPT image models)."""
 
 
 class AuthenticationError(APIStatusError):
@@ -109,7 +148,8 @@ class AuthenticationError(APIStatusError):
 
 
 class PermissionDeniedError(APIStatusError):
-    """403: the key may not do this (unverified organization, region)."""
+    """403: the key may not do this: an organization that must be verified to use a GPT image
+    model (``code`` ``organization_must_be_verified``), or a region."""
 
 
 class NotFoundError(APIStatusError):

@@ -2,25 +2,32 @@
 
 A picture may be a path (``str`` or ``os.PathLike``), raw bytes, a binary file
 object, or a Pillow image. :func:`upload_part` sends it as it is (a Pillow image
-is encoded as PNG); :func:`prepare_image` turns it into what the API accepts:
-a square PNG under the upload limit.
+is encoded as PNG), named and typed after the format its bytes are in (PNG, JPEG or
+WebP; anything else goes as a PNG, for the server to judge); :func:`prepare_image`
+turns it into what dall-e-2 accepts: a square PNG under the upload limit.
+:class:`ImageRef` names an image a JSON edit refers to: a URL, a ``data:`` URL, or a file id.
 """
 
 from __future__ import annotations
 
+import base64
 import io
 import math
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypeAlias, cast
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from client._errors import InvalidImageError
-from contracts.spec import DALL_E_2
+from client._formats import PNG, sniff
+from contracts.spec import DALL_E_2, MODELS
 
-PNG_CONTENT_TYPE = "image/png"
+PNG_CONTENT_TYPE = PNG.media_type
 DEFAULT_FILENAME = "image.png"
+# The formats any model takes as edit inputs (GPT image models: png, webp, jpeg).
+UPLOAD_FORMATS = tuple(dict.fromkeys(f for profile in MODELS.values() for f in profile.uploads.formats))
 MAX_UPLOAD_BYTES = DALL_E_2.uploads.max_bytes
 # The side above which the fake (and, we assume, the API) refuses an upload outright.
 _MAX_SIDE = math.isqrt(DALL_E_2.uploads.max_pixels)
@@ -68,11 +75,62 @@ def encode_png(image: Image.Image) -> bytes:
 
 
 def upload_part(picture: Picture) -> tuple[str, bytes, str]:
-    """``(filename, bytes, content type)`` for a multipart file part; the name always ends in .png."""
+    """``(filename, bytes, content type)`` for a multipart file part, after the format of the
+    bytes: a PNG, JPEG or WebP is named and typed as such (``photo.jpg``, ``image/jpeg``);
+    anything else is sent as a PNG (``image.png``), for the server to judge."""
     content, name = read_picture(picture)
     data = encode_png(content) if isinstance(content, Image.Image) else content
-    filename = f"{Path(name).stem}.png" if name and Path(name).stem else DEFAULT_FILENAME
-    return filename, data, PNG_CONTENT_TYPE
+    found = sniff(data)
+    image_format = found if found is not None and found.name in UPLOAD_FORMATS else PNG
+    stem = Path(name).stem if name else ""
+    filename = f"{stem or 'image'}{image_format.extension}"
+    return filename, data, image_format.media_type
+
+
+def data_url(picture: Picture) -> str:
+    """The picture as a ``data:`` URL (base64), typed after its bytes as :func:`upload_part` does."""
+    _, data, media_type = upload_part(picture)
+    return f"data:{media_type};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """An image a JSON edit refers to ([spec] ``ImageRefParam``): exactly one of ``image_url``
+    (an ``https:`` URL or a ``data:`` URL) and ``file_id`` (a Files API id).
+
+    ``ImageRef.url("https://...")``, ``ImageRef.file("file-abc")``, ``ImageRef.of(picture)``
+    (the picture inlined as a ``data:`` URL)."""
+
+    image_url: str | None = None
+    file_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.image_url is None) == (self.file_id is None):
+            raise ValueError("an ImageRef takes exactly one of image_url and file_id")
+        value = self.image_url if self.image_url is not None else self.file_id
+        if not isinstance(value, str) or not value:
+            raise ValueError(f"an ImageRef needs a non-empty string, not {value!r}")
+
+    @classmethod
+    def url(cls, url: str) -> ImageRef:
+        return cls(image_url=url)
+
+    @classmethod
+    def file(cls, file_id: str) -> ImageRef:
+        return cls(file_id=file_id)
+
+    @classmethod
+    def of(cls, picture: Picture) -> ImageRef:
+        return cls(image_url=data_url(picture))
+
+    def as_json(self) -> dict[str, str]:
+        return {"image_url": self.image_url} if self.image_url is not None else {"file_id": str(self.file_id)}
+
+    def __repr__(self) -> str:
+        if self.file_id is not None:
+            return f"ImageRef(file_id={self.file_id!r})"
+        url = str(self.image_url)
+        return f"ImageRef(image_url={url[:60] + '…' if len(url) > 60 else url!r})"
 
 
 def open_picture(picture: Picture) -> Image.Image:

@@ -204,7 +204,10 @@ def test_empty_error_body_and_odd_envelopes() -> None:
         ('{"created": 1700000000, "data": [{"url": "http://fake.test/x', "not valid JSON"),  # truncated
         ('{"created": 1700000000}', "data is NoneType, not an array"),
         ('{"created": 1700000000, "data": []}', "data has 0 items, expected 1"),
-        ('{"created": 1700000000, "data": [{"b64_json": "AAAA"}]}', "expected exactly {'url'}"),
+        ('{"created": 1700000000, "data": [{"b64_json": "AAAA"}]}',
+         "data[0] has ['b64_json'], expected one of ['url']"),
+        ('{"created": 1700000000, "data": [{"url": "u"}], "usage": {"input_tokens": 1}}',
+         "usage.output_tokens is None"),
         ("[]", "body is list, not an object"),
     ],
 )

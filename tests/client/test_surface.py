@@ -11,6 +11,7 @@ PUBLIC = [
     "AuthenticationError", "BadRequestError", "ImageData", "ImageDownloadError", "ImageURLExpiredError",
     "ImagesClient", "ImagesError", "ImagesResult", "InternalServerError", "InvalidImageError", "NotFoundError",
     "PermissionDeniedError", "Picture", "RateLimitError", "prepare_image",
+    "DecodedImage", "ImageRef", "ModerationDetails", "TokenDetails", "Usage",
 ]
 
 

@@ -30,7 +30,7 @@ from hypothesis import settings
 
 from client import ImagesClient
 from contracts.errors import CURRENT
-from contracts.spec import REAL_BASE_URL
+from contracts.spec import DALL_E_2, GPT_DEFAULT_MODEL, MODELS, REAL_BASE_URL, ModelProfile
 from contracts.strategies import Case
 from contracts.verify import Answer, image_bytes, problems, send
 from mockserver.handle import FakeHandle
@@ -42,6 +42,20 @@ DUMMY_KEY = "sk-contract-suite-0000000000000000000000000000"
 PROFILES = {"inprocess": "contract-inprocess", "http": "contract-http", "live": "contract-live"}
 # How many examples the "live" profile allows a property, at most.
 LIVE_CAP = 5
+# The model a paid endpoint's valid requests ask for (default: today's GPT default model).
+MODEL_ENV = "IMAGES_CONTRACT_MODEL"
+
+
+def model() -> ModelProfile:
+    """The model of the suite's default valid requests: dall-e-2 (the seed contract) on the fake;
+    on a paid endpoint, which retired dall-e-2, ``$IMAGES_CONTRACT_MODEL`` or today's default
+    GPT model."""
+    if not current().cheap:
+        return DALL_E_2
+    name = os.environ.get(MODEL_ENV) or GPT_DEFAULT_MODEL
+    if name not in MODELS:
+        raise ValueError(f"{MODEL_ENV}={name!r} is not a model of the contract: {', '.join(MODELS)}")
+    return MODELS[name]
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,15 @@ messages computed from the catalogue (never from contracts.rules)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from contracts.errors import CATALOGUE
-from contracts.spec import DALL_E_2, ENDPOINTS
+from contracts.spec import DALL_E_2, ENDPOINTS, MODELS
 from contracts.strategies import (
     RULES,
     Case,
@@ -19,6 +22,7 @@ from contracts.strategies import (
     invalid_uploads,
     pngs,
     prompts,
+    rules_of,
     valid_generations,
 )
 from tests.contract import targets
@@ -59,3 +63,41 @@ def test_a_route_case_names_the_full_path(case: Case) -> None:
     assert isinstance(case.expect, Refusal)
     assert case.expect.message == f"Invalid URL ({case.method} /v1{case.path})"
     assert not (case.method == "POST" and case.path in {e.path for e in ENDPOINTS.values()}), "that is an endpoint"
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+@targets.budget(0.1)
+@given(data=st.data())
+def test_every_profile_draws_valid_and_one_rule_broken_cases(name: str, data: st.DataObject) -> None:
+    profile = MODELS[name]
+    case = data.draw(from_profile(profile), label="case")
+    if isinstance(case.expect, Success):
+        expect = case.expect
+        assert expect.model == name and profile.n_min <= expect.n <= profile.n_max
+        assert re.fullmatch(r"[1-9][0-9]*x[1-9][0-9]*", expect.size), "the size is resolved"
+        formats = profile.output_format.values if profile.output_format else ("png",)
+        assert expect.output_format in formats
+        if profile.quality is not None:
+            assert expect.quality in profile.quality.values and expect.quality != "auto"
+        if expect.background == "transparent":
+            assert expect.output_format in profile.transparent_formats
+        return
+    assert isinstance(case.expect, Refusal) and case.expect.rule in rules_of(profile)
+
+
+def test_rules_of_a_profile_are_read_from_it() -> None:
+    assert "size_ratio" in rules_of(MODELS["gpt-image-2"]) and "size_ratio" not in rules_of(MODELS["gpt-image-1.5"])
+    assert "image_mode" in rules_of(DALL_E_2) and "image_mode" not in rules_of(MODELS["gpt-image-1.5"])
+    assert "invalid_size" in rules_of(MODELS["dall-e-3"])
+    assert set(rules_of(DALL_E_2)) < set(RULES)
+
+
+def test_a_breaker_is_registered_once_for_a_catalogued_rule() -> None:
+    from contracts.strategies._breakers import breaks
+
+    with pytest.raises(ValueError, match="already has a breaker"):
+        breaks("invalid_value", "generations")
+    with pytest.raises(ValueError, match="not a catalogue entry"):
+        breaks("no_such_rule", "generations")
+    with pytest.raises(ValueError, match="no such endpoint"):
+        breaks("server_error", "nowhere")

@@ -1,7 +1,7 @@
 """Valid requests get what the contract promises: 200 and ``n`` images of the size asked, in
-the format asked, on every endpoint; through the reference client whenever it can say the
-request (else as raw HTTP on the client's session). On the fake, a base64 answer repeats
-byte for byte."""
+the format asked, on every endpoint, for every model of the contract; through the reference
+client whenever it can say the request (else as raw HTTP on the client's session). On the fake,
+a base64 answer repeats byte for byte."""
 
 from __future__ import annotations
 
@@ -10,18 +10,25 @@ from typing import Any
 
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image
 
-from contracts.spec import DALL_E_2, parse_size
+from contracts.spec import DALL_E_2, MODELS, parse_size
 from contracts.strategies import Case, Success, valid_edits, valid_generations, valid_requests, valid_variations
+from contracts.verify import cheap_bounds, image_problems
 from tests.contract import targets
 from tests.contract.calls import client_call
 from tests.contract.targets import Target
 
 SPEC = targets.current()
-# On a live target a success costs money: one image of the smallest size, small uploads.
-LIMITS: dict[str, Any] = {"sizes": [DALL_E_2.sizes[0]], "max_n": DALL_E_2.n_min} if SPEC.cheap else {}
+MODEL = targets.model()
+# On a live target a success costs money: one image of the first size at the lowest quality, small uploads.
+LIMITS: dict[str, Any] = {"profile": MODEL, **(cheap_bounds(MODEL) if SPEC.cheap else {})}
 UPLOADS: dict[str, Any] = {"max_side": 64 if SPEC.cheap else 1024}
+# Today's models, a few examples each: prompts of up to 1,000 characters (the renderer takes about a
+# minute to lay out 32,000 characters without a space: reported), at most two images, small uploads.
+TODAY = [name for name in MODELS if name != DALL_E_2.name]
+TODAY_LIMITS: dict[str, Any] = {"max_prompt_chars": 1000, "max_side": 256}
 
 
 def assert_success(target: Target, case: Case) -> None:
@@ -36,12 +43,23 @@ def assert_success(target: Target, case: Case) -> None:
     target.forget_calls()
     result = call(target.client())
     assert len(result.data) == expect.n
+    profile = MODELS[expect.model]
     for item in result.data:
         assert (item.url is not None, item.b64_json is not None) == (
             expect.response_format == "url", expect.response_format == "b64_json")
-        # The oracle is Pillow reading the bytes, not the client's own check.
-        with Image.open(io.BytesIO(item.png_bytes(expected_size=expect.size))) as image:
-            assert (image.format, image.size) == ("PNG", parse_size(expect.size))
+        assert (item.revised_prompt is not None) == profile.revised_prompt
+        picture = item.decode(expected_size=expect.size)
+        assert picture.format.name == expect.output_format
+        # The oracle is Pillow (or, for SVG, the document's start) reading the bytes, not the client's check.
+        assert not image_problems(picture.data, expect, profile)
+        if expect.output_format == "png":
+            with Image.open(io.BytesIO(picture.data)) as image:
+                assert (image.format, image.size) == ("PNG", parse_size(expect.size))
+    if profile.answer == "gpt-image":
+        assert (result.size, result.output_format, result.quality, result.background) == (
+            expect.size, expect.output_format, expect.quality, expect.background)
+        assert result.usage is not None and result.usage.total_tokens == (
+            result.usage.input_tokens + result.usage.output_tokens)
 
 
 @targets.budget(1.0)
@@ -56,9 +74,21 @@ def test_valid_edits(target: Target, case: Case) -> None:
     assert_success(target, case)
 
 
+@pytest.mark.skipif("variations" not in MODEL.endpoints, reason=f"{MODEL.name} does not serve variations")
 @targets.budget(0.5)
-@given(case=valid_variations(**LIMITS, **UPLOADS))
+@given(case=valid_variations(**LIMITS, **UPLOADS) if "variations" in MODEL.endpoints else valid_generations())
 def test_valid_variations(target: Target, case: Case) -> None:
+    assert_success(target, case)
+
+
+@pytest.mark.fake_only  # every model, many images: not for a paid endpoint
+@pytest.mark.parametrize("name", TODAY)
+@targets.budget(0.04)
+@given(data=st.data())
+def test_valid_requests_of_every_model(target: Target, name: str, data: st.DataObject) -> None:
+    profile = MODELS[name]
+    case = data.draw(valid_requests(profile=profile, max_n=min(2, profile.n_max), **TODAY_LIMITS), label="case")
+    assert isinstance(case.expect, Success) and case.expect.model == name
     assert_success(target, case)
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 from flask import Flask, Response
 
 from contracts.errors import CATALOGUE
-from contracts.spec import ENDPOINTS
-from contracts.strategies import RULES
+from contracts.spec import DALL_E_2, ENDPOINTS, GPT_DEFAULT_MODEL, MODELS
+from contracts.strategies import RULES, rules_of
 from contracts.verify import NOT_ONE_REQUEST
 from mockserver import create_app
 from mockserver.server import LiveServer
@@ -47,9 +47,26 @@ def test_the_fake_agrees_with_the_contract() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     found = verdicts(result.stdout)
     assert set(found) == ENDPOINT_PROPERTIES | set(CATALOGUE)
-    assert {name for name, verdict in found.items() if verdict == "agree"} == ENDPOINT_PROPERTIES | set(RULES)
-    assert {name for name, verdict in found.items() if verdict == "skip"} == set(NOT_ONE_REQUEST)
+    assert {name for name, verdict in found.items() if verdict == "agree"} == ENDPOINT_PROPERTIES | set(
+        rules_of(DALL_E_2))
+    assert {name for name, verdict in found.items() if verdict == "skip"} == set(NOT_ONE_REQUEST) | (
+        set(RULES) - set(rules_of(DALL_E_2)))
     assert "Rerun with --seed" in result.stdout.splitlines()[-1]
+
+
+def test_the_fake_agrees_on_every_rule_of_todays_default_model() -> None:
+    # The valid-request properties are left out here: a prompt of 32,000 characters without a space
+    # takes the fake's renderer about a minute to lay out (reported); tests/contract/test_valid.py
+    # checks valid requests of every profile with shorter prompts.
+    profile = MODELS[GPT_DEFAULT_MODEL]
+    with LiveServer(create_app(rate_limits="off")) as server:
+        result = verify(server.base_url, "--budget", "3", "--model", profile.name, "--skip", "generations",
+                        "--skip", "edits")
+    assert result.returncode == 0, result.stdout + result.stderr
+    found = verdicts(result.stdout)
+    assert result.stdout.startswith(f"Images API contract ({profile.name})")
+    assert {name for name, verdict in found.items() if verdict == "agree"} == set(rules_of(profile))
+    assert found["variations"] == "skip"  # today's models do not serve it
 
 
 def wrong_fake() -> Flask:
