@@ -6,6 +6,7 @@ PNG encode, so the last few decoded inputs are kept.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import threading
 from collections import OrderedDict
@@ -122,8 +123,9 @@ _THUMBS_MAX: Final = 64
 
 
 def _thumbnail(data: bytes, side: int) -> Image.Image:
-    """The input image as an RGB side x side square (cover fit), cached."""
-    key = (data, side)
+    """The input image as an RGB side x side square (cover fit), cached by the
+    input's sha256 (an input may be 50 MB; its thumbnail is a few KB)."""
+    key = (hashlib.sha256(data).digest(), side)
     with _INPUTS_LOCK:
         hit = _THUMBS.get(key)
         if hit is not None:

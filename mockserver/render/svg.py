@@ -4,7 +4,8 @@
   gradient as a ``linearGradient`` over the whole canvas (left out for a
   transparent background), the soft shapes as ellipses and triangles under a
   Gaussian blur, the caption panel as a rounded ``rect`` and the label as real
-  ``<text>`` at the raster layout's positions (font: the sans-serif family).
+  ``<text>`` at the raster layout's positions and widths (a sans-serif at 88%
+  of the raster's size, ``textLength`` the raster line's width).
   Input thumbnails, if any, are small embedded PNGs.
 * **edits and variations** -- their picture (input-derived, label drawn in) as
   an embedded PNG, with the label as real text in ``<title>`` and ``<desc>``.
@@ -137,9 +138,13 @@ def _generated_svg(recipe: Recipe, digest: str, body: str, meta: list[str]) -> l
     for line in layout.lines:
         colour = colours[1] if line.meta else colours[0]
         x, y = line.xy
+        # The viewer's sans-serif may be wider than the raster's font (DejaVu Sans
+        # is about 12% wider): a slightly smaller size keeps the line in the panel,
+        # and textLength (where honoured) spaces it to the raster's width.
         out.append(
             f'<text x="{x}" y="{y + _ascent(line.face.px)}" font-family={quoteattr(_FONT)}'
-            f' font-size="{line.face.px}" fill="{_hex(colour)}" xml:space="preserve">{escape(line.text)}</text>'
+            f' font-size="{_num(line.face.px * 0.88)}" textLength="{_num(line.face.width(line.text))}"'
+            f' lengthAdjust="spacing" fill="{_hex(colour)}" xml:space="preserve">{escape(line.text)}</text>'
         )
     for (x, y, side), data in zip(layout.slots, recipe.extra_images, strict=False):
         href = _png_uri(_thumbnail(data, side))

@@ -2,7 +2,14 @@
 
 * **edits** -- the first input image fitted to the output size, untouched wherever
   the mask's alpha is > 0, with a generated, labelled fill composited into the
-  region where alpha == 0.
+  region where alpha == 0.  Fitting: an input of the output's aspect is resized
+  (Lanczos), as the seed always did; another aspect is scaled to cover the output
+  and centred, the overflow cropped evenly from both sides (the mask, which has
+  the input's dimensions, by the same box, nearest neighbour).  The extra input
+  images show as thumbnails above the caption.  With no region to edit, a seed
+  recipe returns its input (the seed's rule) and a GPT recipe gets its input
+  with a caption panel along the bottom.  With a transparent background the
+  kept part is opaque and the fill carries its own alpha.
 * **variations** -- the input image with per-index transforms (slight zoom into a
   chosen spot, mirror, hue rotation, saturation/contrast change, tint, sometimes
   posterisation) and a small label band at the bottom.

@@ -150,10 +150,12 @@ def test_opaque_and_jpeg_never_carry_alpha() -> None:
 
 
 def test_transparent_gif_has_a_transparent_index() -> None:
-    img = decode(render(gpt(output_format="gif", background="transparent", frame_count=3)))
+    img = Image.open(io.BytesIO(render(gpt(output_format="gif", background="transparent", frame_count=3))))
     assert "transparency" in img.info
-    rgba = img.convert("RGBA")
-    assert rgba.getchannel("A").getextrema() == (0, 255)
+    for frame in ImageSequence.Iterator(img):  # every frame, not only the first, keeps both
+        alpha = frame.convert("RGBA").getchannel("A")
+        assert alpha.getextrema() == (0, 255)
+        assert ImageStat.Stat(alpha.crop((40, 400, 470, 480))).mean[0] == 255  # the label's panel
 
 
 # --------------------------------------------------------------------------- #
@@ -373,3 +375,39 @@ def test_transparent_edit_keeps_the_input_opaque_and_the_fill_see_through() -> N
     alpha = out.getchannel("A")
     assert alpha.crop((0, 0, 500, 1024)).getextrema() == (255, 255)
     assert alpha.crop((520, 0, 1024, 1024)).getextrema()[0] == 0
+
+
+def test_the_public_surface_is_pinned() -> None:
+    import mockserver.render as package
+
+    assert sorted(package.__all__) == [
+        "FORMATS",
+        "MAX_SIDE",
+        "MEDIA_TYPES",
+        "MIN_SIDE",
+        "PNG_SAVE_OPTIONS",
+        "Recipe",
+        "media_type",
+        "render",
+        "render_partial",
+        "save_options",
+    ]
+    assert (package.MIN_SIDE, package.MAX_SIDE) == (16, 3840)
+    fields = {f.name: f.default for f in dataclasses.fields(Recipe)}
+    assert {k: fields[k] for k in list(fields)[9:]} == {
+        "extra_images": (),
+        "output_format": "png",
+        "background": "opaque",
+        "compression": 100,
+        "quality": "",
+        "frame_count": 1,
+        "frame_duration_ms": 100,
+    }
+
+
+def test_partial_edit_keeps_size_and_format() -> None:
+    r = edit(encoded(scene(600, 400), "JPEG"), half_mask(600, 400), output_format="webp", compression=80)
+    final = decode(render(r))
+    first = decode(render_partial(r, 0, 2))
+    assert (first.format, first.size) == ("WEBP", (1024, 1024))
+    assert distance(first, final) > distance(decode(render_partial(r, 1, 2)), final)
