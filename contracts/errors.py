@@ -52,9 +52,10 @@ class ErrorSpec:
     def body(self, era: str = CURRENT, **values: Any) -> dict[str, Any]:
         """The JSON error envelope, exactly as the API writes it."""
         words = self.wording(era)
-        param = words.param.format(**values) if words.param is not None else None
+        filled = _Values(values)
+        param = words.param.format_map(filled) if words.param is not None else None
         err: dict[str, Any] = {
-            "message": words.message.format(**values),
+            "message": words.message.format_map(filled),
             "type": self.type,
             "param": param,
             "code": words.code,
@@ -62,6 +63,14 @@ class ErrorSpec:
         for name in self.extra:
             err[name] = values[name]
         return {"error": err}
+
+
+class _Values(dict[str, Any]):
+    """Template values; a placeholder with no value stays as written (``{request_id}``
+    is filled by the server, which alone knows it)."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
 
 
 class ApiError(Exception):
@@ -85,8 +94,9 @@ class ApiError(Exception):
     def status(self) -> int:
         return self._status if self._status is not None else self.spec.status
 
-    def body(self, era: str = CURRENT) -> dict[str, Any]:
-        return self.spec.body(era, **self.values)
+    def body(self, era: str = CURRENT, **defaults: Any) -> dict[str, Any]:
+        """The envelope; ``defaults`` fill what the rules could not know (``request_id``)."""
+        return self.spec.body(era, **{**defaults, **self.values})
 
 
 # --- formatting helpers: how the API writes values inside messages -------------------
@@ -354,8 +364,126 @@ _SPECS = [
             "{maximum}, but got an array with length {length} instead.",
             "array_above_max_length", "{param}",
         ),
-        assumption="more than one image to dall-e-2: not captured; the current validator's "
-        "array wording",
+        assumption="more than one image to dall-e-2, more than 16 to a GPT model (multipart "
+        "image[] or JSON images): not captured; the current validator's array wording",
+    ),
+    # --- uploads and image references (GPT image models) ---------------------------------
+    ErrorSpec(
+        "unsupported_file_mimetype", 400, _IRE,
+        Wording(
+            "Invalid file '{param}': unsupported mimetype ('{mimetype}'). Supported file formats "
+            "are {supported}.",
+            "unsupported_file_mimetype", "{param}",
+        ),
+        source="#21 [obs] (bytes sent as application/octet-stream to a GPT model)",
+        assumption="param 'image' for a single part as captured; 'image[<i>]' for the i-th "
+        "(0-based) part of an image[] array, as one proxy saw 'image[0]'; 'mask' for the mask; "
+        "for a data: URL of another media type, 'images[<i>].image_url'",
+    ),
+    ErrorSpec(
+        "invalid_image_file", 400, _IRE,
+        Wording(
+            "Invalid image file or mode for image {index}, please check your image file. If you "
+            "believe this is an error, contact us at help.openai.com and include the request ID "
+            "{request_id}.",
+            "invalid_image_file", None,
+        ),
+        source="#22 [obs via proxies]: an undecodable, truncated or MPO image to a GPT model",
+        assumption="the type (invalid_request_error) and param (null); 'image 1' is the first "
+        "image (1-based); also for an image in a mode the model does not read (CMYK JPEG)",
+    ),
+    ErrorSpec(
+        "image_file_too_large", 400, _IRE,
+        Wording(
+            "Invalid file '{param}': file too large ({size} bytes). The maximum file size is "
+            "{max_mb} MB.",
+            "image_file_too_large", "{param}",
+        ),
+        assumption="no capture of an upload over the GPT models' 50 MB limit ([spec] 'less "
+        "than 50MB'); text, code and param are ours, in the style of unsupported_file_mimetype",
+    ),
+    ErrorSpec(
+        "image_too_many_pixels", 400, _IRE,
+        Wording(
+            "Invalid image file for image {index}: expected at most {max_pixels} pixels, "
+            "got {width}x{height} instead.",
+            "invalid_image_file", None,
+        ),
+        assumption="no public pixel limit for GPT inputs; the fake's guard against "
+        "decompression bombs, worded as invalid_image_file",
+    ),
+    ErrorSpec(
+        "mask_missing_alpha", 400, "image_generation_user_error",
+        Wording(
+            "Invalid mask image format - mask image missing alpha channel",
+            "invalid_mask_image_format", None,
+        ),
+        source="#23 [obs via relay]",
+        assumption="param (null)",
+    ),
+    ErrorSpec(
+        "mask_size_mismatch_gpt", 400, "image_generation_user_error",
+        Wording(
+            "Invalid mask image format - mask size does not match image size",
+            "invalid_mask_image_format", None,
+        ),
+        source="#24 [3p]",
+        assumption="param (null)",
+    ),
+    ErrorSpec(
+        "mask_not_png", 400, "image_generation_user_error",
+        Wording(
+            "Invalid mask image format - mask image must be a valid PNG file",
+            "invalid_mask_image_format", None,
+        ),
+        source="[spec] the mask 'Must be a valid PNG file'",
+        assumption="the text: no capture of a mask in another format, or a damaged one",
+    ),
+    ErrorSpec(
+        "invalid_image_url", 400, _IRE,
+        Wording("Error while downloading {url}.", "invalid_image_url", None),
+        source="[obs] chat completions' image inputs: 'Timeout while downloading <url>.' with "
+        "code invalid_image_url, param null",
+        assumption="the same wording for an image edit's images[].image_url or mask.image_url "
+        "the fake cannot fetch: a URL that is not one of its own live image URLs (the fake "
+        "never makes a network call), or one of its own that expired, was tampered with or "
+        "is gone",
+    ),
+    ErrorSpec(
+        "invalid_data_url", 400, _IRE,
+        Wording(
+            "Invalid image_url for '{param}': expected a base64-encoded data URL of an image "
+            "(data:image/png;base64,...).",
+            "invalid_image_url", "{param}",
+        ),
+        assumption="no capture of a malformed data: URL; text and param are ours",
+    ),
+    ErrorSpec(
+        "file_not_found", 400, _IRE,
+        Wording("No such File object: {file_id}", None, "{param}"),
+        source="[obs] the Files API's 404 for an unknown id: 'No such File object: file-...', "
+        "param 'id', code null",
+        assumption="status 400 and param 'images[<i>].file_id' when an edit names a file_id: the "
+        "fake has no Files API, so every file_id is unknown to it",
+    ),
+    ErrorSpec(
+        "image_ref_one_of", 400, _IRE,
+        Wording(
+            "Invalid '{param}': expected exactly one of 'image_url' or 'file_id'.",
+            "invalid_value", "{param}",
+        ),
+        source="[spec] ImageRefParam: exactly one of image_url or file_id",
+        assumption="text and code: no capture",
+    ),
+    ErrorSpec(
+        "array_below_min_length", 400, _IRE,
+        Wording(
+            "Invalid '{param}': empty array. Expected an array with minimum length {minimum}, "
+            "but got an empty array instead.",
+            "empty_array", "{param}",
+        ),
+        source="[spec] images minItems 1",
+        assumption="text and code follow the empty_string wording (#11)",
     ),
     # --- today's models: sizes, formats and their combinations --------------------------
     ErrorSpec(

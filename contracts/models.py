@@ -46,6 +46,17 @@ class UploadRules:
     # ASSUMPTION: no public limit is known; we refuse images whose header claims more pixels
     # than this before decoding a byte of them (decompression bombs).
     max_pixels: int
+    # --- GPT image models (the defaults keep the dall-e-2 rules exactly as they were) ---
+    # Which family's checks and error texts apply: "dall-e" (contracts.png: one square PNG,
+    # the errors #18-#20) or "gpt-image" (contracts.imagefile and contracts.edits: #21-#24).
+    checks: str = "dall-e"
+    # The media types a part must declare (its Content-Type); () = not read at all, the bytes
+    # alone decide (the legacy SDK sends application/octet-stream to dall-e-2).
+    media_types: tuple[str, ...] = ()
+    mask_max_bytes: int | None = None  # the mask's own limit; None = max_bytes
+    mask_formats: tuple[str, ...] = ("png",)
+    # Whether JSON edits may name the images by reference: images[] of {image_url}|{file_id}.
+    references: bool = False
 
 
 @dataclass(frozen=True)
@@ -274,14 +285,22 @@ FREE_SIZE_RULE = SizeRule(
     multiple=16, max_ratio=3, max_edge=3840, min_pixels=655_360, max_pixels=8_294_400
 )
 GPT_UPLOADS = UploadRules(
-    # [spec] [sdk-py] each image png, webp or jpg, less than 50MB, up to 16 images. The edits
-    # helper branch owns their inspection; until then one PNG is what the fake reads.
+    # [spec] [sdk-py] each image png, webp or jpg (recognised from its bytes), less than 50MB
+    # (25MB in the 2025-04 spec; ASSUMPTION: MB is 2**20), up to 16 images, any shape.
     formats=("png", "webp", "jpeg"),
     max_bytes=50 * MB,
     square=False,
     max_images=16,
-    transparency_modes=(),
+    transparency_modes=(),  # the image needs no alpha: without a mask the whole image is edited
     max_pixels=8192 * 8192,  # ASSUMPTION: as DALL·E's guard, scaled to 50 MB images
+    checks="gpt-image",
+    # [obs #21] the part's declared type is read: application/octet-stream is refused.
+    media_types=("image/jpeg", "image/png", "image/webp"),
+    # ASSUMPTION: [spec] says the mask is "less than 4MB" (the dall-e-2 era's wording); the
+    # guide's 50MB for GPT inputs is taken for the mask too.
+    mask_max_bytes=50 * MB,
+    mask_formats=("png",),  # [spec] "Must be a valid PNG file"
+    references=True,  # [spec] EditImageBodyJsonParam: JSON edits are for GPT image models only
 )
 # ASSUMPTION: "auto" quality resolves to high ("the best quality for the given model" [spec]).
 GPT_QUALITY = Choice(("low", "medium", "high", "auto"), "auto", auto="high")

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from contracts import png
+from contracts import edits, png
 from contracts.errors import (
     ApiError,
     enumerate_values,
@@ -31,6 +31,7 @@ from contracts.errors import (
     python_list,
     quote,
 )
+from contracts.imagefile import ImageInfo
 from contracts.models import Choice, ModelProfile, SizeRule
 from contracts.spec import EDITS, ENDPOINTS, GPT_SPECIFIC_PARAMETERS, MB, MODELS, Endpoint
 
@@ -66,6 +67,10 @@ class ImageRequest:
     mask: bytes | None = None
     image_info: png.PngInfo | None = None
     mask_info: png.PngInfo | None = None
+    # GPT image models' edits: the 2nd..16th images, and what the headers of every input
+    # image (the first included) say (their dimensions count in `usage`).
+    extra_images: tuple[bytes, ...] = ()
+    inputs: tuple[ImageInfo, ...] = ()
     # --- today's models: None where the model takes no such parameter ----------------------
     quality: str | None = None  # as asked (or the default), e.g. "auto"
     style: str | None = None
@@ -112,6 +117,17 @@ def parse_json_request(endpoint: str, body: object) -> ImageRequest:
     return _validate(endpoint, body, uploads=[], from_form=False)
 
 
+def parse_json_edit(body: object, fetch: edits.Fetch) -> ImageRequest:
+    """Validate a JSON edit ([spec] EditImageBodyJsonParam: GPT image models only).
+
+    ``fetch`` reads what is behind an image URL that is not a ``data:`` URL (the fake
+    answers from its own image store, never from the network).
+    """
+    if not isinstance(body, dict):
+        raise error("invalid_json")  # ASSUMPTION, as for generations
+    return _validate(EDITS, body, uploads=[], from_form=False, fetch=fetch)
+
+
 def parse_form_request(
     endpoint: str, fields: Sequence[tuple[str, str]], uploads: Sequence[Upload]
 ) -> ImageRequest:
@@ -136,19 +152,40 @@ def _base_name(field: str) -> str:
     return field[:-2] if field.endswith("[]") else field
 
 
+# [spec] EditImageBodyJsonParam names the images `images` (a multipart edit: `image`) and
+# also takes `moderation` (the multipart edit schema has none).
+_JSON_EDIT_NAMES: Mapping[str, str] = {"images": "image"}
+_JSON_EDIT_ONLY = frozenset({"moderation"})
+
+
+def _json_edit_accepts(model: ModelProfile, name: str) -> bool:
+    if name in _JSON_EDIT_ONLY:
+        return model.moderation is not None
+    return name != "image" and model.accepts(EDITS, _JSON_EDIT_NAMES.get(name, name))
+
+
 def _validate(
-    endpoint_name: str, params: Mapping[str, Any], *, uploads: Sequence[Upload], from_form: bool
+    endpoint_name: str,
+    params: Mapping[str, Any],
+    *,
+    uploads: Sequence[Upload],
+    from_form: bool,
+    fetch: edits.Fetch | None = None,
 ) -> ImageRequest:
     endpoint = ENDPOINTS[endpoint_name]
-    model = _model(params.get("model"), endpoint, params)
+    json_edit = fetch is not None
+    model = _model(params.get("model"), endpoint, params, references=json_edit)
 
     for name in params:
-        if not model.accepts(endpoint_name, name):
+        accepted = _json_edit_accepts(model, name) if json_edit else model.accepts(endpoint_name, name)
+        if not accepted:
             raise error("unknown_parameter", param=name)
 
     if endpoint.requires_prompt and params.get("prompt", _MISSING) is _MISSING:
         raise error("missing_required_parameter", param="prompt")
-    if endpoint.requires_image and not uploads:
+    if json_edit and params.get("images") is None:
+        raise error("missing_required_parameter", param="images")
+    if endpoint.requires_image and not json_edit and not uploads:
         raise error("missing_required_parameter", param="image")
 
     prompt = _prompt(params.get("prompt", _MISSING), model) if endpoint.requires_prompt else None
@@ -192,7 +229,19 @@ def _validate(
 
     image = mask = None
     image_info = mask_info = None
-    if endpoint.requires_image:
+    extra_images: tuple[bytes, ...] = ()
+    inputs: tuple[ImageInfo, ...] = ()
+    if endpoint.requires_image and model.uploads.checks == "gpt-image":
+        if fetch is not None:
+            checked = edits.check_references(params.get("images"), params.get("mask"), model.uploads, fetch)
+        else:
+            checked = _gpt_uploads(uploads, model)
+        image, mask = checked.images[0].data, checked.mask.data if checked.mask is not None else None
+        extra_images = tuple(i.data for i in checked.images[1:])
+        inputs = tuple(i.info for i in checked.images)
+        if size == "auto":
+            size = edits.resolve_auto_size(inputs[0], model.sizes)
+    elif endpoint.requires_image:
         image, image_info, mask, mask_info = _uploads(uploads, model, endpoint_name)
 
     return ImageRequest(
@@ -207,6 +256,8 @@ def _validate(
         mask=mask,
         image_info=image_info,
         mask_info=mask_info,
+        extra_images=extra_images,
+        inputs=inputs,
         quality=quality,
         style=style,
         background=background,
@@ -257,21 +308,29 @@ def _dimensions(size: str, model: ModelProfile) -> tuple[int, int]:
     return int(width), int(height)
 
 
-def _model(value: object, endpoint: Endpoint, params: Mapping[str, Any]) -> ModelProfile:
+def _model(
+    value: object, endpoint: Endpoint, params: Mapping[str, Any], *, references: bool = False
+) -> ModelProfile:
+    """The model named, or the endpoint's default; ``references``: a JSON edit, which only the
+    models whose uploads take references serve ([spec] EditImageBodyJsonParam: GPT models only,
+    default gpt-image-1.5, the GPT default)."""
     if value is None:
         # [spec] dall-e-2 "unless a parameter specific to the GPT image models is used".
         # ASSUMPTION: "used" means sent with a value other than null.
         gpt = endpoint.gpt_default_model
-        if gpt is not None and any(params.get(p) is not None for p in GPT_SPECIFIC_PARAMETERS):
+        if gpt is not None and (references or any(params.get(p) is not None for p in GPT_SPECIFIC_PARAMETERS)):
             return MODELS[gpt]
         return MODELS[endpoint.default_model]
     if not isinstance(value, str):
         raise _type_error("model", value, "a string", "string")
     profile = MODELS.get(value)
-    if profile is None or endpoint.name not in profile.endpoints:
+    if profile is None or endpoint.name not in profile.endpoints or (references and not profile.uploads.references):
         # ASSUMPTION: an unknown model (or one the endpoint does not serve) gets
-        # invalid_value listing the models the endpoint knows; not captured (#14 note).
-        supported = [name for name, p in MODELS.items() if endpoint.name in p.endpoints]
+        # invalid_value listing the models the endpoint knows; not captured (#14 note). A JSON
+        # edit lists the models that take one (its model enum has no dall-e-2 [spec]), so a
+        # dall-e-2 JSON edit gets this error too (ASSUMPTION).
+        supported = [name for name, p in MODELS.items()
+                     if endpoint.name in p.endpoints and (p.uploads.references or not references)]
         raise _value_error("model", value, supported)
     return profile
 
@@ -452,6 +511,21 @@ def _uploads(
                 "image_mode", modes=python_list(rules.transparency_modes), mode=carrier.mode
             )
     return image, image_info, mask, mask_info
+
+
+def _gpt_uploads(uploads: Sequence[Upload], model: ModelProfile) -> edits.EditInputs:
+    """The parts of a GPT model's multipart edit, checked (see contracts.edits)."""
+    images = [u for u in uploads if _base_name(u.field) == "image"]
+    masks = [u for u in uploads if u.field == "mask"]
+    if not images:
+        raise error("missing_required_parameter", param="image")
+    # [obs #21] 'image' for a single part; ASSUMPTION 'image[<i>]' for an array's parts.
+    parts = [
+        edits.Part(f"image[{i}]" if u.field == "image[]" else "image", u.content_type, u.data)
+        for i, u in enumerate(images)
+    ]
+    mask = edits.Part("mask", masks[0].content_type, masks[0].data) if masks else None
+    return edits.check_parts(parts, mask, model.uploads, array="image")
 
 
 def _inspect(data: bytes, model: ModelProfile) -> png.PngInfo:

@@ -13,7 +13,8 @@ Input text tokens, ASSUMPTION: one token per started 4 characters of the prompt
 
 Input image tokens (edits), ASSUMPTION: the vision rule of the GPT-4o family, per
 input image: scaled to fit 2048x2048, then so its short side is at most 768, then
-170 tokens per 512-pixel tile plus 85.
+170 tokens per 512-pixel tile plus 85. With ``input_fidelity=high`` the second
+scaling is skipped (the detail is kept, so more tiles count).
 """
 
 from __future__ import annotations
@@ -56,23 +57,25 @@ def text_tokens(prompt: str | None) -> int:
     return max(1, math.ceil(len(prompt) / CHARS_PER_TEXT_TOKEN))
 
 
-def image_tokens(width: int, height: int) -> int:
+def image_tokens(width: int, height: int, *, input_fidelity: str | None = None) -> int:
     """Tokens of one input image of these dimensions."""
     scale = min(1.0, IMAGE_FIT / max(width, height))
     w, h = width * scale, height * scale
-    scale = min(1.0, IMAGE_SHORT_SIDE / min(w, h))
-    w, h = w * scale, h * scale
+    if input_fidelity != "high":
+        scale = min(1.0, IMAGE_SHORT_SIDE / min(w, h))
+        w, h = w * scale, h * scale
     tiles = math.ceil(w / IMAGE_TILE) * math.ceil(h / IMAGE_TILE)
     return IMAGE_BASE_TOKENS + IMAGE_TILE_TOKENS * tiles
 
 
 def usage(
     *, prompt: str | None, quality: str, width: int, height: int, n: int,
-    input_images: Iterable[tuple[int, int]] = (),
+    input_images: Iterable[tuple[int, int]] = (), input_fidelity: str | None = None,
 ) -> dict[str, Any]:
-    """The ``usage`` object of a GPT image answer [spec ImageGenUsage]."""
+    """The ``usage`` object of a GPT image answer [spec ImageGenUsage]; ``input_images`` are the
+    dimensions of an edit's input images (the mask does not count, ASSUMPTION)."""
     text = text_tokens(prompt)
-    images = sum(image_tokens(w, h) for w, h in input_images)
+    images = sum(image_tokens(w, h, input_fidelity=input_fidelity) for w, h in input_images)
     output = n * output_tokens(quality, width, height)
     return {
         "input_tokens": text + images,

@@ -27,7 +27,7 @@ from contracts.usage import revised_prompt, usage
 from mockserver.clock import Clock
 from mockserver.config import Config, family_windows
 from mockserver.faults import Fault, FaultQueue
-from mockserver.files import UrlSigner, new_image_id, user_segment
+from mockserver.files import UrlSigner, new_image_id, own_image, user_segment
 from mockserver.journal import Journal
 from mockserver.quotas import QuotaLedger, rate_headers
 from mockserver.render import Recipe, render
@@ -138,7 +138,7 @@ class Backend:
             raise self._refusal(on_prompt, request_id, category(term))
         blocked = self._config.blocked_image_sha256
         if blocked:
-            for data in (req.image, req.mask):
+            for data in (req.image, *req.extra_images, req.mask):
                 if data is not None and hashlib.sha256(data).hexdigest() in blocked:
                     raise self._refusal(on_image, request_id, None)
 
@@ -184,6 +184,11 @@ class Backend:
         model = model or _DEFAULT_MODEL
         return rate_headers(self.quotas.states((api_key, model.quota_family), self.windows(model), self.clock.now()))
 
+    def fetch_own_image(self, url: str) -> bytes | None:
+        """What a fetch of ``url`` would get if it is one of this fake's live image URLs; None
+        for any other URL (the fake never makes a network call)."""
+        return own_image(url, signer=self.signer, store=self.store, now=self.clock.now())
+
     def create_images(self, req: ImageRequest, *, api_key: str, base_url: str) -> dict[str, object]:
         """Answer a valid request: ``{"created": ..., "data": [...]}`` with ``n`` images, in the
         shape of the model's profile (today's GPT answers add background, output_format, size,
@@ -210,7 +215,7 @@ class Backend:
         if not gpt:
             return {"created": created, "data": data}
         quality = req.resolved_quality or ""
-        inputs = [(info.width, info.height) for info in (req.image_info,) if info is not None]
+        inputs = [(info.width, info.height) for info in req.inputs]
         body: dict[str, object] = {
             "created": created,
             "data": data,
@@ -219,7 +224,7 @@ class Backend:
             "size": req.resolved_size,
             "quality": quality,
             "usage": usage(prompt=req.prompt, quality=quality, width=width, height=height, n=req.n,
-                           input_images=inputs),
+                           input_images=inputs, input_fidelity=req.input_fidelity),
         }
         safety_identifier = req.effective_safety_identifier
         if safety_identifier is not None:
@@ -249,5 +254,7 @@ def _recipe(req: ImageRequest, index: int, width: int, height: int) -> Recipe:
     elif req.resolved_quality:
         extra["quality"] = req.resolved_quality
     extra = {k: v for k, v in extra.items() if _RECIPE_DEFAULTS[k] != v}
+    if req.extra_images:
+        extra["extra_images"] = req.extra_images
     return Recipe(endpoint=req.endpoint, model=req.model.name, prompt=req.prompt, width=width, height=height,
                   index=index, n=req.n, image=req.image, mask=req.mask, **extra)

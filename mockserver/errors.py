@@ -16,7 +16,7 @@ from contracts.errors import ApiError, error
 
 def render_error(exc: ApiError) -> Response:
     backend = current_app.extensions["mockserver"]
-    body = exc.body(backend.config.error_era)
+    body = exc.body(backend.config.error_era, request_id=g.get("request_id", ""))
     g.error_code = body["error"]["code"]
     g.error_type = body["error"]["type"]
     response = jsonify(body)

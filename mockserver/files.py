@@ -14,13 +14,18 @@ import base64
 import functools
 import hashlib
 import hmac
+import re
 import secrets
 import string
 import uuid
 from datetime import UTC, datetime
-from urllib.parse import quote
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from flask import Blueprint, Response, current_app, request
+
+if TYPE_CHECKING:
+    from mockserver.store import ImageStore
 
 # The SAS fields in the order the real URLs carry them [obs]; `sig` comes last.
 SAS_FIELDS = ("st", "se", "sp", "sv", "sr", "rscd", "rsct", "skoid", "sktid", "skt", "ske", "sks", "skv")
@@ -109,6 +114,32 @@ class UrlSigner:
         given = args.get("sig", "")
         expected = self._signature(path, "\n".join(args.get(name, "") for name in SAS_FIELDS))
         return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode())
+
+
+_BLOB_PATH = re.compile(r"/private/[^/]+/[^/]+/img-(?P<id>[A-Za-z0-9]+)\.png")
+
+
+def own_image(url: str, *, signer: UrlSigner, store: ImageStore, now: float) -> bytes | None:
+    """The bytes behind one of the fake's own image URLs, whatever its host, if a fetch of
+    it would succeed now (signature valid, not expired, still stored); else None."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https"):
+        return None
+    path = unquote(parts.path)
+    match = _BLOB_PATH.fullmatch(path)
+    if match is None:
+        return None
+    query = parse_qs(parts.query, keep_blank_values=True)
+    args = {k: query.get(k, [""])[0] for k in (*SAS_FIELDS, "sig")}
+    if not args["sig"] or not signer.verify(path, args):
+        return None
+    start, expiry = _parse_iso(args["st"]), _parse_iso(args["se"])
+    if start is None or expiry is None or not start <= now <= expiry:
+        return None
+    return store.png(match.group("id"))
 
 
 def _azure_error(status: int, code: str, message: str, detail: str | None = None) -> Response:

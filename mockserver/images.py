@@ -15,7 +15,7 @@ from flask import Blueprint, Response, current_app, g, request
 from werkzeug.sansio.utils import get_host
 
 from contracts.errors import error
-from contracts.rules import ImageRequest, Upload, parse_form_request, parse_json_request
+from contracts.rules import ImageRequest, Upload, parse_form_request, parse_json_edit, parse_json_request
 from contracts.spec import EDITS, ENDPOINTS, GENERATIONS, VARIATIONS
 from mockserver.journal import describe_upload, summarise
 
@@ -94,6 +94,9 @@ def generations() -> Response:
 
 @images.post(ENDPOINTS[EDITS].url_path)
 def edits() -> Response:
+    if request.mimetype == "application/json":  # [spec] JSON edits (GPT image models)
+        backend = current_app.extensions["mockserver"]
+        return _answer(parse_json_edit(read_json(), backend.fetch_own_image))
     fields, uploads = read_form()
     return _answer(parse_form_request(EDITS, fields, uploads))
 

@@ -2,7 +2,7 @@
 
 Bounded (the oldest entries are dropped); uploads are described, never kept:
 name, file name, content type, byte count, SHA-256 and dimensions read from the
-PNG header. Long strings are cut so one request cannot fill the memory.
+image's header (PNG, JPEG or WebP). Long strings are cut so one request cannot fill the memory.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import threading
 from collections import deque
 from typing import Any
 
-from contracts import png
+from contracts import imagefile
 from contracts.rules import Upload
 
 MAX_STRING = 2000
@@ -40,8 +40,9 @@ def describe_upload(upload: Upload) -> dict[str, Any]:
         "sha256": hashlib.sha256(upload.data).hexdigest(),
     }
     try:
-        info["width"], info["height"] = png.header_size(upload.data)
-    except png.PngError:
+        header = imagefile.header_info(upload.data)
+        info["width"], info["height"] = header.width, header.height
+    except imagefile.ImageFileError:
         info["width"] = info["height"] = None
     return info
 

@@ -64,6 +64,22 @@ async function expectError(call) {
   }
 }
 
+// A GPT image model's answer: the images, plus the top-level fields and usage it carries.
+function gptImages(result) {
+  return {
+    ...images(result),
+    size: result.size,
+    output_format: result.output_format,
+    background: result.background,
+    quality: result.quality,
+    usage: result.usage,
+  };
+}
+
+// A JSON edit: the SDK's edit() is multipart only, so it goes out as a plain POST with a body.
+const jsonEdit = (body) => client.post("/images/edits", { body });
+const dataUrl = (file, type) => `data:${type};base64,${fs.readFileSync(file).toString("base64")}`;
+
 const SCENARIOS = {
   // images.generate, default response_format (url)
   "generate-url": async () =>
@@ -100,6 +116,56 @@ const SCENARIOS = {
         n: 2,
         size: "256x256",
         response_format: "b64_json",
+      }),
+    ),
+
+  // a GPT model's edit of two images (an array goes out as repeated image[] parts)
+  "gpt-edit-two-images": async () =>
+    gptImages(
+      await client.images.edit({
+        model: "gpt-image-1.5",
+        image: [
+          await toFile(fs.createReadStream("square.png"), "square.png", { type: "image/png" }),
+          await toFile(fs.readFileSync("photo.jpg"), "photo.jpg", { type: "image/jpeg" }),
+        ],
+        prompt: "a cat",
+      }),
+    ),
+
+  // a JSON edit with a data: URL
+  "gpt-edit-json-data-url": async () =>
+    gptImages(
+      await jsonEdit({
+        model: "gpt-image-1.5",
+        prompt: "a cat",
+        images: [{ image_url: dataUrl("photo.jpg", "image/jpeg") }],
+      }),
+    ),
+
+  // a JSON edit of an image URL the fake handed out (a dall-e-2 generation's)
+  "gpt-edit-json-own-url": async () => {
+    const generated = await client.images.generate({ prompt: "a dog", size: "256x256" });
+    return gptImages(
+      await jsonEdit({ model: "gpt-image-2", prompt: "a cat", images: [{ image_url: generated.data[0].url }] }),
+    );
+  },
+
+  // a URL elsewhere, and a file_id: refused, never fetched
+  "gpt-edit-json-foreign-url": () =>
+    expectError(() =>
+      jsonEdit({ model: "gpt-image-1.5", prompt: "a cat", images: [{ image_url: "https://example.com/cat.png" }] }),
+    ),
+  "gpt-edit-json-file-id": () =>
+    expectError(() => jsonEdit({ model: "gpt-image-1.5", prompt: "a cat", images: [{ file_id: "file-abc123" }] })),
+
+  // a mask without alpha
+  "gpt-edit-mask-without-alpha": () =>
+    expectError(async () =>
+      client.images.edit({
+        model: "gpt-image-1.5",
+        image: [await toFile(fs.readFileSync("square.png"), "square.png", { type: "image/png" })],
+        mask: await toFile(fs.readFileSync("square.png"), "mask.png", { type: "image/png" }),
+        prompt: "a cat",
       }),
     ),
 

@@ -83,6 +83,12 @@ def png_size(data: bytes) -> tuple[int, int]:
         return image.size
 
 
+def jpeg_bytes(image: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, "JPEG")
+    return buf.getvalue()
+
+
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -422,6 +428,73 @@ def test_current_non_square_upload_is_a_bad_request_error(
     assert error["error"] == {"message": message, "type": "invalid_request_error", "param": None, "code": None}
     assert REQUEST_ID.fullmatch(error["request_id"])
     only_request(live_server, "/v1/images/variations", 400)
+
+
+# --- the current SDK and GPT image models' edits ----------------------------------------------
+
+GPT_SQUARE = pngs.png_bytes(pngs.pattern((1024, 1024)))  # 765 image tokens (4 tiles at 768x768)
+GPT_PHOTO = jpeg_bytes(pngs.pattern((600, 400)))  # 425 image tokens (2 tiles)
+
+
+@pytest.fixture
+def gpt_cwd(tmp_path: Path) -> Path:
+    return write_files(tmp_path / "gpt", {"square.png": GPT_SQUARE, "photo.jpg": GPT_PHOTO})
+
+
+def check_gpt_answer(result: dict[str, Any], *, size: tuple[int, int], image_tokens: int, text_tokens: int) -> None:
+    check_created(result["created"])
+    assert REQUEST_ID.fullmatch(result["request_id"]), result["request_id"]
+    assert result["keys"] == ["background", "created", "data", "output_format", "quality", "size", "usage"]
+    assert (result["size"], result["output_format"], result["background"]) == (f"{size[0]}x{size[1]}", "png", "opaque")
+    [item] = result["data"]
+    assert item["keys"] == ["b64_json"]
+    data = base64.b64decode(item["b64_json"], validate=True)
+    assert (item["png"]["width"], item["png"]["height"]) == size  # read in JS
+    assert png_size(data) == size
+    usage = result["usage"]
+    assert usage["input_tokens_details"] == {"image_tokens": image_tokens, "text_tokens": text_tokens}
+    assert usage["input_tokens"] == image_tokens + text_tokens
+    assert usage["total_tokens"] == usage["input_tokens"] + usage["output_tokens"]
+
+
+def test_current_gpt_edit_of_two_images(live_server: LiveServer, node_modules: Path, gpt_cwd: Path) -> None:
+    result = run_current("gpt-edit-two-images", gpt_cwd, live_server)
+    check_gpt_answer(result, size=(1024, 1024), image_tokens=765 + 425, text_tokens=2)
+    request = only_request(live_server, "/v1/images/edits", 200)
+    assert request["params"]["fields"] == {"model": "gpt-image-1.5", "prompt": "a cat"}
+    first, second = request["params"]["files"]
+    assert (first["field"], first["filename"], first["content_type"]) == ("image[]", "square.png", "image/png")
+    assert (second["field"], second["filename"], second["content_type"]) == ("image[]", "photo.jpg", "image/jpeg")
+    assert (second["sha256"], second["width"], second["height"]) == (sha256(GPT_PHOTO), 600, 400)
+
+
+def test_current_gpt_json_edit_with_a_data_url(live_server: LiveServer, node_modules: Path, gpt_cwd: Path) -> None:
+    result = run_current("gpt-edit-json-data-url", gpt_cwd, live_server)
+    check_gpt_answer(result, size=(1536, 1024), image_tokens=425, text_tokens=2)
+
+
+def test_current_gpt_json_edit_of_an_own_url(live_server: LiveServer, node_modules: Path, gpt_cwd: Path) -> None:
+    result = run_current("gpt-edit-json-own-url", gpt_cwd, live_server)
+    check_gpt_answer(result, size=(1024, 1024), image_tokens=255, text_tokens=2)
+
+
+@pytest.mark.parametrize(("scenario", "body"), [
+    ("gpt-edit-json-foreign-url", {"message": "Error while downloading https://example.com/cat.png.",
+                                   "type": "invalid_request_error", "param": None, "code": "invalid_image_url"}),
+    ("gpt-edit-json-file-id", {"message": "No such File object: file-abc123", "type": "invalid_request_error",
+                               "param": "images[0].file_id", "code": None}),
+    ("gpt-edit-mask-without-alpha", {"message": "Invalid mask image format - mask image missing alpha channel",
+                                     "type": "image_generation_user_error", "param": None,
+                                     "code": "invalid_mask_image_format"}),
+])
+def test_current_gpt_edit_refusals(
+    live_server: LiveServer, node_modules: Path, gpt_cwd: Path, scenario: str, body: dict[str, Any]
+) -> None:
+    error = run_current(scenario, gpt_cwd, live_server)
+    assert (error["class"], error["status"], error["code"]) == ("BadRequestError", 400, body["code"])
+    assert error["error"] == body
+    assert error["message"] == f"400 {body['message']}"
+    only_request(live_server, "/v1/images/edits", 400)
 
 
 # --- the legacy SDK: the seeds' examples, verbatim -----------------------------------------------
