@@ -84,6 +84,8 @@ class ImageRequest:
     frame_duration_ms: int | None = None  # gif output only, as asked (before rounding and capping)
     svg: Mapping[str, Any] | None = None  # the `svg` object, svg output only
     safety_identifier: str | None = None
+    stream: bool = False  # answer as server-sent events
+    partial_images: int = 0  # streamed partial images per image (stream only)
 
     @property
     def resolved_size(self) -> str:
@@ -220,9 +222,11 @@ def _validate(
     svg = _svg(params.get("svg")) if model.svg is not None else None
     user = _optional_string("user", params.get("user"))
     safety_identifier = _optional_string("safety_identifier", params.get("safety_identifier"))
+    stream, partial_images = _stream(model, params, from_form)
 
     _combinations(model, params, n=n, size=size, output_format=output_format, compression=compression,
                   background=background)
+    _stream_combinations(model, params, stream=stream, output_format=output_format)
     if output_format == "gif" and gif is not None:
         frame_count = gif.frame_count_default if frame_count is None else frame_count
         frame_duration = gif.frame_duration_default if frame_duration is None else frame_duration
@@ -270,6 +274,8 @@ def _validate(
         frame_duration_ms=frame_duration,
         svg=svg,
         safety_identifier=safety_identifier,
+        stream=stream,
+        partial_images=partial_images,
     )
 
 
@@ -299,6 +305,33 @@ def _combinations(
         width, height = _dimensions(size, model)
         if max(width, height) > model.gif.max_edge:
             raise error("gif_size", value=quote(size), max_edge=model.gif.max_edge)
+
+
+def _stream(model: ModelProfile, params: Mapping[str, Any], from_form: bool) -> tuple[bool, int]:
+    """``stream`` (a boolean; ``true``/``false`` in a form) and ``partial_images`` (0-3), for a model
+    that streams; (False, 0) for one that does not (it never gets here with either parameter)."""
+    rules = model.stream
+    if rules is None:
+        return False, 0
+    value = params.get("stream")
+    if from_form and isinstance(value, str):
+        value = _form_scalar(value)
+    if value is not None and not isinstance(value, bool):
+        raise _type_error("stream", value, "a boolean", "boolean")
+    partial = _integer("partial_images", params.get("partial_images"), rules.partial_images_default,
+                       rules.partial_images_min, rules.partial_images_max, from_form)
+    return bool(value), partial
+
+
+def _stream_combinations(model: ModelProfile, params: Mapping[str, Any], *, stream: bool, output_format: str) -> None:
+    """partial_images needs stream=true; a stream carries only the formats its events can hold."""
+    rules = model.stream
+    if rules is None:
+        return
+    if not stream and params.get("partial_images") is not None:
+        raise error("parameter_needs_stream", param="partial_images", param_quoted=quote("partial_images"))
+    if stream and output_format not in rules.formats:
+        raise error("stream_format", output_format=output_format, formats=enumerate_values(rules.formats, "or"))
 
 
 def _dimensions(size: str, model: ModelProfile) -> tuple[int, int]:

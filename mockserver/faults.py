@@ -13,6 +13,11 @@ them through, then fires ``count`` times (null: every time), each time with
   (``Content-Length`` promises more; the connection closes).
 
 ``delay_ms`` also delays the other kinds' answers.
+
+``after_events`` (``reset`` and ``hang`` only) makes a fault for streamed answers
+(``stream: true``): it matches only streams, which are processed (quota spent) and send
+``after_events`` events, then are cut (``reset``) or held for ``delay_ms`` and cut (``hang``).
+Other faults hit a stream before its first event, as any request.
 """
 
 from __future__ import annotations
@@ -57,6 +62,7 @@ class Fault:
     retry_after: float | None
     probability: float
     seed: int | None
+    after_events: int | None = None
     seen: int = 0
     fired: int = 0
     _rng: random.Random = field(default_factory=random.Random, repr=False)
@@ -66,11 +72,14 @@ class Fault:
             "id": self.id, "endpoint": self.endpoint, "kind": self.kind, "status": self.status,
             "count": self.count, "after": self.after, "delay_ms": self.delay_ms,
             "retry_after": self.retry_after, "probability": self.probability, "seed": self.seed,
-            "seen": self.seen, "fired": self.fired,
+            "after_events": self.after_events, "seen": self.seen, "fired": self.fired,
         }
 
 
-_FIELDS = {"endpoint", "status", "count", "after", "delay_ms", "kind", "retry_after", "probability", "seed"}
+_FIELDS = {"endpoint", "status", "count", "after", "delay_ms", "kind", "retry_after", "probability", "seed",
+           "after_events"}
+STREAM_KINDS = ("reset", "hang")  # the kinds a fault on a stream (after_events) may have
+MAX_EVENTS = 1000
 
 
 def _int(spec: Mapping[str, Any], name: str, default: int | None, low: int, high: int) -> int | None:
@@ -111,11 +120,14 @@ def parse_fault(spec: Mapping[str, Any]) -> Fault:
     seed = spec.get("seed")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         raise FaultError("seed", f"must be null or an integer, not {seed!r}")
+    after_events = _int(spec, "after_events", None, 0, MAX_EVENTS)
+    if after_events is not None and kind not in STREAM_KINDS:
+        raise FaultError("after_events", f"needs kind {' or '.join(STREAM_KINDS)}, not {kind!r}")
     assert status is not None and after is not None and delay_ms is not None
     return Fault(
         id="fault_" + uuid.uuid4().hex[:12], endpoint=endpoint, kind=kind, status=status, count=count,
         after=after, delay_ms=delay_ms, retry_after=retry_after, probability=float(probability), seed=seed,
-        _rng=random.Random(seed),
+        after_events=after_events, _rng=random.Random(seed),
     )
 
 
@@ -132,11 +144,12 @@ class FaultQueue:
             self._faults.append(fault)
         return fault
 
-    def take(self, endpoint: str) -> Fault | None:
-        """The fault that fires for this request to ``endpoint``, if any (first match wins)."""
+    def take(self, endpoint: str, *, stream: bool = False) -> Fault | None:
+        """The fault that fires for this request to ``endpoint``, if any (first match wins);
+        with ``stream``, among the faults for streams (``after_events``) only, else among the others."""
         with self._lock:
             for fault in self._faults:
-                if fault.endpoint not in ("*", endpoint):
+                if fault.endpoint not in ("*", endpoint) or (fault.after_events is not None) != stream:
                     continue
                 fault.seen += 1
                 if fault.seen <= fault.after:

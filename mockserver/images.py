@@ -17,7 +17,9 @@ from werkzeug.sansio.utils import get_host
 from contracts.errors import error
 from contracts.rules import ImageRequest, Upload, parse_form_request, parse_json_edit, parse_json_request
 from contracts.spec import EDITS, ENDPOINTS, GENERATIONS, VARIATIONS
+from mockserver.faults import ENVIRON_CONNECTION
 from mockserver.journal import describe_upload, summarise
+from mockserver.streaming import StreamProgress, stream_response
 
 images = Blueprint("images", __name__)
 
@@ -80,11 +82,25 @@ def _answer(req: ImageRequest) -> Response:
     ctx.model = req.model  # the rate-limit headers are those of the answering model's family
     backend.check_access(req)
     backend.check_policy(req, ctx.request_id)
-    ctx.rate_headers = backend.spend(ctx.api_key, req.n, req.model)
+    ctx.rate_headers = backend.spend(ctx.api_key, req.n, req.model)  # once per request, streamed or not
+    if req.stream:
+        return _stream(backend, req, ctx)
     base_url = _host_url(environ["wsgi.url_scheme"], environ.get("HTTP_HOST"), environ.get("SERVER_NAME", ""),
                          str(environ.get("SERVER_PORT", "")))
     body = backend.create_images(req, api_key=ctx.api_key, base_url=base_url)
     return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), content_type="application/json")
+
+
+def _stream(backend: Any, req: ImageRequest, ctx: Any) -> Response:
+    """A streamed answer: its latency is spread over the events instead of held back at once,
+    and a fault for streams (after_events) may cut it."""
+    fault = backend.faults.take(req.endpoint, stream=True)
+    if fault is not None:
+        ctx.fault = fault
+    ctx.stream = progress = StreamProgress(req.n * (req.partial_images + 1))
+    latency, ctx.latency = ctx.__dict__.get("latency", 0.0), 0.0
+    return stream_response(backend.stream_events(req), progress=progress, latency=latency, fault=fault,
+                           connection=request.environ.get(ENVIRON_CONNECTION))
 
 
 @images.post(ENDPOINTS[GENERATIONS].url_path)
