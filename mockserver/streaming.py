@@ -12,6 +12,7 @@ events sent as they go.
 from __future__ import annotations
 
 import errno
+import socket
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 from flask import Response
 
 from contracts.streaming import MEDIA_TYPE, frame
-from mockserver.faults import Fault, _abort
+from mockserver.faults import Fault
 
 
 class StreamProgress:
@@ -69,11 +70,17 @@ def stream_response(
 
 def _cut(fault: Fault, connection: Any) -> None:
     """End the stream as a failing network would: (after ``delay_ms`` for a hang) drop the
-    connection. Over a socket the client sees it reset mid-body; in-process the iteration raises
+    connection. Over a socket the client sees the body end before its last chunk; in-process the iteration raises
     ConnectionResetError, which our transports turn into the HTTP library's own error."""
     if fault.kind == "hang" and fault.delay_ms:
         time.sleep(fault.delay_ms / 1000)
     if connection is not None:
-        _abort(connection)
+        # The events sent stay readable (a reset would let the client's stack discard them):
+        # what is buffered goes out, then the connection ends half-way through the chunked body.
+        try:
+            connection.wfile.flush()
+            connection.socket.shutdown(socket.SHUT_WR)
+        except (OSError, AttributeError):
+            pass
         return
     raise ConnectionResetError(errno.ECONNRESET, "stream cut by an injected fault")
