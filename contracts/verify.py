@@ -76,6 +76,13 @@ NOT_ONE_REQUEST: Mapping[str, str] = {
                     "gif_size", "transparent_unsupported", "transparent_format", "compression_format",
                     "parameter_needs_format", "svg_n", "moderation_blocked")
     },
+    **{
+        key: "a rule of GPT edits' inputs (image[] parts, JSON image references): the strategies break it "
+        "once they build GPT edit cases"
+        for key in ("unsupported_file_mimetype", "invalid_image_file", "image_file_too_large", "image_too_many_pixels",
+                    "mask_missing_alpha", "mask_size_mismatch_gpt", "mask_not_png", "invalid_image_url",
+                    "invalid_data_url", "file_not_found", "image_ref_one_of", "array_below_min_length")
+    },
 }
 REAL_HOST = urlsplit(REAL_BASE_URL).hostname
 NOT_TO_THE_REAL_SERVICE: Mapping[str, str] = {

@@ -18,7 +18,7 @@ from PIL import Image
 from contracts.models import MODELS
 from mockserver import create_app
 from tests.conftest import AUTH
-from tests.mockserver.test_errors_golden import post_form
+from tests.mockserver.test_edits_gpt import post_edit
 from tests.pngs import pattern, png_bytes
 
 PROMPT = "a white siamese cat"  # 19 characters: 5 text tokens
@@ -118,8 +118,9 @@ def test_safety_identifier_is_reported(client: FlaskClient) -> None:
 
 def test_a_gpt_edit_of_one_png_counts_its_image_tokens(client: FlaskClient) -> None:
     image = png_bytes(pattern(512))
-    response = post_form(client, "/v1/images/edits", image=image, prompt="add a hat", model="gpt-image-1.5",
-                         quality="low", output_format="png")
+    # a GPT model reads the part's declared type [obs #21]: the PNG goes out as image/png
+    response = post_edit(client, {"prompt": "add a hat", "model": "gpt-image-1.5", "quality": "low",
+                                  "output_format": "png"}, [("image", ("a.png", image, "image/png"))])
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     # 512x512 needs no scaling: 1 tile -> 85 + 170 = 255; "add a hat": 3 text tokens; low 1024x1024: 272
@@ -129,7 +130,7 @@ def test_a_gpt_edit_of_one_png_counts_its_image_tokens(client: FlaskClient) -> N
 
 def test_an_rgb_png_needs_no_mask_for_a_gpt_edit(client: FlaskClient) -> None:
     rgb = png_bytes(pattern(64).convert("RGB"))
-    response = post_form(client, "/v1/images/edits", image=rgb, prompt="p", model="gpt-image-1-mini")
+    response = post_edit(client, {"prompt": "p", "model": "gpt-image-1-mini"}, [("image", ("a.png", rgb, "image/png"))])
     assert response.status_code == 200, response.get_json()
 
 
