@@ -62,7 +62,9 @@ def test_current_edit_stream(live_server: LiveServer, node_modules: Path, tmp_pa
     assert result["events"][-1]["usage"]["input_tokens_details"]["image_tokens"] > 0
 
 
-def test_current_cut_stream_ends_the_iteration_with_an_error(live_server: LiveServer, node_modules: Path, tmp_path: Path) -> None:
+def test_current_cut_stream_ends_the_iteration_with_an_error(
+    live_server: LiveServer, node_modules: Path, tmp_path: Path
+) -> None:
     fake = backend_of(live_server.app)
     fake.faults.add({"endpoint": "generations", "kind": "reset", "after_events": 1})
     result = run_stream("generate", live_server, tmp_path, {"model": "gpt-image-1.5", "partial_images": 3,

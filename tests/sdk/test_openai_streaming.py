@@ -197,8 +197,8 @@ def test_events_are_flushed_as_they_are_produced(client: openai.OpenAI, live_ser
     start = time.monotonic()
     seen = []
     with pytest.raises(openai.APIConnectionError):
-        for event in client.images.generate(model="gpt-image-1.5", prompt=PROMPT, stream=True, partial_images=2,
-                                            quality="low", size="1024x1024"):
+        for _event in client.images.generate(model="gpt-image-1.5", prompt=PROMPT, stream=True, partial_images=2,
+                                             quality="low", size="1024x1024"):
             seen.append(time.monotonic() - start)
     cut = time.monotonic() - start
     assert len(seen) == 1 and cut - seen[0] >= 2.5  # the first event came long before the hang ended
