@@ -588,6 +588,17 @@ _SPECS = [
         assumption="[sdk-py] 'SVG generation requires n=1'; the wording of other endpoints' "
         "unsupported_value",
     ),
+    # --- the timeline (--as-of) ------------------------------------------------------------------
+    ErrorSpec(
+        "model_retired", 404, _IRE,
+        Wording(
+            "The model `{model}` has been deprecated, learn more here: "
+            "https://platform.openai.com/docs/deprecations",
+            "model_not_found", None,
+        ),
+        assumption="no capture for an image model: the answer the API gave for shut-down models "
+        "elsewhere (the completions models, 2024), status 404, code model_not_found",
+    ),
     # --- streaming (stream: true) ------------------------------------------------------------
     ErrorSpec(
         "parameter_needs_stream", 400, _IRE,

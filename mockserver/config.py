@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from contracts import timeline
 from contracts.errors import ERAS
 from contracts.policy import DEFAULT_BLOCKED_TERMS
 from contracts.ratelimits import DEFAULT_WINDOWS, QUOTA_MODES, Window, parse_windows
@@ -113,6 +114,13 @@ class Config:
         "org-mockserver00000000000000",  # "org-" + 24 characters, as real ids
         "Organization id shown in the openai-organization header, URLs and quota messages.",
         kind=TEXT, cli="--organization",
+    )
+    as_of: str | None = _setting(
+        None,
+        "Behave as the service did on this date (YYYY-MM-DD): models not yet released are unknown, "
+        "retired ones and removed endpoints refused, dated defaults and the error wording of the date. "
+        "Unset: every model is served with the seed's defaults.",
+        kind=OPTIONAL_TEXT, cli="--as-of",
     )
     error_era: str = _setting(
         "current",
@@ -240,6 +248,12 @@ def _check(f: dataclasses.Field[Any], value: Any) -> None:
             raise ConfigError(f.name, f"unknown model {unknown[0]!r}; known: {', '.join(MODELS)}")
     if f.name == "family_rate_limits":
         family_windows(value)
+    if f.name == "as_of" and value is not None:
+        try:
+            if timeline.parse_date(value) != value:
+                raise ValueError(value)
+        except ValueError:
+            raise ConfigError(f.name, f"must be a date as YYYY-MM-DD or null, not {value!r}") from None
 
 
 def family_windows(entries: tuple[str, ...]) -> dict[str, tuple[Window, ...]]:

@@ -14,6 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, request
 from werkzeug.sansio.utils import get_host
 
+from contracts import timeline
 from contracts.errors import error
 from contracts.rules import ImageRequest, Upload, parse_form_request, parse_json_edit, parse_json_request
 from contracts.spec import EDITS, ENDPOINTS, GENERATIONS, VARIATIONS
@@ -103,21 +104,33 @@ def _stream(backend: Any, req: ImageRequest, ctx: Any) -> Response:
                            connection=request.environ.get(ENVIRON_CONNECTION))
 
 
+def _as_of(endpoint: str) -> str | None:
+    """The date the fake plays (None: every model and endpoint is served); an endpoint the
+    service had removed by then answers as an unknown route (contracts.timeline)."""
+    as_of: str | None = current_app.extensions["mockserver"].config.as_of
+    if not timeline.endpoint_served(endpoint, as_of):
+        raise error(timeline.REMOVED_ROUTE_ERROR, method=request.method, path=request.path)
+    return as_of
+
+
 @images.post(ENDPOINTS[GENERATIONS].url_path)
 def generations() -> Response:
-    return _answer(parse_json_request(GENERATIONS, read_json()))
+    as_of = _as_of(GENERATIONS)
+    return _answer(parse_json_request(GENERATIONS, read_json(), as_of=as_of))
 
 
 @images.post(ENDPOINTS[EDITS].url_path)
 def edits() -> Response:
+    as_of = _as_of(EDITS)
     if request.mimetype == "application/json":  # [spec] JSON edits (GPT image models)
         backend = current_app.extensions["mockserver"]
-        return _answer(parse_json_edit(read_json(), backend.fetch_own_image))
+        return _answer(parse_json_edit(read_json(), backend.fetch_own_image, as_of=as_of))
     fields, uploads = read_form()
-    return _answer(parse_form_request(EDITS, fields, uploads))
+    return _answer(parse_form_request(EDITS, fields, uploads, as_of=as_of))
 
 
 @images.post(ENDPOINTS[VARIATIONS].url_path)
 def variations() -> Response:
+    as_of = _as_of(VARIATIONS)
     fields, uploads = read_form()
-    return _answer(parse_form_request(VARIATIONS, fields, uploads))
+    return _answer(parse_form_request(VARIATIONS, fields, uploads, as_of=as_of))
