@@ -50,7 +50,7 @@ REMOVED_ROUTE_ERROR = "invalid_url"
 def parse_date(text: str) -> str:
     """A date as ``YYYY-MM-DD`` (``today``: the UTC date now); ValueError otherwise."""
     if text == "today":
-        return datetime.datetime.now(datetime.timezone.utc).date().isoformat()
+        return datetime.datetime.now(datetime.UTC).date().isoformat()
     return datetime.date.fromisoformat(text).isoformat()
 
 

@@ -34,10 +34,10 @@ import requests
 from requests.structures import CaseInsensitiveDict
 from urllib3 import encode_multipart_formdata
 
-from contracts import png
+from contracts import png, timeline
 from contracts.errors import CATALOGUE, CURRENT, ERAS
 from contracts.shapes import ERROR_KEYS, images_response_problems
-from contracts.spec import DALL_E_2, ENDPOINTS, REAL_BASE_URL, ModelProfile, parse_size
+from contracts.spec import DALL_E_2, ENDPOINT_NAMES, ENDPOINTS, REAL_BASE_URL, ModelProfile, parse_size
 from contracts.strategies import (
     RULES,
     Case,
@@ -403,7 +403,19 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO = sys.stdout) -> int:
     parser.add_argument("--skip", action="append", default=[], metavar="PROPERTY",
                         help="leave a property out (repeatable): an endpoint or a catalogue key")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds to wait for an answer")
+    parser.add_argument("--as-of", default=None, metavar="DATE",
+                        help="the service as of DATE (YYYY-MM-DD or today): the error wording of the date, "
+                        "and the endpoints removed by then left out")
     args = parser.parse_args(argv)
+    skip = {name: "left out by --skip" for name in args.skip}
+    if args.as_of is not None:
+        try:
+            as_of = timeline.parse_date(args.as_of)
+        except ValueError:
+            parser.error(f"--as-of {args.as_of!r} is not a date (YYYY-MM-DD or today)")
+        args.era = timeline.era(as_of, args.era)
+        removed = [e for e in ENDPOINT_NAMES if not timeline.endpoint_served(e, as_of)]
+        skip.update({e: f"removed by {as_of} (--as-of)" for e in removed})
     if not args.api_key:
         parser.error(f"give --api-key or set {API_KEY_ENV}")
     if args.budget < 1:
@@ -413,6 +425,6 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO = sys.stdout) -> int:
     if unknown:
         parser.error(f"--skip {unknown[0]!r} is not a property; they are: {', '.join(sorted(known))}")
     outcomes = run(args.base_url, args.api_key, budget=args.budget, seed=args.seed, era=args.era,
-                   cheap=args.cheap, shrink=args.shrink, skip={name: "left out by --skip" for name in args.skip},
+                   cheap=args.cheap, shrink=args.shrink, skip=skip,
                    timeout=args.timeout, out=out)
     return 0 if all(o.verdict in ("agree", "skip") for o in outcomes) else 1

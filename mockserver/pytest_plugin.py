@@ -56,8 +56,15 @@ class FakeURL(str):
 
 
 @pytest.fixture
-def images_fake() -> InProcessFake:
-    return InProcessFake(create_app())
+def images_fake_settings() -> dict[str, Any]:
+    """Settings of the ``images_fake`` (and so ``openai_client``) fake, as ``create_app`` takes them;
+    override this fixture to change them, e.g. ``{"as_of": "2026-11-29"}``."""
+    return {}
+
+
+@pytest.fixture
+def images_fake(images_fake_settings: dict[str, Any]) -> InProcessFake:
+    return InProcessFake(create_app(**images_fake_settings))
 
 
 @pytest.fixture(scope="session")
