@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import hashlib
 import math
 import random
@@ -235,8 +236,8 @@ class Backend:
         (:func:`render_partial`), then the image itself with the request's usage."""
         width, height = parse_size(req.resolved_size)
         kinds = EVENTS[req.endpoint]
-        shown = {"size": req.resolved_size, "quality": req.resolved_quality or "",
-                 "background": req.resolved_background or "", "output_format": req.output_format}
+        shown = functools.partial(event, size=req.resolved_size, quality=req.resolved_quality or "",
+                                  background=req.resolved_background or "", output_format=req.output_format)
         total_usage = _usage(req, width, height)
         steps = req.partial_images
         for index in range(req.n):
@@ -244,11 +245,11 @@ class Backend:
             output_index = index if req.n > 1 else None
             for step in range(steps):
                 partial = base64.b64encode(render_partial(recipe, step, steps)).decode("ascii")
-                yield event(kinds.partial, b64_json=partial, created_at=int(self.clock.now()),
-                            partial_image_index=step, output_index=output_index, **shown)
+                yield shown(kinds.partial, b64_json=partial, created_at=int(self.clock.now()),
+                            partial_image_index=step, output_index=output_index)
             final = base64.b64encode(render(recipe)).decode("ascii")
-            yield event(kinds.completed, b64_json=final, created_at=int(self.clock.now()), usage=total_usage,
-                        output_index=output_index, **shown)
+            yield shown(kinds.completed, b64_json=final, created_at=int(self.clock.now()), usage=total_usage,
+                        output_index=output_index)
 
 
 def _usage(req: ImageRequest, width: int, height: int) -> dict[str, Any]:

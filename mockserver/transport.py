@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import io
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import httpx
@@ -199,7 +199,7 @@ class _AsyncBody(_SyncBody):
                 raise self._lib.RemoteProtocolError(_CUT, request=self._request) from exc
             if chunk is done:
                 return
-            yield chunk
+            yield cast(bytes, chunk)
 
     async def aclose(self) -> None:
         self.close()

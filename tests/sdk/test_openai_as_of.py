@@ -96,15 +96,15 @@ def test_the_error_era_follows_the_date(live_server: LiveServer) -> None:
     backend = backend_of(live_server.app)
     backend.configure({"as_of": "2022-12-01"})
     try:
-        with openai.OpenAI(base_url=live_server.base_url, api_key=API_KEY, max_retries=0) as sdk:
-            with pytest.raises(openai.BadRequestError) as raised:
-                sdk.images.generate(prompt="a cat", size="1x1")
+        with openai.OpenAI(base_url=live_server.base_url, api_key=API_KEY, max_retries=0) as sdk, \
+                pytest.raises(openai.BadRequestError) as raised:
+            sdk.images.generate(prompt="a cat", size="1x1")
         assert raised.value.message.endswith("'1x1' is not one of ['256x256', '512x512', '1024x1024'] - 'size'")
         assert raised.value.code is None
         backend.configure({"as_of": CURRENT_ERA_FROM})
-        with openai.OpenAI(base_url=live_server.base_url, api_key=API_KEY, max_retries=0) as sdk:
-            with pytest.raises(openai.BadRequestError) as raised:
-                sdk.images.generate(prompt="a cat", size="1x1")
+        with openai.OpenAI(base_url=live_server.base_url, api_key=API_KEY, max_retries=0) as sdk, \
+                pytest.raises(openai.BadRequestError) as raised:
+            sdk.images.generate(prompt="a cat", size="1x1")
         assert raised.value.code == "invalid_value"
     finally:
         backend.reset(config=True)
