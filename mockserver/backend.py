@@ -32,7 +32,7 @@ from mockserver.faults import Fault, FaultQueue
 from mockserver.files import UrlSigner, new_image_id, own_image, user_segment
 from mockserver.journal import Journal
 from mockserver.quotas import QuotaLedger, rate_headers
-from mockserver.render import Recipe, render, render_partial
+from mockserver.render import Recipe, render, render_progressive
 from mockserver.store import ImageStore
 
 
@@ -233,7 +233,7 @@ class Backend:
     def stream_events(self, req: ImageRequest) -> Iterator[dict[str, Any]]:
         """The events of a streamed answer (:mod:`contracts.streaming`), each image rendered
         only when its event is asked for: per image, ``partial_images`` less finished versions
-        (:func:`render_partial`), then the image itself with the request's usage."""
+        (``render_partial``), then the image itself with the request's usage."""
         width, height = parse_size(req.resolved_size)
         kinds = EVENTS[req.endpoint]
         shown = functools.partial(event, size=req.resolved_size, quality=req.resolved_quality or "",
@@ -241,13 +241,13 @@ class Backend:
         total_usage = _usage(req, width, height)
         steps = req.partial_images
         for index in range(req.n):
-            recipe = _recipe(req, index, width, height)
             output_index = index if req.n > 1 else None
+            images = render_progressive(_recipe(req, index, width, height), steps)
             for step in range(steps):
-                partial = base64.b64encode(render_partial(recipe, step, steps)).decode("ascii")
+                partial = base64.b64encode(next(images)).decode("ascii")
                 yield shown(kinds.partial, b64_json=partial, created_at=int(self.clock.now()),
                             partial_image_index=step, output_index=output_index)
-            final = base64.b64encode(render(recipe)).decode("ascii")
+            final = base64.b64encode(next(images)).decode("ascii")
             yield shown(kinds.completed, b64_json=final, created_at=int(self.clock.now()), usage=total_usage,
                         output_index=output_index)
 
