@@ -251,3 +251,24 @@ def test_intercept_streams_sync_and_async() -> None:
 
         check_stream(asyncio.run(run()), prefix="image_edit", partial_images=2)
         assert [e["events"] for e in fake.requests()] == [2, 3]
+
+
+def test_latency_is_spread_over_the_events(monkeypatch: pytest.MonkeyPatch) -> None:
+    """--latency-ms holds a whole answer back once, and a stream before each of its events."""
+    import mockserver.app
+    import mockserver.streaming
+
+    slept: list[float] = []
+    monkeypatch.setattr(mockserver.streaming.time, "sleep", slept.append)  # the same `time` module as the app's
+    assert mockserver.app.time is mockserver.streaming.time
+    app = mockserver.create_app(latency_ms=600)
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {API_KEY}"}
+    body = {"model": "gpt-image-1.5", "prompt": PROMPT, "quality": "low", "size": "1024x1024"}
+    assert client.post("/v1/images/generations", json=body, headers=headers).status_code == 200
+    assert slept == [0.6]
+    slept.clear()
+    response = client.post("/v1/images/generations", json={**body, "stream": True, "partial_images": 2},
+                           headers=headers)
+    assert response.get_data().count(b"\n\n") == 3
+    assert slept == pytest.approx([0.2, 0.2, 0.2])
