@@ -272,3 +272,18 @@ def test_latency_is_spread_over_the_events(monkeypatch: pytest.MonkeyPatch) -> N
                            headers=headers)
     assert response.get_data().count(b"\n\n") == 3
     assert slept == pytest.approx([0.2, 0.2, 0.2])
+
+
+@pytest.mark.parametrize(("spec", "field"), [
+    ({"kind": "status", "after_events": 1}, "after_events"),
+    ({"kind": "truncated", "after_events": 1}, "after_events"),
+    ({"kind": "reset", "after_events": -1}, "after_events"),
+    ({"kind": "hang", "after_events": True}, "after_events"),
+])
+def test_bad_stream_faults_are_refused(images_fake: Any, spec: dict[str, Any], field: str) -> None:
+    from mockserver.handle import ControlError
+
+    with pytest.raises(ControlError) as raised:
+        images_fake.inject_fault(**spec)
+    assert raised.value.status == 400 and field in str(raised.value)
+    assert images_fake.faults() == []
