@@ -83,6 +83,9 @@ NOT_ONE_REQUEST: Mapping[str, str] = {
                     "mask_missing_alpha", "mask_size_mismatch_gpt", "mask_not_png", "invalid_image_url",
                     "invalid_data_url", "file_not_found", "image_ref_one_of", "array_below_min_length")
     },
+    "parameter_needs_stream": "a rule of streamed answers: the strategies break it once they build stream cases",
+    "stream_format": "a rule of streamed answers: the strategies break it once they build stream cases",
+    "model_retired": "depends on the date the service is at (the fake's --as-of), not on one request",
 }
 REAL_HOST = urlsplit(REAL_BASE_URL).hostname
 NOT_TO_THE_REAL_SERVICE: Mapping[str, str] = {

@@ -390,6 +390,7 @@ def test_the_public_surface_is_pinned() -> None:
         "media_type",
         "render",
         "render_partial",
+        "render_progressive",
         "save_options",
     ]
     assert (package.MIN_SIDE, package.MAX_SIDE) == (16, 3840)
