@@ -610,6 +610,38 @@ _SPECS = [
         assumption="[sdk-py] 'SVG generation requires n=1'; the wording of other endpoints' "
         "unsupported_value",
     ),
+    # --- the timeline (--as-of) ------------------------------------------------------------------
+    ErrorSpec(
+        "model_retired", 404, _IRE,
+        Wording(
+            "The model `{model}` has been deprecated, learn more here: "
+            "https://platform.openai.com/docs/deprecations",
+            "model_not_found", None,
+        ),
+        assumption="no capture for an image model: the answer the API gave for shut-down models "
+        "elsewhere (the completions models, 2024), status 404, code model_not_found",
+    ),
+    # --- streaming (stream: true) ------------------------------------------------------------
+    ErrorSpec(
+        "parameter_needs_stream", 400, _IRE,
+        Wording(
+            "Unsupported parameter: {param_quoted} is only supported with stream=true.",
+            "unsupported_parameter", "{param}",
+        ),
+        assumption="[spec] partial_images is 'used for streaming responses'; that it is refused "
+        "without stream, and this text (the wording of parameter_needs_format), are ours",
+    ),
+    ErrorSpec(
+        "stream_format", 400, _IRE,
+        Wording(
+            "Unsupported value: 'stream' does not support true with output_format={output_format}. "
+            "Streamed images can be {formats}.",
+            "unsupported_value", "stream",
+        ),
+        source="[sdk-py] 'GIF output does not support streaming, partial images, ...', 'SVG generation "
+        "... does not support streaming, partial images'; [spec] stream events carry png, webp or jpeg",
+        assumption="the text, code and param (the wording of svg_n)",
+    ),
     # --- today's models: safety and access ------------------------------------------------
     ErrorSpec(
         "moderation_blocked", 400, "image_generation_user_error",

@@ -111,6 +111,16 @@ class SvgRules:
 
 
 @dataclass(frozen=True)
+class StreamRules:
+    """Streamed answers (``stream: true``): server-sent events instead of one JSON body."""
+
+    formats: tuple[str, ...]  # the output formats a stream can carry
+    partial_images_min: int
+    partial_images_max: int
+    partial_images_default: int
+
+
+@dataclass(frozen=True)
 class Lifecycle:
     """When the model appeared and when it stopped being served (ISO dates; data only)."""
 
@@ -164,6 +174,7 @@ class ModelProfile:
     complexity: Choice | None = None
     gif: GifRules | None = None
     svg: SvgRules | None = None
+    stream: StreamRules | None = None  # None: the model does not stream (`stream` is unknown to it)
     revised_prompt: bool = False  # each answered item carries `revised_prompt`
     # Catalogue keys of the content-policy refusal: (for a prompt, for an input image).
     policy_errors: tuple[str, str] = ("content_policy_prompt", "content_policy_image")
@@ -327,8 +338,13 @@ SVG = SvgRules(n_max=1, complexities=COMPLEXITY.values)  # [sdk-py] SVG generati
 
 _GPT_COMMON = frozenset(
     {"prompt", "model", "n", "size", "quality", "background", "output_format", "output_compression",
-     "user", "safety_identifier"}
+     "user", "safety_identifier", "stream", "partial_images"}
 )
+# [spec] stream (default false) and partial_images (PartialImages: 0-3, default 0) on generations
+# and both kinds of edits; [spec] ImageGen*Event / ImageEdit*Event carry png, webp or jpeg only.
+# [sdk-py] "GIF output does not support streaming", SVG "does not support streaming".
+GPT_STREAM = StreamRules(formats=("png", "jpeg", "webp"), partial_images_min=0, partial_images_max=3,
+                         partial_images_default=0)
 _GPT_GENERATIONS = _GPT_COMMON | {"moderation"}  # [spec] the multipart edit has no moderation
 _GPT_EDITS = _GPT_COMMON | {"image", "mask"}
 _ANIMATED = frozenset({"complexity", "frame_count", "frame_duration_ms", "svg"})
@@ -348,8 +364,10 @@ _GPT_SOURCES = {
     "output_compression": "[spec] [sdk-py] 0-100 %, jpeg and webp only, default 100",
     "moderation": "[spec] low or auto (default auto); generations (and JSON edits) only",
     "parameters": "[spec] CreateImageRequest / CreateImageEditRequest; [sdk-py] safety_identifier; "
-    "style and response_format are refused as unknown_parameter [obs]; stream and partial_images "
-    "belong to the streaming issue (refused until then)",
+    "style and response_format are refused as unknown_parameter [obs]",
+    "stream": "[spec] stream (default false) 'only supported for the GPT image models'; partial_images "
+    "0-3 (default 0); events of png, webp or jpeg only [spec ImageGenStreamEvent]; gif and svg output "
+    "'does not support streaming' [sdk-py]",
     "family": "ASSUMPTION: each model line has its own images-per-minute quota; a dated snapshot "
     "shares its model's",
 }
@@ -402,6 +420,7 @@ def _gpt(
         complexity=COMPLEXITY if animated else None,
         gif=GIF if animated else None,
         svg=SVG if animated else None,
+        stream=GPT_STREAM,
         # [obs] the GPT moderation refusal: GPT models refuse with moderation_blocked (the DALL·E models keep
         # content_policy_violation); ASSUMPTION: input images too (stage "input").
         policy_errors=("moderation_blocked", "moderation_blocked"),

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from contracts import edits, png
+from contracts import edits, png, timeline
 from contracts.errors import (
     ApiError,
     enumerate_values,
@@ -99,6 +99,8 @@ class ImageRequest:
     frame_duration_ms: int | None = None  # gif output only, as asked (before rounding and capping)
     svg: Mapping[str, Any] | None = None  # the `svg` object, svg output only
     safety_identifier: str | None = None
+    stream: bool = False  # answer as server-sent events
+    partial_images: int = 0  # streamed partial images per image (stream only)
 
     @property
     def resolved_size(self) -> str:
@@ -124,15 +126,15 @@ class ImageRequest:
         return self.safety_identifier or self.user or None
 
 
-def parse_json_request(endpoint: str, body: object) -> ImageRequest:
+def parse_json_request(endpoint: str, body: object, *, as_of: str | None = None) -> ImageRequest:
     """Validate a JSON body (generations)."""
     if not isinstance(body, dict):
         # ASSUMPTION: a body that is valid JSON but not an object is refused as unparseable.
         raise error("invalid_json")
-    return _validate(endpoint, body, uploads=[], from_form=False)
+    return _validate(endpoint, body, uploads=[], from_form=False, as_of=as_of)
 
 
-def parse_json_edit(body: object, fetch: edits.Fetch) -> ImageRequest:
+def parse_json_edit(body: object, fetch: edits.Fetch, *, as_of: str | None = None) -> ImageRequest:
     """Validate a JSON edit ([spec] EditImageBodyJsonParam: GPT image models only).
 
     ``fetch`` reads what is behind an image URL that is not a ``data:`` URL (the fake
@@ -140,11 +142,11 @@ def parse_json_edit(body: object, fetch: edits.Fetch) -> ImageRequest:
     """
     if not isinstance(body, dict):
         raise error("invalid_json")  # ASSUMPTION, as for generations
-    return _validate(EDITS, body, uploads=[], from_form=False, fetch=fetch)
+    return _validate(EDITS, body, uploads=[], from_form=False, fetch=fetch, as_of=as_of)
 
 
 def parse_form_request(
-    endpoint: str, fields: Sequence[tuple[str, str]], uploads: Sequence[Upload]
+    endpoint: str, fields: Sequence[tuple[str, str]], uploads: Sequence[Upload], *, as_of: str | None = None
 ) -> ImageRequest:
     """Validate a multipart body (edits, variations): text fields and file parts in order.
 
@@ -160,7 +162,7 @@ def parse_form_request(
             params.setdefault(name, value)
     for upload in files:
         params.setdefault(_base_name(upload.field), _MISSING)
-    return _validate(endpoint, params, uploads=files, from_form=True)
+    return _validate(endpoint, params, uploads=files, from_form=True, as_of=as_of)
 
 
 def _base_name(field: str) -> str:
@@ -186,10 +188,11 @@ def _validate(
     uploads: Sequence[Upload],
     from_form: bool,
     fetch: edits.Fetch | None = None,
+    as_of: str | None = None,
 ) -> ImageRequest:
     endpoint = ENDPOINTS[endpoint_name]
     json_edit = fetch is not None
-    model = _model(params.get("model"), endpoint, params, references=json_edit)
+    model = _model(params.get("model"), endpoint, params, references=json_edit, as_of=as_of)
 
     for name in params:
         accepted = _json_edit_accepts(model, name) if json_edit else model.accepts(endpoint_name, name)
@@ -235,9 +238,11 @@ def _validate(
     svg = _svg(params.get("svg")) if model.svg is not None else None
     user = _optional_string("user", params.get("user"))
     safety_identifier = _optional_string("safety_identifier", params.get("safety_identifier"))
+    stream, partial_images = _stream(model, params, from_form)
 
     _combinations(model, params, n=n, size=size, output_format=output_format, compression=compression,
                   background=background)
+    _stream_combinations(model, params, stream=stream, output_format=output_format)
     if output_format == "gif" and gif is not None:
         frame_count = gif.frame_count_default if frame_count is None else frame_count
         frame_duration = gif.frame_duration_default if frame_duration is None else frame_duration
@@ -285,6 +290,8 @@ def _validate(
         frame_duration_ms=frame_duration,
         svg=svg,
         safety_identifier=safety_identifier,
+        stream=stream,
+        partial_images=partial_images,
     )
 
 
@@ -316,6 +323,33 @@ def _combinations(
             raise error("gif_size", value=quote(size), max_edge=model.gif.max_edge)
 
 
+def _stream(model: ModelProfile, params: Mapping[str, Any], from_form: bool) -> tuple[bool, int]:
+    """``stream`` (a boolean; ``true``/``false`` in a form) and ``partial_images`` (0-3), for a model
+    that streams; (False, 0) for one that does not (it never gets here with either parameter)."""
+    rules = model.stream
+    if rules is None:
+        return False, 0
+    value = params.get("stream")
+    if from_form and isinstance(value, str):
+        value = _form_scalar(value)
+    if value is not None and not isinstance(value, bool):
+        raise _type_error("stream", value, "a boolean", "boolean")
+    partial = _integer("partial_images", params.get("partial_images"), rules.partial_images_default,
+                       rules.partial_images_min, rules.partial_images_max, from_form)
+    return bool(value), partial
+
+
+def _stream_combinations(model: ModelProfile, params: Mapping[str, Any], *, stream: bool, output_format: str) -> None:
+    """partial_images needs stream=true; a stream carries only the formats its events can hold."""
+    rules = model.stream
+    if rules is None:
+        return
+    if not stream and params.get("partial_images") is not None:
+        raise error("parameter_needs_stream", param="partial_images", param_quoted=quote("partial_images"))
+    if stream and output_format not in rules.formats:
+        raise error("stream_format", output_format=output_format, formats=enumerate_values(rules.formats, "or"))
+
+
 def _dimensions(size: str, model: ModelProfile) -> tuple[int, int]:
     if size == "auto" and model.auto_size is not None:
         size = model.auto_size
@@ -324,7 +358,19 @@ def _dimensions(size: str, model: ModelProfile) -> tuple[int, int]:
 
 
 def _model(
-    value: object, endpoint: Endpoint, params: Mapping[str, Any], *, references: bool = False
+    value: object, endpoint: Endpoint, params: Mapping[str, Any], *, references: bool = False,
+    as_of: str | None = None,
+) -> ModelProfile:
+    """The model named, or the endpoint's default (see _named_model), unless the service had retired
+    it by ``as_of`` (contracts.timeline; no date: every model is served)."""
+    profile = _named_model(value, endpoint, params, references=references, as_of=as_of)
+    if timeline.model_retired(profile, as_of):
+        raise error(timeline.RETIRED_MODEL_ERROR, model=profile.name)
+    return profile
+
+
+def _named_model(
+    value: object, endpoint: Endpoint, params: Mapping[str, Any], *, references: bool, as_of: str | None
 ) -> ModelProfile:
     """The model named, or the endpoint's default; ``references``: a JSON edit, which only the
     models whose uploads take references serve ([spec] EditImageBodyJsonParam: GPT models only,
@@ -335,17 +381,19 @@ def _model(
         gpt = endpoint.gpt_default_model
         if gpt is not None and (references or any(params.get(p) is not None for p in GPT_SPECIFIC_PARAMETERS)):
             return MODELS[gpt]
-        return MODELS[endpoint.default_model]
+        return MODELS[timeline.default_model(endpoint.name, endpoint.default_model, as_of)]
     if not isinstance(value, str):
         raise _type_error("model", value, "a string", "string")
     profile = MODELS.get(value)
-    if profile is None or endpoint.name not in profile.endpoints or (references and not profile.uploads.references):
+    if (profile is None or endpoint.name not in profile.endpoints or (references and not profile.uploads.references)
+            or not timeline.model_known(profile, as_of)):
         # ASSUMPTION: an unknown model (or one the endpoint does not serve) gets
         # invalid_value listing the models the endpoint knows; not captured (docs/assumptions.md). A JSON
         # edit lists the models that take one (its model enum has no dall-e-2 [spec]), so a
         # dall-e-2 JSON edit gets this error too (ASSUMPTION).
         supported = [name for name, p in MODELS.items()
-                     if endpoint.name in p.endpoints and (p.uploads.references or not references)]
+                     if endpoint.name in p.endpoints and (p.uploads.references or not references)
+                     and timeline.model_known(p, as_of) and not timeline.model_retired(p, as_of)]
         raise _value_error("model", value, supported)
     return profile
 

@@ -3,8 +3,8 @@
 state the numbers; every formula is written here once.
 
 Output tokens [guide]: the published per-image table for 1024x1024, 1024x1536 and
-1536x1024 at low, medium and high quality (each partial image adds 100, a later
-issue). ASSUMPTION: any other size costs the 1024x1024 figure scaled by its pixel
+1536x1024 at low, medium and high quality; each streamed partial image adds 100
+[guide]. ASSUMPTION: any other size costs the 1024x1024 figure scaled by its pixel
 count (rounded half up); ``xhigh`` and ``max`` (the 2.5 line) cost 1.5x and 2x
 ``high``; an answer of n images costs n times one image.
 
@@ -38,6 +38,7 @@ BASE_SIZE = "1024x1024"
 CHARS_PER_TEXT_TOKEN = 4  # ASSUMPTION
 IMAGE_TILE, IMAGE_TILE_TOKENS, IMAGE_BASE_TOKENS = 512, 170, 85  # ASSUMPTION (see above)
 IMAGE_FIT, IMAGE_SHORT_SIDE = 2048, 768
+PARTIAL_IMAGE_TOKENS = 100  # [guide] output tokens each streamed partial image adds
 
 
 def output_tokens(quality: str, width: int, height: int) -> int:
@@ -70,13 +71,13 @@ def image_tokens(width: int, height: int, *, input_fidelity: str | None = None) 
 
 def usage(
     *, prompt: str | None, quality: str, width: int, height: int, n: int,
-    input_images: Iterable[tuple[int, int]] = (), input_fidelity: str | None = None,
+    input_images: Iterable[tuple[int, int]] = (), input_fidelity: str | None = None, partial_images: int = 0,
 ) -> dict[str, Any]:
     """The ``usage`` object of a GPT image answer [spec ImageGenUsage]; ``input_images`` are the
     dimensions of an edit's input images (the mask does not count, ASSUMPTION)."""
     text = text_tokens(prompt)
     images = sum(image_tokens(w, h, input_fidelity=input_fidelity) for w, h in input_images)
-    output = n * output_tokens(quality, width, height)
+    output = n * (output_tokens(quality, width, height) + partial_images * PARTIAL_IMAGE_TOKENS)
     return {
         "input_tokens": text + images,
         "input_tokens_details": {"image_tokens": images, "text_tokens": text},

@@ -3,9 +3,10 @@
 Nothing happens at import; every fake has its own clock, store, quotas, faults,
 journal and config, so one process can run as many as it likes.
 
-A request to ``/v1`` goes: latency, authentication, injected fault, then the
-view (parse, rules, content policy, quota, answer); every answer gets the API's
-headers and a journal entry on the way out.
+A request to ``/v1`` goes: authentication, injected fault, then the view (parse,
+rules, content policy, quota, answer); every answer is held back by the latency,
+gets the API's headers and a journal entry on the way out. (A streamed answer
+spreads the latency over its events instead.)
 """
 
 from __future__ import annotations
@@ -87,9 +88,7 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None, **se
         if not path.startswith(API_PREFIX + "/"):
             return None
         ctx.endpoint = endpoint = _ENDPOINT_BY_PATH.get(path) if req.method == "POST" else None
-        delay = backend.latency()
-        if delay:
-            time.sleep(delay)
+        ctx.latency = backend.latency()  # slept in finish(), or spread over a stream's events
         ctx.api_key = api_key = backend.authenticate(req.headers.get("Authorization"))
         fault = backend.faults.take(endpoint) if endpoint else None
         if fault is None:
@@ -113,6 +112,8 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None, **se
             if not req.path.startswith(files.PREFIX):  # image URLs answer as blob storage does
                 response.headers["x-request-id"] = seen.get("request_id", "")
             return response
+        if seen.get("latency"):
+            time.sleep(seen["latency"])
         api_key = seen.get("api_key")
         fault = seen.get("fault")
         if fault is not None and fault.kind in ("malformed_json", "truncated"):
@@ -141,7 +142,7 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None, **se
 def _journal(backend: Backend, req: Request, response: Response, seen: dict[str, Any], elapsed: float) -> None:
     """One journal entry for this API request: what was asked and what was answered."""
     api_key, fault = seen.get("api_key"), seen.get("fault")
-    backend.journal.record({
+    entry = {
         "id": seen.get("request_id"),
         "time": backend.clock.now(),
         "method": req.method,
@@ -155,7 +156,11 @@ def _journal(backend: Backend, req: Request, response: Response, seen: dict[str,
         "fault": fault.kind if fault is not None else None,
         "duration_ms": round(elapsed * 1000, 3),
         "images": seen.get("journal_images") or [],  # references, never the bytes (mockserver/gallery.py)
-    })
+    }
+    stream = seen.get("stream")
+    if stream is not None:
+        stream.attach(entry)  # a streamed answer: the events sent are counted as they go
+    backend.journal.record(entry)
 
 
 def _damage(response: Response, kind: str, status: int) -> None:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import hashlib
 import random
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from contracts.errors import FAULT_ERRORS, ApiError, error, mask_key
@@ -22,6 +23,7 @@ from contracts.policy import STAGE_INPUT, blocked_pattern, category, find_blocke
 from contracts.ratelimits import Window, retry_headers
 from contracts.rules import ImageRequest, bearer_token
 from contracts.spec import ENDPOINTS, GENERATIONS, MODELS, parse_size
+from contracts.streaming import EVENTS, event
 from contracts.usage import revised_prompt, usage
 from mockserver.clock import Clock
 from mockserver.config import Config, family_windows
@@ -30,7 +32,7 @@ from mockserver.files import UrlSigner, image_path, new_image_id, own_image
 from mockserver.gallery import Gallery
 from mockserver.journal import Journal
 from mockserver.quotas import QuotaLedger, rate_headers
-from mockserver.render import Recipe, render
+from mockserver.render import Recipe, render, render_progressive
 from mockserver.store import ImageStore
 
 
@@ -223,22 +225,47 @@ class Backend:
             data = [{"revised_prompt": revised, **item} for item in data]
         if not gpt:
             return {"created": created, "data": data}
-        quality = req.resolved_quality or ""
-        inputs = [(info.width, info.height) for info in req.inputs]
         body: dict[str, object] = {
             "created": created,
             "data": data,
             "background": req.resolved_background,
             "output_format": req.output_format,
             "size": req.resolved_size,
-            "quality": quality,
-            "usage": usage(prompt=req.prompt, quality=quality, width=width, height=height, n=req.n,
-                           input_images=inputs, input_fidelity=req.input_fidelity),
+            "quality": req.resolved_quality or "",
+            "usage": _usage(req, width, height),
         }
         safety_identifier = req.effective_safety_identifier
         if safety_identifier is not None:
             body["safety_identifier"] = safety_identifier  # [sdk-py] ImagesResponse.safety_identifier
         return body
+
+    def stream_events(self, req: ImageRequest) -> Iterator[dict[str, Any]]:
+        """The events of a streamed answer (:mod:`contracts.streaming`), each image rendered
+        only when its event is asked for: per image, ``partial_images`` less finished versions
+        (``render_partial``), then the image itself with the request's usage."""
+        width, height = parse_size(req.resolved_size)
+        kinds = EVENTS[req.endpoint]
+        shown = functools.partial(event, size=req.resolved_size, quality=req.resolved_quality or "",
+                                  background=req.resolved_background or "", output_format=req.output_format)
+        total_usage = _usage(req, width, height)
+        steps = req.partial_images
+        for index in range(req.n):
+            output_index = index if req.n > 1 else None
+            images = render_progressive(_recipe(req, index, width, height), steps)
+            for step in range(steps):
+                partial = base64.b64encode(next(images)).decode("ascii")
+                yield shown(kinds.partial, b64_json=partial, created_at=int(self.clock.now()),
+                            partial_image_index=step, output_index=output_index)
+            final = base64.b64encode(next(images)).decode("ascii")
+            yield shown(kinds.completed, b64_json=final, created_at=int(self.clock.now()), usage=total_usage,
+                        output_index=output_index)
+
+
+def _usage(req: ImageRequest, width: int, height: int) -> dict[str, Any]:
+    """The usage block of a GPT answer (streamed or not: partial images add their tokens)."""
+    inputs = [(info.width, info.height) for info in req.inputs]
+    return usage(prompt=req.prompt, quality=req.resolved_quality or "", width=width, height=height, n=req.n,
+                 input_images=inputs, input_fidelity=req.input_fidelity, partial_images=req.partial_images)
 
 
 _DEFAULT_MODEL = MODELS[ENDPOINTS[GENERATIONS].default_model]

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from contracts import timeline
 from contracts.errors import ERAS
 from contracts.policy import DEFAULT_BLOCKED_TERMS
 from contracts.ratelimits import DEFAULT_WINDOWS, QUOTA_MODES, Window, parse_windows
@@ -43,6 +44,24 @@ URL = Text(2000, pattern=r"https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1
 HOST = Text(253, pattern=r"[A-Za-z0-9.-]+|[0-9A-Fa-f:.]+", shape="a host name or an IP address")
 SHA256 = Text(64, pattern=r"[0-9a-f]{64}", shape="a SHA-256 digest (64 hex characters)", lower=True)
 YEAR_SECONDS = 365 * 86400
+
+
+@dataclass(frozen=True)
+class Date(Text):
+    """A calendar date, `YYYY-MM-DD` (`today`: the UTC date now)."""
+
+    max_length: int = 10
+    shape: str = "a date, `YYYY-MM-DD` (or `today`)"
+
+    def read(self, value: Any) -> str:
+        text = super().read(value)
+        try:
+            date = timeline.parse_date(text)
+        except ValueError:
+            raise ValueError(f"must be {self.shape}, not {text!r}") from None
+        if text != "today" and date != text:
+            raise ValueError(f"must be {self.shape}, not {text!r}")
+        return date
 
 
 @dataclass(frozen=True)
@@ -143,6 +162,13 @@ class Config:
         "org-mockserver00000000000000",  # "org-" + 24 characters, as real ids
         "Organization id shown in the openai-organization header, URLs and quota messages.",
         ORGANIZATION, flag="--organization",
+    )
+    as_of: str | None = setting(
+        None,
+        "Behave as the service did on this date (YYYY-MM-DD, or `today`): models not yet released are unknown, "
+        "retired ones and removed endpoints refused, dated defaults and the error wording of the date. "
+        "Unset: every model is served with the seed's defaults.",
+        Optional(Date()), flag="--as-of",
     )
     error_era: str = setting(
         "current",

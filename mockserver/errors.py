@@ -12,11 +12,13 @@ from flask import Flask, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from contracts.errors import ApiError, error
+from contracts.timeline import era
 
 
 def render_error(exc: ApiError) -> Response:
     backend = current_app.extensions["mockserver"]
-    body = exc.body(backend.config.error_era, request_id=g.get("request_id", ""))
+    config = backend.config
+    body = exc.body(era(config.as_of, config.error_era), request_id=g.get("request_id", ""))
     g.error_code = body["error"]["code"]
     g.error_type = body["error"]["type"]
     response = jsonify(body)

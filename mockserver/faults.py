@@ -13,6 +13,11 @@ them through, then fires ``count`` times (null: every time), each time with
   (``Content-Length`` promises more; the connection closes).
 
 ``delay_ms`` also delays the other kinds' answers.
+
+``after_events`` (``reset`` and ``hang`` only) makes a fault for streamed answers
+(``stream: true``): it matches only streams, which are processed (quota spent) and send
+``after_events`` events, then are cut (``reset``) or held for ``delay_ms`` and cut (``hang``).
+Other faults hit a stream before its first event, as any request.
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ from mockserver.inputs import Choice, InputError, Integer, Number, Optional, rea
 
 KINDS = ("status", "reset", "hang", "malformed_json", "truncated")
 MAX_DELAY_MS = 300_000
+STREAM_KINDS = ("reset", "hang")  # the kinds a fault on a stream (after_events) may have
+MAX_EVENTS = 1000
 MAX_QUEUED = 1000
 ENVIRON_DROP = "mockserver.drop_connection"  # set by the app, acted on by drop_connections()
 ENVIRON_CONNECTION = "mockserver.connection"  # set by our cheroot gateway
@@ -67,6 +74,10 @@ class Fault:
                                         Optional(Number(0, 86400)))
     probability: float = setting(1.0, "Chance it fires on a matching request.", Number(0, 1, above=True))
     seed: int | None = setting(None, "Seed of the probability draws.", Optional(Integer(-(2**63), 2**63 - 1)))
+    after_events: int | None = setting(
+        None, "With `reset` or `hang`: a fault for streamed answers only, which sends this many events, then "
+        "cuts the stream (`hang`: after `delay_ms`).", Optional(Integer(0, MAX_EVENTS)),
+    )
     id: str = field(default_factory=lambda: "fault_" + uuid.uuid4().hex[:12])
     seen: int = 0
     fired: int = 0
@@ -85,6 +96,8 @@ def parse_fault(spec: Any) -> Fault:
         status = 500 if kind == "status" else 200
     elif kind == "status" and status < 400:
         raise FaultError("status", f"must be an error status from 400 to 599 for a status fault, not {status}")
+    if values.get("after_events") is not None and kind not in STREAM_KINDS:
+        raise FaultError("after_events", f"needs kind {' or '.join(STREAM_KINDS)}, not {kind!r}")
     fault = Fault(**{**values, "status": status, "probability": float(values.get("probability", 1.0))})
     fault._rng = random.Random(fault.seed)
     return fault
@@ -104,11 +117,12 @@ class FaultQueue:
             self._faults.append(fault)
         return fault
 
-    def take(self, endpoint: str) -> Fault | None:
-        """The fault that fires for this request to ``endpoint``, if any (first match wins)."""
+    def take(self, endpoint: str, *, stream: bool = False) -> Fault | None:
+        """The fault that fires for this request to ``endpoint``, if any (first match wins);
+        with ``stream``, among the faults for streams (``after_events``) only, else among the others."""
         with self._lock:
             for fault in self._faults:
-                if fault.endpoint not in ("*", endpoint):
+                if fault.endpoint not in ("*", endpoint) or (fault.after_events is not None) != stream:
                     continue
                 fault.seen += 1
                 if fault.seen <= fault.after:

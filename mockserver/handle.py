@@ -137,7 +137,8 @@ class FakeHandle:
 
     # --- faults ---------------------------------------------------------------------------
     def inject_fault(self, **fault: Any) -> dict[str, Any]:
-        """Queue a fault: endpoint, status, count, after, delay_ms, kind, retry_after, probability, seed."""
+        """Queue a fault: endpoint, status, count, after, delay_ms, kind, retry_after, probability, seed,
+        after_events (a fault for streams: cut after that many events)."""
         result: dict[str, Any] = self._call("POST", "/faults", fault)
         return result
 

@@ -14,11 +14,14 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from contracts import timeline
 from contracts.errors import error
 from contracts.rules import ImageRequest, Upload, parse_form_request, parse_json_edit, parse_json_request
 from contracts.spec import EDITS, ENDPOINTS, GENERATIONS, VARIATIONS
 from mockserver import files
+from mockserver.faults import ENVIRON_CONNECTION
 from mockserver.journal import describe_upload, escape_surrogates, summarise
+from mockserver.streaming import StreamProgress, stream_response
 
 images = Blueprint("images", __name__)
 
@@ -122,28 +125,54 @@ def _answer(req: ImageRequest) -> Response:
     ctx.model = req.model  # the rate-limit headers are those of the answering model's family
     backend.check_access(req)
     backend.check_policy(req, ctx.request_id)
-    ctx.rate_headers = backend.spend(ctx.api_key, req.n, req.model)
+    ctx.rate_headers = backend.spend(ctx.api_key, req.n, req.model)  # once per request, streamed or not
+    if req.stream:
+        return _stream(backend, req, ctx)
     base_url = files.base_url(environ)
     shown = ctx.journal_images = [] if backend.config.journal_size else None  # for the live view
     body = backend.create_images(req, api_key=ctx.api_key, base_url=base_url, shown=shown)
     return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), content_type="application/json")
 
 
+def _stream(backend: Any, req: ImageRequest, ctx: Any) -> Response:
+    """A streamed answer: its latency is spread over the events instead of held back at once,
+    and a fault for streams (after_events) may cut it."""
+    fault = backend.faults.take(req.endpoint, stream=True)
+    if fault is not None:
+        ctx.fault = fault
+    ctx.stream = progress = StreamProgress(req.n * (req.partial_images + 1))
+    latency, ctx.latency = ctx.__dict__.get("latency", 0.0), 0.0
+    return stream_response(backend.stream_events(req), progress=progress, latency=latency, fault=fault,
+                           connection=request.environ.get(ENVIRON_CONNECTION))
+
+
+def _as_of(endpoint: str) -> str | None:
+    """The date the fake plays (None: every model and endpoint is served); an endpoint the
+    service had removed by then answers as an unknown route (contracts.timeline)."""
+    as_of: str | None = current_app.extensions["mockserver"].config.as_of
+    if not timeline.endpoint_served(endpoint, as_of):
+        raise error(timeline.REMOVED_ROUTE_ERROR, method=request.method, path=request.path)
+    return as_of
+
+
 @images.post(ENDPOINTS[GENERATIONS].url_path)
 def generations() -> Response:
-    return _answer(parse_json_request(GENERATIONS, read_json()))
+    as_of = _as_of(GENERATIONS)
+    return _answer(parse_json_request(GENERATIONS, read_json(), as_of=as_of))
 
 
 @images.post(ENDPOINTS[EDITS].url_path)
 def edits() -> Response:
+    as_of = _as_of(EDITS)
     if request.mimetype == "application/json":  # [spec] JSON edits (GPT image models)
         backend = current_app.extensions["mockserver"]
-        return _answer(parse_json_edit(read_json(), backend.fetch_own_image))
+        return _answer(parse_json_edit(read_json(), backend.fetch_own_image, as_of=as_of))
     fields, uploads = read_form()
-    return _answer(parse_form_request(EDITS, fields, uploads))
+    return _answer(parse_form_request(EDITS, fields, uploads, as_of=as_of))
 
 
 @images.post(ENDPOINTS[VARIATIONS].url_path)
 def variations() -> Response:
+    as_of = _as_of(VARIATIONS)
     fields, uploads = read_form()
-    return _answer(parse_form_request(VARIATIONS, fields, uploads))
+    return _answer(parse_form_request(VARIATIONS, fields, uploads, as_of=as_of))

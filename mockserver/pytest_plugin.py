@@ -56,11 +56,19 @@ class FakeURL(str):
 
 
 @pytest.fixture
-def images_fake() -> InProcessFake:
-    """A fresh in-process fake of the Images API for this test: its control operations as methods
-    (reset, advance, freeze, set_rate_limits, block_terms, inject_fault, requests, ...), plus
-    ``app``, ``base_url``, ``requests_session()`` and ``httpx_client()`` to call it with no socket."""
-    return InProcessFake(create_app())
+def images_fake_settings() -> dict[str, Any]:
+    """Settings of the ``images_fake`` (and so ``openai_client``) fake, as ``create_app`` takes them;
+    override this fixture to change them, e.g. ``{"as_of": "2026-11-29"}``."""
+    return {}
+
+
+@pytest.fixture
+def images_fake(images_fake_settings: dict[str, Any]) -> InProcessFake:
+    """A fresh in-process fake of the Images API for this test (its settings from
+    ``images_fake_settings``): its control operations as methods (reset, advance, freeze,
+    set_rate_limits, block_terms, inject_fault, requests, ...), plus ``app``, ``base_url``,
+    ``requests_session()`` and ``httpx_client()`` to call it with no socket."""
+    return InProcessFake(create_app(**images_fake_settings))
 
 
 @pytest.fixture(scope="session")

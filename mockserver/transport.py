@@ -4,16 +4,20 @@
   ``requests.Session`` and the session's requests are answered by the WSGI app.
 - :class:`HttpxWSGI` answers ``httpx`` requests (sync and async) from the WSGI app,
   turning a dropped connection (an injected ``reset``/``hang`` fault) into the
-  error httpx raises when a real server hangs up.
+  error httpx raises when a real server hangs up. A streamed answer
+  (``text/event-stream``) is handed over as a stream: each event reaches the client
+  as the app produces it, and a stream cut by a fault raises httpx's error for a
+  body that stopped half-way.
 
 Used by :func:`mockserver.intercept` and by the pytest fixtures.
 """
 
 from __future__ import annotations
 
+import functools
 import io
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import httpx
@@ -44,6 +48,21 @@ def call_wsgi(
 
     Raises ConnectionResetError when the fake drops the connection.
     """
+    code, reason, response_headers, app_iter = open_wsgi(app, method, url, headers, body, buffered=True)
+    try:
+        content = b"".join(app_iter)
+    finally:
+        close = getattr(app_iter, "close", None)
+        if close is not None:
+            close()
+    return code, reason, response_headers, content
+
+
+def open_wsgi(
+    app: WSGIApp, method: str, url: str, headers: Mapping[str, str], body: bytes, *, buffered: bool
+) -> tuple[int, str, list[tuple[str, str]], Iterable[bytes]]:
+    """Start one request through ``app``: (status, reason, headers, the body's iterable). Unless
+    ``buffered``, the body is produced as it is iterated (close it when done)."""
     parts = urlsplit(url)
     headers = {k: v for k, v in headers.items() if k.lower() not in ("content-length", "transfer-encoding")}
     builder = EnvironBuilder(
@@ -59,15 +78,9 @@ def call_wsgi(
         environ = builder.get_environ()
     finally:
         builder.close()
-    app_iter, status, response_headers = run_wsgi_app(app, environ, buffered=True)
-    try:
-        content = b"".join(app_iter)
-    finally:
-        close = getattr(app_iter, "close", None)
-        if close is not None:
-            close()
+    app_iter, status, response_headers = run_wsgi_app(app, environ, buffered=buffered)
     code, _, reason = status.partition(" ")
-    return int(code), reason, list(response_headers.items()), content
+    return int(code), reason, list(response_headers.items()), app_iter
 
 
 class WSGIAdapter(BaseAdapter):
@@ -114,21 +127,90 @@ class HttpxWSGI:
         self.app = app
         self.lib = lib
 
-    def _answer(self, request: Any, body: bytes) -> Any:
+    def _answer(self, request: Any, body: bytes, *, asynchronous: bool = False) -> Any:
         try:
-            status, _, headers, content = call_wsgi(
-                self.app, request.method, str(request.url), dict(request.headers), body
+            status, _, headers, app_iter = open_wsgi(
+                self.app, request.method, str(request.url), dict(request.headers), body, buffered=False
             )
+            if not _is_stream(headers):
+                content = _read_all(app_iter)
         except ConnectionResetError as exc:
             raise self.lib.RemoteProtocolError("Server disconnected without sending a response.",
                                                request=request) from exc
+        if _is_stream(headers):
+            stream = _body_class(self.lib, asynchronous)(self.lib, app_iter, request)
+            return self.lib.Response(status, headers=_drop_encoding(headers), stream=stream, request=request)
         return self.lib.Response(status, headers=_drop_encoding(headers), content=content, request=request)
 
     def handle(self, request: Any) -> Any:
         return self._answer(request, request.read())
 
     async def handle_async(self, request: Any) -> Any:
-        return self._answer(request, await request.aread())
+        return self._answer(request, await request.aread(), asynchronous=True)
+
+
+def _is_stream(headers: Iterable[tuple[str, str]]) -> bool:
+    return any(k.lower() == "content-type" and v.startswith("text/event-stream") for k, v in headers)
+
+
+def _read_all(app_iter: Iterable[bytes]) -> bytes:
+    try:
+        return b"".join(app_iter)
+    finally:
+        close = getattr(app_iter, "close", None)
+        if close is not None:
+            close()
+
+
+_CUT = "peer closed connection without sending complete message body (incomplete chunked read)"
+
+
+class _SyncBody:
+    """A streamed body for httpx: the app's chunks as it produces them."""
+
+    def __init__(self, lib: Any, app_iter: Iterable[bytes], request: Any) -> None:
+        self._lib, self._iter, self._request = lib, app_iter, request
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            yield from self._iter
+        except ConnectionResetError as exc:  # a fault cut the stream: what httpx raises for a cut body
+            raise self._lib.RemoteProtocolError(_CUT, request=self._request) from exc
+
+    def close(self) -> None:
+        close = getattr(self._iter, "close", None)
+        if close is not None:
+            close()
+
+
+class _AsyncBody(_SyncBody):
+    """The same for async clients: each chunk is produced in a worker thread, so the fake's
+    rendering and pacing never block the event loop."""
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        import anyio.to_thread
+
+        iterator = iter(self._iter)
+        done = object()
+        while True:
+            try:
+                chunk = await anyio.to_thread.run_sync(next, iterator, done)
+            except ConnectionResetError as exc:
+                raise self._lib.RemoteProtocolError(_CUT, request=self._request) from exc
+            if chunk is done:
+                return
+            yield cast(bytes, chunk)
+
+    async def aclose(self) -> None:
+        self.close()
+
+
+@functools.lru_cache(maxsize=8)
+def _body_class(lib: Any, asynchronous: bool) -> Any:
+    """Our body as the byte-stream class of ``lib`` (httpx or httpx2), which httpx requires."""
+    if asynchronous:
+        return type("AsyncWSGIBody", (_AsyncBody, lib.AsyncByteStream), {})
+    return type("SyncWSGIBody", (_SyncBody, lib.SyncByteStream), {})
 
 
 def _drop_encoding(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -44,7 +44,7 @@ def test_todays_models_block(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Cap
     with LiveServer(create_app()) as server:
         monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
         monkeypatch.setenv("OPENAI_API_KEY", "sk-anything")
-        exec(block('model="gpt-image-1.5"'), {})
+        exec(block('model="gpt-image-1.5", prompt="a cat", quality="low", output_format'), {})
         assert capsys.readouterr().out == "272 1024x1024 jpeg\n"
 
 
@@ -62,8 +62,9 @@ def test_ci_runs_the_readme_test_command() -> None:
 
 
 def test_every_python_block_is_tested() -> None:
-    tested = ("client = OpenAI()  #", 'model="gpt-image-1.5"', "openai.Image.create(", "def test_my_code_copes",
-              "mockserver.intercept(", "FakeHandle.in_process(app)")
+    tested = ("client = OpenAI()  #", 'model="gpt-image-1.5", prompt="a cat", quality="low", output_format',
+              "openai.Image.create(", "def test_my_code_copes", "mockserver.intercept(rate_limits",
+              "FakeHandle.in_process(app)", "stream=True, partial_images=2", 'intercept(as_of="2026-11-29")')
     assert len(BLOCKS) == len(tested)
     for marker in tested:
         block(marker)
@@ -86,7 +87,20 @@ def test_pytest_block_runs_as_a_users_test_file(tmp_path: Path) -> None:
 
 
 def test_intercept_block() -> None:
-    exec(block("mockserver.intercept("), {})
+    exec(block("mockserver.intercept(rate_limits"), {})
+
+
+def test_streaming_block(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    with LiveServer(create_app()) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-anything")
+        exec(block("stream=True, partial_images=2"), {})
+        assert capsys.readouterr().out == "partial 0 True\npartial 1 True\nfinal 472\n"
+
+
+def test_as_of_block(capsys: pytest.CaptureFixture[str]) -> None:
+    exec(block('intercept(as_of="2026-11-29")'), {})
+    assert capsys.readouterr().out == "model_not_found\nTrue png\n"
 
 
 def test_in_tests_block() -> None:

@@ -29,6 +29,7 @@ comes from a glyph cache, and full-size intermediate images are kept few.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Final
 
 from PIL import Image
@@ -51,6 +52,7 @@ __all__ = [
     "media_type",
     "render",
     "render_partial",
+    "render_progressive",
     "save_options",
 ]
 
@@ -89,6 +91,21 @@ def render_partial(recipe: Recipe, step: int, steps: int) -> bytes:
     if recipe.output_format == "svg":
         return render_svg(recipe, recipe.digest(), _picture, blur=factor / 2)
     return _encoded(recipe, _unfinished(_picture(recipe), factor))
+
+
+def render_progressive(recipe: Recipe, steps: int) -> Iterator[bytes]:
+    """``render_partial(recipe, step, steps)`` for each step, then ``render(recipe)``: the same
+    bytes, with the picture drawn once for all of them (a stream's events, produced lazily)."""
+    _validate(recipe)
+    if recipe.output_format == "svg":
+        for step in range(steps):
+            yield render_partial(recipe, step, steps)
+        yield render(recipe)
+        return
+    picture = _picture(recipe)
+    for step in range(steps):
+        yield _encoded(recipe, _unfinished(picture, 2 ** min(8, steps - step + 1)))
+    yield _encoded(recipe, picture)
 
 
 def _picture(recipe: Recipe) -> Image.Image:

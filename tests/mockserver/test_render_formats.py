@@ -390,6 +390,7 @@ def test_the_public_surface_is_pinned() -> None:
         "media_type",
         "render",
         "render_partial",
+        "render_progressive",
         "save_options",
     ]
     assert (package.MIN_SIDE, package.MAX_SIDE) == (16, 3840)
@@ -411,3 +412,12 @@ def test_partial_edit_keeps_size_and_format() -> None:
     first = decode(render_partial(r, 0, 2))
     assert (first.format, first.size) == ("WEBP", (1024, 1024))
     assert distance(first, final) > distance(decode(render_partial(r, 1, 2)), final)
+
+
+@pytest.mark.parametrize("output_format", ["png", "jpeg", "webp", "svg"])
+def test_render_progressive_is_render_partial_then_render(output_format: str) -> None:
+    from mockserver.render import render_partial, render_progressive
+
+    recipe = gpt(96, 64, output_format=output_format)
+    assert list(render_progressive(recipe, 3)) == [*(render_partial(recipe, s, 3) for s in range(3)), render(recipe)]
+    assert list(render_progressive(recipe, 0)) == [render(recipe)]
