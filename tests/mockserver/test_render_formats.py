@@ -411,3 +411,17 @@ def test_partial_edit_keeps_size_and_format() -> None:
     first = decode(render_partial(r, 0, 2))
     assert (first.format, first.size) == ("WEBP", (1024, 1024))
     assert distance(first, final) > distance(decode(render_partial(r, 1, 2)), final)
+
+
+@pytest.mark.parametrize("mode", ["L", "P", "RGB"])
+@pytest.mark.parametrize("background", ["opaque", "transparent"])
+def test_gif_of_an_input_with_a_transparency_key(mode: str, background: str) -> None:
+    # A PNG's tRNS key (as Pillow reads it into info) is no palette index of the GIF: once
+    # carried into the GIF writer it crashed the fake's answer to a valid edit.
+    key: int | tuple[int, int, int] = (0, 0, 0) if mode == "RGB" else 0
+    buf = io.BytesIO()
+    Image.new(mode, (8, 8), 0).save(buf, "PNG", transparency=key)
+    recipe = Recipe(endpoint="edits", model="gpt-image-2.6-sunburst", prompt="x", width=256, height=256,
+                    index=0, n=1, image=buf.getvalue(), output_format="gif", background=background, frame_count=2)
+    with Image.open(io.BytesIO(render(recipe))) as gif:
+        assert gif.format == "GIF" and gif.size == (256, 256) and gif.n_frames == 2
