@@ -43,7 +43,7 @@ CURRENT_ERA_FROM = "2024-01-01"
 # ASSUMPTION (no capture for an image model): the error the API gives for a shut-down model
 # elsewhere (the completions models of 2024): 404, code model_not_found, "has been deprecated".
 RETIRED_MODEL_ERROR = "model_retired"
-# ASSUMPTION (no capture): a removed route answers as an unknown one (#37, 404 invalid_url).
+# ASSUMPTION (no capture): a removed route answers as an unknown one (the unknown-path error: 404 invalid_url).
 REMOVED_ROUTE_ERROR = "invalid_url"
 
 

@@ -48,20 +48,19 @@ YEAR_SECONDS = 365 * 86400
 
 @dataclass(frozen=True)
 class Date(Text):
-    """A calendar date, `YYYY-MM-DD` (`today`: the UTC date now)."""
+    """A calendar date, `YYYY-MM-DD`."""
 
     max_length: int = 10
-    shape: str = "a date, `YYYY-MM-DD` (or `today`)"
+    shape: str = "a date, `YYYY-MM-DD`"
 
     def read(self, value: Any) -> str:
         text = super().read(value)
         try:
-            date = timeline.parse_date(text)
+            if timeline.parse_date(text) == text:
+                return text
         except ValueError:
-            raise ValueError(f"must be {self.shape}, not {text!r}") from None
-        if text != "today" and date != text:
-            raise ValueError(f"must be {self.shape}, not {text!r}")
-        return date
+            pass
+        raise ValueError(f"must be {self.shape}, not {text!r}")
 
 
 @dataclass(frozen=True)
@@ -165,7 +164,7 @@ class Config:
     )
     as_of: str | None = setting(
         None,
-        "Behave as the service did on this date (YYYY-MM-DD, or `today`): models not yet released are unknown, "
+        "Behave as the service did on this date (YYYY-MM-DD): models not yet released are unknown, "
         "retired ones and removed endpoints refused, dated defaults and the error wording of the date. "
         "Unset: every model is served with the seed's defaults.",
         Optional(Date()), flag="--as-of",

@@ -111,6 +111,9 @@ def encode_gif(img: Image.Image, frame_count: int, frame_duration_ms: int) -> by
     # No dithering: it hides the banding of smooth areas, but makes the file 3-5x bigger.
     base = rgb.quantize(palette=paletted, dither=Image.Dither.NONE)
     base.putpalette([*palette, *_BAR_RGB, *_TRACK_RGB, 0, 0, 0, 0, 0, 0])
+    # An input's transparency key (a PNG's tRNS, carried along as info) is no palette index:
+    # the GIF's only transparent entry is _CLEAR, set below for an RGBA picture.
+    base.info.pop("transparency", None)
     if rgba:
         base.paste(_CLEAR, (0, 0), img.getchannel("A").point(lambda a: 255 if a < 128 else 0))
     frames = [base]

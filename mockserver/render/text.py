@@ -188,8 +188,18 @@ def _face(px: int) -> _Face:
 
 
 def _fit_prefix(text: str, face: _Face, max_w: float, suffix: str = "") -> int:
-    """Length of the longest prefix p of text with width(p + suffix) <= max_w."""
-    lo, hi = 0, len(text)
+    """Length of the longest prefix p of text with width(p + suffix) <= max_w.
+
+    Galloping, then bisecting: the cost follows the prefix's length, not the text's, so
+    a 32,000-character word costs a line's worth of measuring per line, not the word's."""
+    n, hi = len(text), 1
+    while hi < n and face.width(text[:hi] + suffix) <= max_w:
+        hi *= 2
+    if hi >= n:
+        if face.width(text + suffix) <= max_w:
+            return n
+        hi = n
+    lo, hi = hi // 2, hi - 1  # text[:lo] fits (or lo is 0); text[:hi + 1] does not
     while lo < hi:
         mid = (lo + hi + 1) // 2
         if face.width(text[:mid] + suffix) <= max_w:
@@ -227,6 +237,8 @@ def _wrap(text: str, face: _Face, max_w: float, max_lines: int) -> list[str]:
             keep = max(1, _fit_prefix(current, face, max_w))
             lines.append(current[:keep])
             current = current[keep:]
+            if len(lines) > max_lines:  # certainly cut short: the rest is never measured
+                break
             current_w = face.width(current)
         if len(lines) > max_lines:  # certainly cut short: stop measuring
             break

@@ -505,3 +505,32 @@ def test_any_prompt_and_size_renders_deterministically(
     assert first == render(r)
     img = decode(first)
     assert (img.mode, img.size) == ("RGB", (width, height))
+
+
+class _CountingFace:
+    """A face whose every character is 10 px wide, counting the characters it measures."""
+
+    def __init__(self) -> None:
+        self.measured = 0
+
+    def width(self, text: str) -> float:
+        self.measured += len(text)
+        return 10.0 * len(text)
+
+    def draw(self, *args: object) -> None:  # pragma: no cover - never drawn
+        raise AssertionError
+
+
+def test_a_prompt_of_one_long_word_is_measured_per_line_not_per_word() -> None:
+    # 32,000 characters without a space (a GPT model's whole prompt limit) used to be measured
+    # again for every line it was broken into: quadratic, about a minute per image.
+    from mockserver.render.text import _fit_prefix, _wrap
+
+    face = _CountingFace()
+    lines = _wrap("0" * 32_000, face, max_w=400, max_lines=6)  # type: ignore[arg-type]
+    assert len(lines) == 6 and all(face.width(line) <= 400 for line in lines)
+    assert lines[-1].endswith(("…", "...")) or len(lines[-1]) < 40
+    assert face.measured < 250_000  # the word once, then a few lines' worth per line
+    face.measured = 0
+    assert _fit_prefix("0" * 32_000, face, 400) == 40  # type: ignore[arg-type]
+    assert face.measured < 2_000

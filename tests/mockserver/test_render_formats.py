@@ -421,3 +421,17 @@ def test_render_progressive_is_render_partial_then_render(output_format: str) ->
     recipe = gpt(96, 64, output_format=output_format)
     assert list(render_progressive(recipe, 3)) == [*(render_partial(recipe, s, 3) for s in range(3)), render(recipe)]
     assert list(render_progressive(recipe, 0)) == [render(recipe)]
+
+
+@pytest.mark.parametrize("mode", ["L", "P", "RGB"])
+@pytest.mark.parametrize("background", ["opaque", "transparent"])
+def test_gif_of_an_input_with_a_transparency_key(mode: str, background: str) -> None:
+    # A PNG's tRNS key (as Pillow reads it into info) is no palette index of the GIF: once
+    # carried into the GIF writer it crashed the fake's answer to a valid edit.
+    key: int | tuple[int, int, int] = (0, 0, 0) if mode == "RGB" else 0
+    buf = io.BytesIO()
+    Image.new(mode, (8, 8), 0).save(buf, "PNG", transparency=key)
+    recipe = Recipe(endpoint="edits", model="gpt-image-2.6-sunburst", prompt="x", width=256, height=256,
+                    index=0, n=1, image=buf.getvalue(), output_format="gif", background=background, frame_count=2)
+    with Image.open(io.BytesIO(render(recipe))) as gif:
+        assert gif.format == "GIF" and gif.size == (256, 256) and gif.n_frames == 2
