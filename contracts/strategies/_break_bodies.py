@@ -8,7 +8,6 @@ from dataclasses import replace
 
 from hypothesis import strategies as st
 
-from contracts.models import DALL_E_ANSWER
 from contracts.spec import (
     EDITS,
     ENDPOINTS,
@@ -86,7 +85,7 @@ def _not_multipart(limits: Limits, endpoint: str) -> CaseStrategy:
     def case(draw: st.DrawFn) -> Case:
         params, _ = draw(base_params(limits, endpoint))
         types = ["text/plain", "application/x-www-form-urlencoded", "application/octet-stream"]
-        if limits.profile.answer == DALL_E_ANSWER:  # [spec] JSON edits are for GPT image models
+        if endpoint != EDITS:  # [spec] a JSON body to edits is a JSON edit (EditImageBodyJsonParam), judged as one
             types.insert(0, JSON_CONTENT_TYPE)
         content_type = draw(st.sampled_from(types))
         raw = json.dumps(params).encode()

@@ -3,14 +3,17 @@
 
 from __future__ import annotations
 
+import io
 import math
 import unicodedata
 from collections.abc import Collection, Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from hypothesis import assume
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
+from PIL import Image
 
 from contracts.models import SizeRule
 from contracts.policy import DEFAULT_BLOCKED_TERMS
@@ -225,8 +228,25 @@ def valid_case(draw: st.DrawFn, limits: Limits, endpoint: str) -> Case:
         return json_case(endpoint, body, expect, "valid")
     fields, expect = draw(valid_params(limits, endpoint, form=True))
     files = draw(valid_uploads(limits, endpoint))
+    profile = limits.profile
+    if endpoint == EDITS and profile.auto_size is not None and fields.get("size", profile.default_size) == "auto":
+        expect = replace(expect, size=_auto_edit_size(files[0], profile))
     order = draw(st.permutations(list(fields.items())))
     return form_case(endpoint, order, files, expect, "valid")
+
+
+def _auto_edit_size(first: Part, profile: ModelProfile) -> str:
+    """ASSUMPTION (the contract's): an edit's ``size=auto`` is the listed size whose shape is
+    nearest the first image's, as built here (ratios compared on a log scale)."""
+    with Image.open(io.BytesIO(first.data)) as image:
+        width, height = image.size
+    listed = [size for size in profile.sizes if size != "auto"]
+
+    def distance(size: str) -> float:
+        w, _, h = size.partition("x")
+        return abs(math.log(int(w) / int(h)) - math.log(width / height))
+
+    return min(listed, key=distance)
 
 
 # The longest side of a free-form size valid cases draw by default: rendering costs pixels.
