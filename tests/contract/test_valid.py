@@ -25,10 +25,9 @@ MODEL = targets.model()
 # On a live target a success costs money: one image of the first size at the lowest quality, small uploads.
 LIMITS: dict[str, Any] = {"profile": MODEL, **(cheap_bounds(MODEL) if SPEC.cheap else {})}
 UPLOADS: dict[str, Any] = {"max_side": 64 if SPEC.cheap else 1024}
-# Today's models, a few examples each: prompts of up to 1,000 characters (the renderer takes about a
-# minute to lay out 32,000 characters without a space: reported), at most two images, small uploads.
+# Today's models, a few examples each: prompts up to each model's limit, at most two images, small uploads.
 TODAY = [name for name in MODELS if name != DALL_E_2.name]
-TODAY_LIMITS: dict[str, Any] = {"max_prompt_chars": 1000, "max_side": 256}
+TODAY_LIMITS: dict[str, Any] = {"max_side": 256}
 
 
 def assert_success(target: Target, case: Case) -> None:
