@@ -820,6 +820,21 @@ FAULT_ERRORS: Mapping[int, str] = MappingProxyType(
 CATALOGUE: Mapping[str, ErrorSpec] = MappingProxyType({spec.key: spec for spec in _SPECS})
 
 
+def catalogue_table() -> str:
+    """Every entry as a Markdown table (docs/errors.md holds it; a test keeps it current)."""
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    rows = ["| key | status | type | code | message (current) | evidence |", "| --- | --- | --- | --- | --- | --- |"]
+    for spec in CATALOGUE.values():
+        evidence = spec.source + (f"; ASSUMPTION: {spec.assumption}" if spec.assumption else "")
+        code = f"`{spec.current.code}`" if spec.current.code else "null"
+        rows.append(f"| `{spec.key}` | {spec.status} | `{spec.type}` | {code} | {cell(spec.current.message)} | "
+                    f"{cell(evidence)} |")
+    return "\n".join(rows)
+
+
 def error(
     key: str, *, headers: Mapping[str, str] | None = None, status: int | None = None, **values: Any
 ) -> ApiError:
