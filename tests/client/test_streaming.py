@@ -92,9 +92,9 @@ def test_a_retryable_error_while_opening_is_retried(routed: responses.RequestsMo
 
 def test_retries_run_out_while_opening(routed: responses.RequestsMock, app: Flask) -> None:
     backend_of(app).faults.add({"endpoint": "generations", "kind": "status", "status": 503, "count": None})
-    with ImagesClient(base_url=FAKE_BASE, api_key=API_KEY, sleep=lambda _: None, max_retries=1) as images:
-        with pytest.raises(InternalServerError):
-            images.generate(PROMPT, stream=True, **FAST)
+    images = ImagesClient(base_url=FAKE_BASE, api_key=API_KEY, sleep=lambda _: None, max_retries=1)
+    with images, pytest.raises(InternalServerError):
+        images.generate(PROMPT, stream=True, **FAST)
     assert len(backend_of(app).journal.entries()) == 2
 
 
@@ -102,10 +102,10 @@ def test_a_stream_cut_after_the_first_event_is_not_retried(live_server: LiveServ
     fake = backend_of(live_server.app)
     fake.faults.add({"endpoint": "generations", "kind": "reset", "after_events": 1})
     received = []
-    with ImagesClient(base_url=live_server.base_url, api_key=API_KEY, sleep=lambda _: None) as images:
-        with pytest.raises(APIConnectionError):
-            for event in images.generate(PROMPT, stream=True, partial_images=2, **FAST):
-                received.append(event)
+    images = ImagesClient(base_url=live_server.base_url, api_key=API_KEY, sleep=lambda _: None)
+    with images, pytest.raises(APIConnectionError):
+        for event in images.generate(PROMPT, stream=True, partial_images=2, **FAST):
+            received.append(event)
     assert [type(e) for e in received] == [PartialImageEvent]
     received[0].decode()
     (entry,) = fake.journal.entries()  # one request: no retry
