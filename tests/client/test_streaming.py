@@ -4,6 +4,7 @@ the stream opens. Against the routed in-process fake and, for cuts, the live fak
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import responses
@@ -133,3 +134,26 @@ def test_cli_streams_and_prints_each_path(routed: responses.RequestsMock, tmp_pa
     printed = capsys.readouterr().out.split()
     assert printed == [str(tmp_path / name) for name in ("cat-1-partial-0.png", "cat-1-partial-1.png", "cat-1.png")]
     assert all(Path(path).stat().st_size > 0 for path in printed)
+
+
+# --- the other transport: the images_client fixture (no socket) streams too ------------------
+
+
+def test_images_client_fixture_streams(images_client: ImagesClient, images_fake: Any) -> None:
+    events = list(images_client.generate(PROMPT, stream=True, partial_images=2, **FAST))
+    assert [type(e) for e in events] == [PartialImageEvent, PartialImageEvent, CompletedEvent]
+    for event in events:
+        event.decode()
+    assert images_fake.requests()[0]["events"] == 3
+
+
+def test_images_client_fixture_cut_after_the_first_event(images_client: ImagesClient, images_fake: Any) -> None:
+    images_fake.inject_fault(endpoint="edits", kind="reset", after_events=1)
+    received = []
+    with pytest.raises(APIConnectionError):
+        for event in images_client.edit(png_bytes(pattern(64)), prompt=PROMPT, stream=True, partial_images=2,
+                                        **FAST):
+            received.append(event)
+    assert [type(e) for e in received] == [PartialImageEvent]
+    (entry,) = images_fake.requests()  # one request: no retry
+    assert entry["events"] == 1
