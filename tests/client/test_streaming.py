@@ -12,6 +12,7 @@ from flask import Flask
 
 from client import (
     APIConnectionError,
+    APIResponseValidationError,
     BadRequestError,
     CompletedEvent,
     ImagesClient,
@@ -21,6 +22,7 @@ from client import (
     Usage,
 )
 from client.__main__ import main
+from client._stream import sse_messages
 from mockserver.server import LiveServer
 from tests.client.conftest import FAKE_BASE, Sleeps
 from tests.conftest import API_KEY, backend_of
@@ -157,3 +159,18 @@ def test_images_client_fixture_cut_after_the_first_event(images_client: ImagesCl
     assert [type(e) for e in received] == [PartialImageEvent]
     (entry,) = images_fake.requests()  # one request: no retry
     assert entry["events"] == 1
+
+
+# --- the parser and a wrong answer ---------------------------------------------------------------
+
+
+def test_sse_messages_join_multi_line_data_and_skip_comments() -> None:
+    lines = [": keep-alive", "event: a", "data: {\"x\":", "data: 1}", "", "", "data:{}", "id: 7"]
+    assert list(sse_messages(iter(lines))) == [("a", '{"x":\n1}'), (None, "{}")]
+
+
+@responses.activate
+def test_a_200_that_is_not_an_event_stream_is_a_validation_error() -> None:
+    responses.add(responses.POST, f"{FAKE_BASE}/images/generations", json={"created": 1, "data": []})
+    with ImagesClient(base_url=FAKE_BASE, api_key=API_KEY) as images, pytest.raises(APIResponseValidationError):
+        images.generate(PROMPT, stream=True)
