@@ -13,8 +13,13 @@
         images.edit(["a.png", "b.jpg"], prompt="...", model="gpt-image-1.5")    # image[] parts
         images.edit(ImageRef.url("data:image/png;base64,..."), prompt="...")    # a JSON edit
 
+        with images.generate("a cat", model="gpt-image-1.5", stream=True, partial_images=2) as events:
+            for event in events:                       # PartialImageEvent x2, then CompletedEvent
+                event.decode().save(f"out/cat-{getattr(event, 'partial_image_index', 'final')}")
+
 It retries as the official SDK does (408, 409, 429, >= 500 and connection
-errors; ``x-should-retry``; ``retry-after-ms``/``retry-after``; else backoff).
+errors; ``x-should-retry``; ``retry-after-ms``/``retry-after``; else backoff); a stream
+is retried only while it opens: a connection cut after it began raises APIConnectionError.
 ``python -m client`` is its command line.
 
 Exceptions:
@@ -58,6 +63,7 @@ from client._errors import (
 )
 from client._images import ImageRef, Picture, prepare_image
 from client._results import DecodedImage, ImageData, ImagesResult, TokenDetails, Usage
+from client._stream import CompletedEvent, ImageEvent, ImageStream, PartialImageEvent
 
 __all__ = [
     "APIConnectionError",
@@ -67,10 +73,13 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "CompletedEvent",
     "DecodedImage",
     "ImageData",
     "ImageDownloadError",
+    "ImageEvent",
     "ImageRef",
+    "ImageStream",
     "ImageURLExpiredError",
     "ImagesClient",
     "ImagesError",
@@ -79,6 +88,7 @@ __all__ = [
     "InvalidImageError",
     "ModerationDetails",
     "NotFoundError",
+    "PartialImageEvent",
     "PermissionDeniedError",
     "Picture",
     "RateLimitError",

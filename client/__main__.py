@@ -2,6 +2,7 @@
 
     python -m client generate "a white siamese cat" -n 2 --size 512x512 --out DIR
     python -m client generate "a cat" --model gpt-image-1.5 --quality low --output-format jpeg
+    python -m client generate "a cat" --model gpt-image-1.5 --stream --partial-images 2   # paths as they arrive
     python -m client edit IMAGE [IMAGE ...] --prompt "add a hat" [--mask MASK]
     python -m client edit https://example.com/a.png data:image/png;base64,... --prompt "..."
     python -m client variation IMAGE
@@ -24,6 +25,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from client._client import API_KEY_ENV, BASE_URL_ENV, ImagesClient
 from client._errors import ImagesError
@@ -31,6 +33,7 @@ from client._images import ImageRef
 from client._results import ImagesResult
 from client._retry import DEFAULT_MAX_RETRIES
 from client._samples import write_samples
+from client._stream import ImageEvent, ImageStream, PartialImageEvent
 from contracts.spec import DALL_E_2, GPT_DEFAULT_MODEL, MODELS, REAL_BASE_URL
 from contracts.version import program, version
 
@@ -68,6 +71,7 @@ class Option:
     commands: frozenset[str] = _GPT
     type: Callable[[str], object] = str
     choices: tuple[str, ...] | None = None
+    switch: bool = False  # a flag with no value (store_true)
 
 
 _GPT_DEFAULT = MODELS[GPT_DEFAULT_MODEL]
@@ -103,14 +107,20 @@ OPTIONS: tuple[Option, ...] = (
     Option("safety_identifier", ("--safety-identifier",), "a stable, hashed id of your end user"),
     Option("frame_count", ("--frame-count",), "frames of an animated gif", type=int),
     Option("frame_duration_ms", ("--frame-duration-ms",), "milliseconds per frame of an animated gif", type=int),
+    Option("stream", ("--stream",), "stream the answer: save each partial image and the final one, printing "
+           "their paths as they arrive (GPT image models)", switch=True),
+    Option("partial_images", ("--partial-images",), "partial images per image when streaming (0-3)", type=int),
 )
 
 
 def _image_options(parser: argparse.ArgumentParser, command: str) -> None:
     for option in OPTIONS:
         if command in option.commands:
-            parser.add_argument(*option.flags, dest=option.name, type=option.type, choices=option.choices,
-                                help=option.help)
+            if option.switch:
+                parser.add_argument(*option.flags, dest=option.name, action="store_true", help=option.help)
+            else:
+                parser.add_argument(*option.flags, dest=option.name, type=option.type, choices=option.choices,
+                                    help=option.help)
     parser.add_argument("--out", type=Path, default=Path("."), help="folder for the images (default: current)")
     parser.add_argument("--prefix", help="file name prefix (default: <command>-<created>)")
     _connection_options(parser, suppress=True)
@@ -151,15 +161,26 @@ def _picture(argument: str) -> Path | ImageRef:
     return ImageRef.url(argument) if argument.startswith(_URL_SCHEMES) else Path(argument)
 
 
-def _call(client: ImagesClient, args: argparse.Namespace) -> ImagesResult:
+def _call(client: ImagesClient, args: argparse.Namespace) -> ImagesResult | ImageStream:
     given = {option.name: getattr(args, option.name) for option in OPTIONS if args.command in option.commands}
     if args.command == GENERATE:
-        return client.generate(args.prompt, **given)
+        return cast(ImagesResult | ImageStream, client.generate(args.prompt, **given))
     if args.command == EDIT:
         images = [_picture(argument) for argument in args.image]
         mask = _picture(args.mask) if args.mask is not None else None
-        return client.edit(images if len(images) > 1 else images[0], prompt=args.prompt, mask=mask, **given)
+        return cast(ImagesResult | ImageStream,
+                    client.edit(images if len(images) > 1 else images[0], prompt=args.prompt, mask=mask, **given))
     return client.create_variation(args.image, **given)
+
+
+def _save_event(event: ImageEvent, args: argparse.Namespace) -> Path:
+    """A streamed event's image as ``<prefix>-<i>-partial-<k>.<ext>`` or, the final one, ``<prefix>-<i>.<ext>``
+    (i the image's number from 1, k the partial image's index from 0)."""
+    prefix = args.prefix or f"{args.command}-{event.created_at}"
+    name = f"{prefix}-{event.output_index + 1}"
+    if isinstance(event, PartialImageEvent):
+        name += f"-partial-{event.partial_image_index}"
+    return event.decode().save(Path(args.out) / name)
 
 
 def one_line(text: str, limit: int = 600) -> str:
@@ -201,6 +222,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with ImagesClient.from_env(**options) as client:
             result = _call(client, args)
+            if isinstance(result, ImageStream):
+                with result:
+                    for event in result:
+                        print(_save_event(event, args), flush=True)
+                return 0
             prefix = args.prefix or f"{args.command}-{result.created}"
             fetching = any(item.url is not None and item.b64_json is None for item in result.data)
             paths = result.save_all(args.out, prefix, progress=progress if fetching else None)

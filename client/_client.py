@@ -8,7 +8,7 @@ import random as _random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, cast
+from typing import Any, Literal, cast, overload
 
 import requests
 
@@ -23,6 +23,7 @@ from client._errors import (
 from client._images import ImageRef, Picture, upload_part
 from client._results import ImagesResult, response_problems
 from client._retry import DEFAULT_MAX_RETRIES, send_with_retries
+from client._stream import ImageStream
 from contracts.spec import (
     EDITS,
     ENDPOINTS,
@@ -33,6 +34,7 @@ from contracts.spec import (
     VARIATIONS,
     ModelProfile,
 )
+from contracts.streaming import MEDIA_TYPE as EVENT_STREAM
 
 USER_AGENT = "images-api-twin-client/0.1.0"
 BASE_URL_ENV = "OPENAI_BASE_URL"
@@ -124,6 +126,7 @@ class ImagesClient:
 
     # --- the three endpoints ----------------------------------------------------
 
+    @overload
     def generate(
         self,
         prompt: str,
@@ -143,19 +146,125 @@ class ImagesClient:
         frame_count: int | None = None,
         frame_duration_ms: int | None = None,
         extra_body: Mapping[str, object] | None = None,
-    ) -> ImagesResult:
+        stream: Literal[False] = False,
+        partial_images: int | None = None,
+    ) -> ImagesResult: ...
+
+    @overload
+    def generate(
+        self,
+        prompt: str,
+        *,
+        model: str | None = None,
+        n: int | None = None,
+        size: Size | None = None,
+        quality: str | None = None,
+        response_format: str | None = None,
+        style: str | None = None,
+        background: str | None = None,
+        output_format: str | None = None,
+        output_compression: int | None = None,
+        moderation: str | None = None,
+        user: str | None = None,
+        safety_identifier: str | None = None,
+        frame_count: int | None = None,
+        frame_duration_ms: int | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        stream: Literal[True],
+        partial_images: int | None = None,
+    ) -> ImageStream: ...
+
+    def generate(
+        self,
+        prompt: str,
+        *,
+        model: str | None = None,
+        n: int | None = None,
+        size: Size | None = None,
+        quality: str | None = None,
+        response_format: str | None = None,
+        style: str | None = None,
+        background: str | None = None,
+        output_format: str | None = None,
+        output_compression: int | None = None,
+        moderation: str | None = None,
+        user: str | None = None,
+        safety_identifier: str | None = None,
+        frame_count: int | None = None,
+        frame_duration_ms: int | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        stream: bool = False,
+        partial_images: int | None = None,
+    ) -> ImagesResult | ImageStream:
         """``POST /images/generations``: ``n`` new images for ``prompt``.
 
         Only the arguments given are sent (None: the server's default applies); which ones a
         model takes is the server's to say. ``size`` may be ``"1536x864"`` or ``(1536, 864)``.
         ``extra_body`` adds fields this client does not name yet.
+
+        ``stream=True`` (GPT image models) answers an :class:`ImageStream` of typed events
+        instead: ``partial_images`` (0-3) :class:`PartialImageEvent` per image, then its
+        :class:`CompletedEvent` with the usage. The retries apply to opening the stream only.
         """
         body = _given(prompt=prompt, model=model, n=n, size=_size(size), quality=quality,
                       response_format=response_format, style=style, background=background,
                       output_format=output_format, output_compression=output_compression, moderation=moderation,
                       user=user, safety_identifier=safety_identifier, frame_count=frame_count,
-                      frame_duration_ms=frame_duration_ms, **(extra_body or {}))
-        return self._request(GENERATIONS, body, files=None)
+                      frame_duration_ms=frame_duration_ms, stream=stream or None,
+                      partial_images=partial_images, **(extra_body or {}))
+        return self._request(GENERATIONS, body, files=None, stream=stream)
+
+    @overload
+    def edit(
+        self,
+        image: Picture | ImageRef | Sequence[Picture | ImageRef],
+        *,
+        prompt: str,
+        mask: Picture | ImageRef | None = None,
+        model: str | None = None,
+        n: int | None = None,
+        size: Size | None = None,
+        quality: str | None = None,
+        response_format: str | None = None,
+        background: str | None = None,
+        output_format: str | None = None,
+        output_compression: int | None = None,
+        moderation: str | None = None,
+        input_fidelity: str | None = None,
+        user: str | None = None,
+        safety_identifier: str | None = None,
+        frame_count: int | None = None,
+        frame_duration_ms: int | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        stream: Literal[False] = False,
+        partial_images: int | None = None,
+    ) -> ImagesResult: ...
+
+    @overload
+    def edit(
+        self,
+        image: Picture | ImageRef | Sequence[Picture | ImageRef],
+        *,
+        prompt: str,
+        mask: Picture | ImageRef | None = None,
+        model: str | None = None,
+        n: int | None = None,
+        size: Size | None = None,
+        quality: str | None = None,
+        response_format: str | None = None,
+        background: str | None = None,
+        output_format: str | None = None,
+        output_compression: int | None = None,
+        moderation: str | None = None,
+        input_fidelity: str | None = None,
+        user: str | None = None,
+        safety_identifier: str | None = None,
+        frame_count: int | None = None,
+        frame_duration_ms: int | None = None,
+        extra_body: Mapping[str, object] | None = None,
+        stream: Literal[True],
+        partial_images: int | None = None,
+    ) -> ImageStream: ...
 
     def edit(
         self,
@@ -178,7 +287,9 @@ class ImagesClient:
         frame_count: int | None = None,
         frame_duration_ms: int | None = None,
         extra_body: Mapping[str, object] | None = None,
-    ) -> ImagesResult:
+        stream: bool = False,
+        partial_images: int | None = None,
+    ) -> ImagesResult | ImageStream:
         """``POST /images/edits``: repaint ``image`` (where it, or ``mask``, is transparent).
 
         One picture is sent as the multipart part ``image``; a list or tuple of them as
@@ -186,12 +297,14 @@ class ImagesClient:
         the mask applies to the first). When an image or the mask is an :class:`ImageRef`
         (a URL, a ``data:`` URL or a file id), the edit is sent as JSON instead
         (``{"images": [{"image_url": ...}], ...}``), pictures inlined as ``data:`` URLs.
+        ``stream=True`` answers an :class:`ImageStream`, as for :meth:`generate`.
         """
         fields = _given(prompt=prompt, model=model, n=n, size=_size(size), quality=quality,
                         response_format=response_format, background=background, output_format=output_format,
                         output_compression=output_compression, moderation=moderation,
                         input_fidelity=input_fidelity, user=user, safety_identifier=safety_identifier,
-                        frame_count=frame_count, frame_duration_ms=frame_duration_ms, **(extra_body or {}))
+                        frame_count=frame_count, frame_duration_ms=frame_duration_ms, stream=stream or None,
+                        partial_images=partial_images, **(extra_body or {}))
         several = isinstance(image, list | tuple)
         pictures = list(image) if isinstance(image, list | tuple) else [cast(Picture | ImageRef, image)]
         if not pictures:
@@ -200,12 +313,12 @@ class ImagesClient:
             body: dict[str, object] = {"images": [_ref(p).as_json() for p in pictures], **fields}
             if mask is not None:
                 body["mask"] = _ref(mask).as_json()
-            return self._request(EDITS, body, files=None)
+            return self._request(EDITS, body, files=None, stream=stream)
         name = "image[]" if several else "image"
         files = [(name, upload_part(cast(Picture, p))) for p in pictures]
         if mask is not None:
             files.append(("mask", upload_part(cast(Picture, mask))))
-        return self._request(EDITS, fields, files=files)
+        return self._request(EDITS, fields, files=files, stream=stream)
 
     def create_variation(
         self,
@@ -221,7 +334,7 @@ class ImagesClient:
         """``POST /images/variations``: ``n`` variations of ``image`` (dall-e-2 only)."""
         fields = _given(model=model, n=n, size=_size(size), response_format=response_format, user=user,
                         **(extra_body or {}))
-        return self._request(VARIATIONS, fields, files=[("image", upload_part(image))])
+        return cast(ImagesResult, self._request(VARIATIONS, fields, files=[("image", upload_part(image))]))
 
     def download(self, url: str) -> bytes:
         """The bytes behind an image URL, fetched with this client's session, timeout and retries.
@@ -253,16 +366,18 @@ class ImagesClient:
         params: dict[str, object],
         *,
         files: list[tuple[str, tuple[str, bytes, str]]] | None,
-    ) -> ImagesResult:
+        stream: bool = False,
+    ) -> ImagesResult | ImageStream:
         url = self.base_url + ENDPOINTS[endpoint].path
 
         def send(retries_taken: int) -> requests.Response:
             headers = self._headers(retries_taken)
             if files is None:
-                return self._session.post(url, json=params, headers=headers, timeout=self.timeout)
+                return self._session.post(url, json=params, headers=headers, timeout=self.timeout, stream=stream)
             # Multipart text parts are strings; requests puts them before the file parts, as the SDK does.
             fields = {name: _form_value(value) for name, value in params.items()}
-            return self._session.post(url, data=fields, files=files, headers=headers, timeout=self.timeout)
+            return self._session.post(url, data=fields, files=files, headers=headers, timeout=self.timeout,
+                                      stream=stream)
 
         try:
             response = send_with_retries(send, max_retries=self.max_retries, sleep=self._sleep, random=self._random)
@@ -270,6 +385,15 @@ class ImagesClient:
             raise APITimeoutError(f"Request timed out: POST {url}", url=url) from exc
         except requests.RequestException as exc:
             raise APIConnectionError(f"Connection error: POST {url}: {exc}", url=url) from exc
+        if stream and response.status_code < 300:
+            if response.headers.get("content-type", "").split(";")[0].strip() == EVENT_STREAM:
+                return ImageStream(response, url=url)
+            with response:
+                raise APIResponseValidationError(
+                    f"HTTP {response.status_code} answer to stream=true is not {EVENT_STREAM}: "
+                    f"{response.headers.get('content-type')!r}",
+                    status=response.status_code, body=response.text, headers=response.headers,
+                )
         with response:
             if response.status_code >= 300:
                 raise status_error(response)

@@ -1,7 +1,9 @@
 """Carry HTTP clients' requests into a fake in this process, with no sockets.
 
 - :class:`WSGIAdapter` is a ``requests`` transport adapter: mount it on a
-  ``requests.Session`` and the session's requests are answered by the WSGI app.
+  ``requests.Session`` and the session's requests are answered by the WSGI app; a
+  streamed answer is handed over as a stream too (``response.raw`` yields each event
+  as the app produces it; a cut raises ``requests``' ChunkedEncodingError).
 - :class:`HttpxWSGI` answers ``httpx`` requests (sync and async) from the WSGI app,
   turning a dropped connection (an injected ``reset``/``hang`` fault) into the
   error httpx raises when a real server hangs up. A streamed answer
@@ -22,6 +24,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import requests
+import urllib3.exceptions
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 from werkzeug.test import EnvironBuilder, run_wsgi_app
@@ -95,17 +98,18 @@ class WSGIAdapter(BaseAdapter):
         verify: Any = True, cert: Any = None, proxies: Any = None,
     ) -> requests.Response:
         try:
-            status, reason, headers, content = call_wsgi(
+            status, reason, headers, app_iter = open_wsgi(
                 self.app, request.method or "GET", request.url or "/", dict(request.headers),
-                _body_bytes(request.body),
+                _body_bytes(request.body), buffered=False,
             )
+            raw: Any = _StreamedRaw(app_iter) if _is_stream(headers) else io.BytesIO(_read_all(app_iter))
         except ConnectionResetError as exc:
             raise requests.ConnectionError(exc, request=request) from exc
         response = requests.Response()
         response.status_code = status
         response.reason = reason
         response.headers = CaseInsensitiveDict(headers)
-        response.raw = io.BytesIO(content)
+        response.raw = raw
         response.url = request.url or ""
         response.request = request
         response.connection = self  # type: ignore[assignment]
@@ -114,6 +118,37 @@ class WSGIAdapter(BaseAdapter):
 
     def close(self) -> None:
         pass
+
+
+class _StreamedRaw:
+    """A streamed body for ``requests`` (its ``response.raw``): the app's chunks as it produces
+    them; a stream cut by a fault raises what urllib3 raises for a body that stopped half-way
+    (``requests`` turns it into ChunkedEncodingError)."""
+
+    def __init__(self, app_iter: Iterable[bytes]) -> None:
+        self._app_iter = app_iter
+        self._chunks = iter(app_iter)
+        self.closed = False
+
+    def stream(self, amt: int | None = None, decode_content: bool | None = None) -> Iterator[bytes]:
+        try:
+            for chunk in self._chunks:
+                if chunk:
+                    yield chunk
+        except ConnectionResetError as exc:
+            raise urllib3.exceptions.ProtocolError(_CUT, exc) from exc
+        finally:
+            self.close()
+
+    def read(self, amt: int | None = None, decode_content: bool | None = None) -> bytes:
+        return b"".join(self.stream())
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            close = getattr(self._app_iter, "close", None)
+            if close is not None:
+                close()
 
 
 class HttpxWSGI:

@@ -64,7 +64,8 @@ def test_ci_runs_the_readme_test_command() -> None:
 def test_every_python_block_is_tested() -> None:
     tested = ("client = OpenAI()  #", 'model="gpt-image-1.5", prompt="a cat", quality="low", output_format',
               "openai.Image.create(", "def test_my_code_copes", "mockserver.intercept(rate_limits",
-              "FakeHandle.in_process(app)", "stream=True, partial_images=2", 'intercept(as_of="2026-11-29")')
+              "FakeHandle.in_process(app)", "stream=True, partial_images=2", 'intercept(as_of="2026-11-29")',
+              "from client import CompletedEvent, ImagesClient")
     assert len(BLOCKS) == len(tested)
     for marker in tested:
         block(marker)
@@ -96,6 +97,14 @@ def test_streaming_block(monkeypatch: pytest.MonkeyPatch, capsys: pytest.Capture
         monkeypatch.setenv("OPENAI_API_KEY", "sk-anything")
         exec(block("stream=True, partial_images=2"), {})
         assert capsys.readouterr().out == "partial 0 True\npartial 1 True\nfinal 472\n"
+
+
+def test_client_streaming_block(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    with LiveServer(create_app()) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-anything")
+        exec(block("from client import CompletedEvent, ImagesClient"), {})
+        assert capsys.readouterr().out == "partial 0 1024x1024\npartial 1 1024x1024\nfinal 1024x1024 472\n"
 
 
 def test_as_of_block(capsys: pytest.CaptureFixture[str]) -> None:

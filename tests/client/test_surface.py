@@ -12,6 +12,7 @@ PUBLIC = [
     "ImagesClient", "ImagesError", "ImagesResult", "InternalServerError", "InvalidImageError", "NotFoundError",
     "PermissionDeniedError", "Picture", "RateLimitError", "prepare_image",
     "DecodedImage", "ImageRef", "ModerationDetails", "TokenDetails", "Usage",
+    "CompletedEvent", "ImageEvent", "ImageStream", "PartialImageEvent",
 ]
 
 

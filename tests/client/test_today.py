@@ -296,8 +296,10 @@ def test_an_unverified_organization_is_a_permission_error() -> None:
 # --- the command line ---------------------------------------------------------------------------
 
 
-def _flag_value(option: Any) -> tuple[str, Any]:
-    """A value for the option, as typed on the command line and as sent in JSON."""
+def _flag_value(option: Any) -> tuple[str | None, Any]:
+    """A value for the option, as typed on the command line (None: a switch) and as sent in JSON."""
+    if option.switch:
+        return None, True
     if option.choices:
         return option.choices[-1], option.choices[-1]
     return ("7", 7) if option.type is int else ("some-value", "some-value")
@@ -311,7 +313,8 @@ def test_every_generate_option_of_the_table_is_sent(
     monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
     responses.add(responses.POST, GENERATIONS, json={"created": 1, "data": [{"b64_json": "AAAA"}]})
     typed, value = _flag_value(option)
-    main(["--base-url", FAKE_BASE, "generate", "a cat", option.flags[0], typed, "--out", str(tmp_path)])
+    given = [option.flags[0]] if typed is None else [option.flags[0], typed]
+    main(["--base-url", FAKE_BASE, "generate", "a cat", *given, "--out", str(tmp_path)])
     assert sent_json() == {"prompt": "a cat", option.name: value}
 
 
