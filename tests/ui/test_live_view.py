@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +30,22 @@ from selenium.webdriver.support.ui import WebDriverWait
 API_KEY = "sk-ui-0123456789abcdefghijklmnopqrstuvwxyz"
 
 
+_CLIENTS: list[openai.OpenAI] = []
+
+
 def sdk(server: LiveServer, key: str = API_KEY) -> openai.OpenAI:
-    return openai.OpenAI(base_url=server.base_url, api_key=key, max_retries=0, timeout=30)
+    client = openai.OpenAI(base_url=server.base_url, api_key=key, max_retries=0, timeout=30)
+    _CLIENTS.append(client)
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _close_sdk_clients() -> Iterator[None]:
+    """Close each test's SDK clients: a pooled socket left to the garbage collector (after its
+    server stopped) is an unraisable ResourceWarning, which this suite treats as an error."""
+    yield
+    while _CLIENTS:
+        _CLIENTS.pop().close()
 
 
 def wait_for(page: Any, what: Callable[[], Any], message: str, timeout: float = 40) -> Any:
@@ -162,7 +176,8 @@ def test_without_the_admin_token_the_page_does_nothing(page: Any) -> None:
     token = "admin-token-for-the-page"
     with LiveServer(create_app(admin_token=token)) as server, \
             FakeHandle.over_http(server.url, admin_token=token) as fake:
-        sdk(server).images.generate(prompt="a lighthouse", size="256x256")
+        with sdk(server) as client:  # closed here: its pooled socket must not outlive the server
+            client.images.generate(prompt="a lighthouse", size="256x256")
         fake.freeze()
         before = fake.now()
         page.get(server.url + "/_mock/ui")
