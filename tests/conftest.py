@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 
 from mockserver import create_app
 from mockserver.server import LiveServer
+from tests.redisserver import RedisServer, need_redis
 from tests.seeds.extract import missing_seeds
 
 _STARTED = pytest.StashKey[float]()
@@ -52,6 +53,25 @@ def live_server(_session_server: LiveServer) -> LiveServer:
 
 def backend_of(app: Flask) -> Any:
     return app.extensions["mockserver"]
+
+
+# --- a real Redis for the shared-state tests ----------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def _redis_server() -> Iterator[RedisServer]:
+    need_redis()
+    with RedisServer() as server:
+        yield server
+
+
+@pytest.fixture
+def redis_server(_redis_server: RedisServer) -> RedisServer:
+    """The session's real redis-server, running and emptied for this test (skips outside CI
+    when redis-server is not installed; fails in CI)."""
+    _redis_server.start()
+    _redis_server.flush()
+    return _redis_server
 
 
 # --- the contract suite's target (tests/contract) -------------------------------------------
