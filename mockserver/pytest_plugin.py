@@ -9,6 +9,15 @@
 - ``openai_client``: the official ``openai.OpenAI`` pointed at this test's ``images_fake``
   through httpx's transport, no socket (skipped when ``openai`` is not installed).
 - ``images_client``, from the ``client`` package's plugin: our reference client, the same way.
+
+Shared mode (``--images-fake-state redis://HOST:PORT/DB``, or the ini option
+``images_fake_state``): every ``images_fake_url`` fake of the run (one per pytest-xdist
+worker) keeps its state in that Redis, so all workers see one fake: the same quotas, clock,
+faults, journal, images and configuration. The state is reset once, configuration included,
+by the process that starts the run (pytest-xdist's controller, or pytest itself without
+``-n``) before any worker starts, and never per test, since a reset then would wipe what the
+other workers are doing mid-test (``--images-fake-state-reset never`` skips even that one,
+for several runs sharing one Redis). ``images_fake`` stays a fresh private fake per test.
 """
 
 from __future__ import annotations
@@ -27,6 +36,66 @@ from mockserver.server import LiveServer
 from mockserver.transport import httpx_transport, requests_session
 
 FAKE_API_KEY = "sk-images-fake"
+STATE_OPTION = "--images-fake-state"
+RESET_OPTION = "--images-fake-state-reset"
+STATE_INI = "images_fake_state"
+RESET_INI = "images_fake_state_reset"
+RESET_CHOICES = ("run", "never")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("images-fake", "the Images API fake (images_fake_url)")
+    group.addoption(
+        STATE_OPTION, metavar="redis://HOST:PORT/DB", default=None,
+        help="share one fake's state among all images_fake_url fakes of this run (one per xdist worker), "
+        "in this Redis (needs the redis extra); reset once at the start of the run, never per test "
+        f"(default: the ini option {STATE_INI}; none: each fake its own state, reset before each test)",
+    )
+    group.addoption(
+        RESET_OPTION, choices=RESET_CHOICES, default=None,
+        help="with a shared state: 'run' resets it (configuration included) once, before the workers "
+        "start; 'never' leaves it as it is, e.g. for several runs sharing one Redis "
+        f"(default: the ini option {RESET_INI}, else run)",
+    )
+    parser.addini(STATE_INI, f"the default of {STATE_OPTION}", default="")
+    parser.addini(RESET_INI, f"the default of {RESET_OPTION} (run or never)", default="run")
+
+
+def shared_state(config: pytest.Config) -> str | None:
+    """The ``redis://`` URL this run's ``images_fake_url`` fakes share, or None (each its own)."""
+    url = config.getoption(STATE_OPTION) or str(config.getini(STATE_INI)).strip()
+    return url or None
+
+
+def _reset_policy(config: pytest.Config) -> str:
+    policy = str(config.getoption(RESET_OPTION) or config.getini(RESET_INI)).strip()
+    if policy not in RESET_CHOICES:
+        raise pytest.UsageError(f"{RESET_INI} = {policy!r}: expected one of {', '.join(RESET_CHOICES)}")
+    return policy
+
+
+def _is_xdist_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """In shared mode, the process that starts the run checks the shared state can be reached
+    (a one-line usage error if not) and resets it once, before pytest-xdist starts its
+    workers (xdist's own ``pytest_sessionstart`` runs after this one)."""
+    config = session.config
+    url = shared_state(config)
+    if url is None or _is_xdist_worker(config):
+        return
+    policy = _reset_policy(config)
+    from mockserver.sharedstate import StateUnavailable
+
+    try:
+        app = create_app(state=url)
+    except StateUnavailable as exc:
+        raise pytest.UsageError(f"{STATE_OPTION} {url}: {exc}") from None
+    if policy == "run":
+        FakeHandle.in_process(app).reset(config=True)
 
 
 class InProcessFake(FakeHandle):
@@ -67,25 +136,49 @@ def images_fake(images_fake_settings: dict[str, Any]) -> InProcessFake:
     """A fresh in-process fake of the Images API for this test (its settings from
     ``images_fake_settings``): its control operations as methods (reset, advance, freeze,
     set_rate_limits, block_terms, inject_fault, requests, ...), plus ``app``, ``base_url``,
-    ``requests_session()`` and ``httpx_client()`` to call it with no socket."""
+    ``requests_session()`` and ``httpx_client()`` to call it with no socket.
+
+    It stays private to this test in shared mode too (``--images-fake-state``): ASSUMPTION:
+    a test asking for a fresh fake relies on being alone in it (an empty journal, its own
+    quota); sharing is what ``images_fake_url`` offers."""
     return InProcessFake(create_app(**images_fake_settings))
 
 
 @pytest.fixture(scope="session")
-def _images_fake_server() -> Iterator[LiveServer]:
-    """The live fake behind ``images_fake_url``: one per session (per pytest-xdist worker)."""
-    with LiveServer(create_app()) as server:
+def _images_fake_server(pytestconfig: pytest.Config) -> Iterator[LiveServer]:
+    """The live fake behind ``images_fake_url``: one per session (per pytest-xdist worker), on
+    the run's shared state when there is one."""
+    url = shared_state(pytestconfig)
+    if url is None:
+        app = create_app()
+    else:
+        from mockserver.sharedstate import StateUnavailable
+
+        try:
+            app = create_app(state=url)
+        except StateUnavailable as exc:
+            pytest.fail(f"{STATE_OPTION} {url}: {exc}", pytrace=False)
+    with LiveServer(app) as server:
         yield server
 
 
 @pytest.fixture
-def images_fake_url(_images_fake_server: LiveServer) -> FakeURL:
+def images_fake_url(_images_fake_server: LiveServer, pytestconfig: pytest.Config) -> FakeURL:
     """The base URL (``http://127.0.0.1:PORT/v1``) of a live fake over real HTTP, started once per
     session on a free port and reset (configuration included) before this test; its control
-    handle is ``images_fake_url.fake``."""
+    handle is ``images_fake_url.fake``.
+
+    In shared mode (``--images-fake-state redis://...``) the fake of every pytest-xdist worker
+    keeps its state in that Redis, and none is reset before a test: quotas, clock, faults,
+    journal, images and configuration are the run's, changed by every worker's tests as they
+    go (reset once at the start of the run; see ``--images-fake-state-reset``).
+    ASSUMPTION: a user sharing one fake among workers wants to observe the others' traffic (a
+    quota spent together, a fault fired once in all), not an isolation per test that would
+    wipe the other workers' state mid-test; a test that needs its own fake uses ``images_fake``."""
     url = FakeURL(_images_fake_server.base_url)
     url.fake = FakeHandle.in_process(_images_fake_server.app)
-    url.fake.reset(config=True)
+    if shared_state(pytestconfig) is None:
+        url.fake.reset(config=True)
     return url
 
 
