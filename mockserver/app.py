@@ -11,13 +11,14 @@ spreads the latency over its events instead.)
 
 from __future__ import annotations
 
+import functools
 import secrets
 import time
 from typing import Any
 
 from flask import Flask, Request, Response, g, request
 
-from contracts.errors import mask_key
+from contracts.errors import error, mask_key
 from contracts.spec import API_PREFIX, ENDPOINTS, MAX_FORM_FIELD_BYTES, MAX_FORM_PARTS, OPENAI_VERSION
 from mockserver import accesslog, cors, errors, files
 from mockserver.backend import Backend
@@ -51,11 +52,18 @@ class _Request(Request):
         super().close()
 
 
-def create_app(config: Config | None = None, *, clock: Clock | None = None, **settings: Any) -> Flask:
+def create_app(
+    config: Config | None = None, *, clock: Clock | None = None, state: str | None = None, **settings: Any
+) -> Flask:
     """A new fake. ``settings`` override fields of ``config`` (see :class:`Config`), in the
-    forms the command line and ``PATCH /_mock/config`` take (e.g. ``rate_limits="20/1m"``)."""
+    forms the command line and ``PATCH /_mock/config`` take (e.g. ``rate_limits="20/1m"``).
+
+    ``state``: a ``redis://HOST:PORT/DB`` URL (or ``rediss://``, ``unix://``) whose Redis keeps
+    this fake's state, shared with every fake given the same URL (:mod:`mockserver.sharedstate`;
+    the first fake on an empty state sets its configuration). ValueError for another URL;
+    :class:`mockserver.sharedstate.StateUnavailable` when that Redis cannot be reached."""
     config = (config or Config()).patch(settings, allow_all=True)
-    backend = Backend(config, clock=clock)
+    backend = Backend(config, clock=clock, state=state)
 
     app = Flask("mockserver")
     app.request_class = _Request
@@ -76,6 +84,8 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None, **se
     accesslog.install(app, backend)  # first installed: its after-request hook runs last
     cors.install(app, backend)  # its preflight answer comes before authentication
     app.wsgi_app = drop_connections(app.wsgi_app)  # type: ignore[method-assign]
+    if backend.shared is not None:
+        _share(app, backend)
 
     # The hooks run on every request: they resolve Flask's context proxies once and use
     # locals (each proxy access costs a context lookup).
@@ -128,6 +138,9 @@ def create_app(config: Config | None = None, *, clock: Clock | None = None, **se
             ("openai-organization", config.organization),
             ("access-control-expose-headers", "X-Request-ID"),
         ]
+        if seen.get("state_lost"):  # Redis is away: answer without touching the shared state
+            response.headers.extend(extra)
+            return response
         if api_key is not None and config.rate_limits:
             rate = seen.get("rate_headers") or backend.rate_limit_headers(api_key, seen.get("model"))
             extra += [(k, v) for k, v in rate.items() if k not in response.headers]
@@ -160,7 +173,28 @@ def _journal(backend: Backend, req: Request, response: Response, seen: dict[str,
     stream = seen.get("stream")
     if stream is not None:
         stream.attach(entry)  # a streamed answer: the events sent are counted as they go
-    backend.journal.record(entry)
+    number = backend.journal.record(entry)
+    if stream is not None and number is not None:  # a shared journal: written again when the stream ends
+        stream.on_end = functools.partial(backend.journal.update, number, entry)
+
+
+def _share(app: Flask, backend: Backend) -> None:
+    """A fake on a shared state: each request starts by reading the state's snapshot (one
+    round trip), and a lost Redis answers the API's 503 (the control API's too) until it is back."""
+    from mockserver import sharedstate
+
+    # First of all the before-request hooks, so every other one sees this request's snapshot.
+    app.before_request_funcs.setdefault(None, []).insert(0, backend.refresh)
+
+    @app.errorhandler(sharedstate.connection.errors()[0])
+    def state_lost(exc: Exception) -> Response:
+        g.state_lost = True
+        app.logger.warning("shared state unavailable on %s %s: %s", request.method, request.path, exc)
+        if request.path.startswith(files.PREFIX):  # image URLs answer as blob storage does
+            return files.server_busy()
+        # ASSUMPTION: the real service's 503 "overloaded" (a retryable server_error) is the
+        # nearest catalogued answer to a fake whose state store is away.
+        return errors.render_error(error("overloaded"))
 
 
 def _damage(response: Response, kind: str, status: int) -> None:

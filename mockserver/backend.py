@@ -15,7 +15,7 @@ import random
 import re
 import threading
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from contracts.errors import FAULT_ERRORS, ApiError, error, mask_key
 from contracts.models import GPT_ANSWER, ModelProfile
@@ -35,11 +35,24 @@ from mockserver.quotas import QuotaLedger, rate_headers
 from mockserver.render import Recipe, render, render_progressive
 from mockserver.store import ImageStore
 
+if TYPE_CHECKING:
+    from mockserver.sharedstate import SharedState
+
 
 class Backend:
-    def __init__(self, config: Config, *, clock: Clock | None = None) -> None:
+    """With ``state`` (a ``redis://`` URL) the quotas, clock, faults, journal, images and runtime
+    configuration live in Redis, shared by every Backend given the same URL
+    (:mod:`mockserver.sharedstate`); without it, in this object's memory."""
+
+    def __init__(self, config: Config, *, clock: Clock | None = None, state: str | None = None) -> None:
         config.validate()
         self._lock = threading.Lock()
+        self.shared: SharedState | None = None
+        if state is not None:
+            if clock is not None:
+                raise ValueError("a shared state has its own clock: give clock or state, not both")
+            self._share(config, state)
+            return
         self.clock = clock or Clock()
         self.signer = UrlSigner(config.secret)
         self.store = ImageStore(max_images=config.store_max_images, max_bytes=config.store_max_bytes)
@@ -49,6 +62,35 @@ class Backend:
         self.gallery = Gallery()  # the images the journal's entries refer to
         self._config = self._initial_config = config
         self._apply(config)
+
+    def _share(self, config: Config, url: str) -> None:
+        from mockserver import sharedstate
+
+        shared = self.shared = sharedstate.SharedState(url, config)
+        self.clock = shared.clock
+        self.signer = UrlSigner(config.secret or shared.secret)
+        self.store = sharedstate.SharedImageStore(shared.client, max_images=config.store_max_images,
+                                                  max_bytes=config.store_max_bytes)
+        self.quotas = sharedstate.SharedQuotaLedger(shared.client)
+        self.faults = sharedstate.SharedFaultQueue(shared)
+        self.journal = sharedstate.SharedJournal(shared.client, config.journal_size)
+        self.gallery = sharedstate.SharedGallery(shared.client)
+        self._config = self._initial_config = shared.config
+        self._apply(shared.config)
+
+    def refresh(self) -> None:
+        """Bring a shared state's snapshot up to date (one round trip): called as each request starts."""
+        assert self.shared is not None
+        new = self.shared.sync()
+        if new is not None:
+            with self._lock:
+                self._config = new
+                self._apply(new)
+
+    def close(self) -> None:
+        """Release the shared state's connections (nothing to do in memory)."""
+        if self.shared is not None:
+            self.shared.close()
 
     @property
     def config(self) -> Config:
@@ -66,7 +108,7 @@ class Backend:
     def configure(self, changes: Mapping[str, Any]) -> Config:
         """Swap in a changed configuration (JSON values); ConfigError changes nothing."""
         with self._lock:
-            new = self._config.patch(changes)
+            new = self.shared.configure(changes) if self.shared is not None else self._config.patch(changes)
             self._config = new
             self._apply(new)
             return new
@@ -74,7 +116,16 @@ class Backend:
     def reset(self, *, config: bool = False) -> None:
         """Forget images, quota counters, the journal and faults; the clock returns to real
         time. The configuration is kept, unless ``config``: then it returns to the one the
-        fake started with."""
+        fake started with (with a shared state: the one the first fake on it started with)."""
+        if self.shared is not None:
+            from mockserver.sharedstate import DATA_KEYS
+
+            new = self.shared.reset(config=config, keys=list(DATA_KEYS))
+            with self._lock:
+                self._config = new
+                self._apply(new)
+            self.faults.release_hangs()
+            return
         with self._lock:
             if config:
                 self._config = self._initial_config
@@ -209,16 +260,17 @@ class Backend:
         if gpt or req.response_format == "b64_json":
             data: list[dict[str, str]] = [{"b64_json": base64.b64encode(render(r)).decode("ascii")} for r in recipes]
             if shown is not None:
-                shown.extend(self.gallery.add(r) for r in recipes)
+                shown.extend(self.gallery.add_many([(r, None, None) for r in recipes]))
         else:
             base = (config.public_base_url or base_url).rstrip("/")
             data = []
-            for recipe in recipes:
-                image_id = new_image_id()
+            expires_at = created + config.url_ttl
+            kept = [(new_image_id(), recipe, float(expires_at)) for recipe in recipes]
+            self.store.add_many(kept, now=self.clock.now())  # one round trip with a shared state
+            if shown is not None:
+                shown.extend(self.gallery.add_many([(recipe, image_id, expires_at) for image_id, recipe, _ in kept]))
+            for image_id, _, _ in kept:
                 path = image_path(config.organization, api_key, image_id)
-                self.store.add(image_id, recipe, expires_at=created + config.url_ttl, now=self.clock.now())
-                if shown is not None:
-                    shown.append(self.gallery.add(recipe, image_id=image_id, expires_at=created + config.url_ttl))
                 data.append({"url": f"{base}{path}?{self.signer.sign(path, created, config.url_ttl)}"})
         if req.model.revised_prompt and req.prompt is not None:
             revised = revised_prompt(req.prompt, req.style)

@@ -228,6 +228,11 @@ def _azure_error(status: int, code: str, message: str, detail: str | None = None
     )
 
 
+def server_busy() -> Response:
+    """Azure's 503 ServerBusy: the blob cannot be read now (the fake's shared state is away)."""
+    return _azure_error(503, "ServerBusy", "The server is busy.")
+
+
 _AUTH_FAILED = (
     "Server failed to authenticate the request. Make sure the value of Authorization "
     "header is formed correctly including the signature."

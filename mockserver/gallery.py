@@ -83,6 +83,10 @@ class Gallery:
             "expires_at": expires_at,
         }
 
+    def add_many(self, images: list[tuple[Recipe, str | None, float | None]]) -> list[dict[str, Any]]:
+        """Keep an answer's images, ``(recipe, image_id, expires_at)`` each; their references."""
+        return [self.add(recipe, image_id=image_id, expires_at=expires_at) for recipe, image_id, expires_at in images]
+
     def image(self, image_id: str) -> tuple[bytes, str] | None:
         """The image behind a reference and its media type, rendered anew; None if not kept."""
         with self._lock:

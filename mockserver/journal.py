@@ -72,10 +72,16 @@ class Journal:
         self._epoch = secrets.token_hex(4)
         self._count = 0
 
-    def record(self, entry: dict[str, Any]) -> None:
+    def record(self, entry: dict[str, Any]) -> int | None:
+        """Keep ``entry``; a shared journal answers its number, for :meth:`update`."""
         with self._lock:
             self._entries.append(entry)
             self._count += 1
+        return None
+
+    def update(self, number: int | None, entry: dict[str, Any]) -> None:
+        """Show a recorded entry's later changes (a stream's progress): nothing to do here, where
+        the journal holds the entry itself (a shared journal writes it again)."""
 
     def since(self, cursor: str | None) -> tuple[list[dict[str, Any]], str, bool]:
         """The entries recorded after ``cursor`` (returned by an earlier call), the new cursor,

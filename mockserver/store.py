@@ -45,6 +45,11 @@ class ImageStore:
             self._bytes += entry.cost
             self._evict(now)
 
+    def add_many(self, images: list[tuple[str, Recipe, float]], *, now: float) -> None:
+        """Store an answer's images: ``(image_id, recipe, expires_at)`` each."""
+        for image_id, recipe, expires_at in images:
+            self.add(image_id, recipe, expires_at=expires_at, now=now)
+
     def get(self, image_id: str) -> StoredImage | None:
         with self._lock:
             return self._images.get(image_id)

@@ -11,10 +11,11 @@ events sent as they go.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from flask import Response
@@ -30,6 +31,13 @@ class StreamProgress:
         self.planned = planned
         self.sent = 0
         self.entry: dict[str, Any] | None = None
+        self.on_end: Callable[[], None] | None = None  # a shared journal writes the entry again
+
+    def end(self) -> None:
+        """The stream is over (sent whole, cut, or its client gone)."""
+        if self.on_end is not None:
+            with contextlib.suppress(Exception):  # a lost shared state must not break the stream's end
+                self.on_end()
 
     def attach(self, entry: dict[str, Any]) -> None:
         self.entry = entry
@@ -52,14 +60,17 @@ def stream_response(
     cut_after = fault.after_events if fault is not None else None
 
     def body() -> Iterator[bytes]:
-        for _ in range(total):
-            if progress.sent == cut_after:
-                break
-            if pause:
-                time.sleep(pause)
-            data = next(events)
-            yield frame(data)
-            progress.count()
+        try:
+            for _ in range(total):
+                if progress.sent == cut_after:
+                    break
+                if pause:
+                    time.sleep(pause)
+                data = next(events)
+                yield frame(data)
+                progress.count()
+        finally:
+            progress.end()
         if progress.sent == cut_after and fault is not None:
             _cut(fault, connection)
 

@@ -1,0 +1,79 @@
+"""Reaching the Redis that holds a shared state: the URL, the client, the key names.
+
+The ``redis`` package is imported here only, and only when a state URL is given, so the
+in-memory fake never needs it installed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+SCHEMES = ("redis", "rediss", "unix")
+# Short socket timeouts: a lost Redis turns a request into a quick 503, never a hang.
+# ASSUMPTION (our choice): 1 s to connect, 2 s per command, one retry on a fresh connection
+# (a pooled connection left over from before a Redis restart fails once, then the retry works).
+CONNECT_TIMEOUT = 1.0
+COMMAND_TIMEOUT = 2.0
+PREFIX = "mockserver:"  # every key of the shared state starts with this
+
+
+class StateUnavailable(RuntimeError):
+    """The shared state's Redis cannot be reached (at start): a one-line message naming the URL
+    (password hidden) and the reason."""
+
+
+def shown(url: str) -> str:
+    """``url`` with its password (if any) hidden, for messages."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        netloc = parts.netloc.replace(":" + parts.password + "@", ":****@", 1)
+        return urlunsplit(parts._replace(netloc=netloc))
+    except ValueError:
+        return url
+
+
+def check_url(url: str) -> str:
+    """``url`` if it names a Redis (``redis://HOST:PORT/DB``, ``rediss://`` or ``unix://``);
+    else a ValueError saying what is expected."""
+    if not isinstance(url, str):
+        raise ValueError(f"state must be a redis:// URL, not {url!r}")
+    scheme = url.partition("://")[0].lower() if "://" in url else ""
+    if scheme not in SCHEMES:
+        raise ValueError(f"state must be a redis://HOST:PORT/DB URL (or rediss://, unix://), not {shown(url)!r}")
+    return url
+
+
+def connect(url: str) -> Any:
+    """A Redis client for ``url``, checked with a PING; StateUnavailable when it cannot answer."""
+    check_url(url)
+    try:
+        import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+    except ImportError:  # pragma: no cover - the redis extra is not installed
+        raise StateUnavailable(f"cannot use the shared state at {shown(url)}: the redis package is not "
+                               "installed (pip install 'mockserver[redis]')") from None
+    try:
+        client = redis.Redis.from_url(
+            url, socket_connect_timeout=CONNECT_TIMEOUT, socket_timeout=COMMAND_TIMEOUT,
+            retry=Retry(NoBackoff(), 1), health_check_interval=0,
+        )
+    except ValueError as exc:
+        raise ValueError(f"state: {shown(url)} is not a usable Redis URL: {exc}") from None
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        client.close()
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise StateUnavailable(f"cannot reach the shared state at {shown(url)}: {reason}") from None
+    return client
+
+
+def errors() -> tuple[type[Exception], ...]:
+    """The exceptions a lost Redis raises (for the app's 503 handler)."""
+    import redis
+
+    return (redis.RedisError,)

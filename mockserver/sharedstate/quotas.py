@@ -1,0 +1,151 @@
+"""Quota windows in Redis, checked and spent in one Lua script per request.
+
+Each ledger key (api key, quota family) has a sorted set of its grants (score: the time,
+member: ``<serial>:<images>``), trimmed to the history the in-memory ledger keeps
+(:data:`mockserver.quotas.MIN_HISTORY`, or the longest window). ``quota:keys`` orders the
+keys by when they were last seen (for the live view, and to forget the least recently seen
+beyond ``max_keys``). The script computes exactly what :class:`mockserver.quotas.QuotaLedger`
+does: refusal, retry-after and each window's state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Hashable
+from typing import Any, cast
+
+from contracts.ratelimits import Window
+from mockserver.quotas import MIN_HISTORY, QuotaLedger, Refusal, WindowState
+from mockserver.sharedstate.connection import PREFIX
+
+KEYS = PREFIX + "quota:keys"
+SERIAL = PREFIX + "quota:serial"
+GRANTS = PREFIX + "q:"  # + sha1 of the member
+
+# KEYS: grants, keys, serial. ARGV: member, n, now, horizon, max_keys, mode (spend|peek|look),
+# then limit, seconds per window. Returns {refused window (1-based, 0: granted), current, wait,
+# then used, reset per window}; times as exact strings.
+_SCRIPT = f"local GRANTS = '{GRANTS}'" + """
+local grants, keys, serial = KEYS[1], KEYS[2], KEYS[3]
+local n, now, horizon = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local mode = ARGV[6]
+local function exact(x) return string.format('%.17g', x) end
+if mode ~= 'look' then
+  redis.call('ZREMRANGEBYSCORE', grants, '-inf', exact(now - horizon))
+end
+local windows = {}
+for i = 7, #ARGV, 2 do
+  local limit, seconds = tonumber(ARGV[i]), tonumber(ARGV[i + 1])
+  local found = redis.call('ZRANGEBYSCORE', grants, '(' .. exact(now - seconds), '+inf', 'WITHSCORES')
+  local log, used = {}, 0
+  for j = 1, #found, 2 do
+    local k = tonumber(string.match(found[j], ':(%d+)$'))
+    log[#log + 1] = {tonumber(found[j + 1]), k}
+    used = used + k
+  end
+  windows[#windows + 1] = {limit = limit, seconds = seconds, log = log, used = used}
+end
+local refused, current, wait = 0, 0, 0
+if mode == 'spend' then
+  for i, w in ipairs(windows) do
+    if w.used + n > w.limit then
+      local left, until_fits = w.used, nil
+      for _, g in ipairs(w.log) do
+        left = left - g[2]
+        if left + n <= w.limit then until_fits = g[1] + w.seconds - now; break end
+      end
+      if until_fits == nil then
+        until_fits = (#w.log > 0) and (w.log[#w.log][1] + w.seconds - now) or 0
+      end
+      if refused == 0 or until_fits > wait then refused, current, wait = i, w.used + n, until_fits end
+    end
+  end
+  if refused == 0 and #windows > 0 then
+    local id = redis.call('INCR', serial)
+    redis.call('ZADD', grants, exact(now), id .. ':' .. n)
+    for _, w in ipairs(windows) do
+      w.used = w.used + n
+      w.log[#w.log + 1] = {now, n}
+    end
+  end
+end
+if mode == 'spend' or (mode == 'peek' and redis.call('ZSCORE', keys, ARGV[1])) then
+  redis.call('EXPIRE', grants, math.ceil(horizon) + 60)
+  redis.call('ZADD', keys, redis.call('INCR', serial), ARGV[1])
+  local extra = redis.call('ZCARD', keys) - tonumber(ARGV[5])
+  if extra > 0 then
+    local old = redis.call('ZPOPMIN', keys, extra)
+    for j = 1, #old, 2 do redis.call('DEL', GRANTS .. redis.sha1hex(old[j])) end
+  end
+end
+local out = {refused, current, exact(wait)}
+for _, w in ipairs(windows) do
+  out[#out + 1] = w.used
+  out[#out + 1] = (#w.log > 0) and exact(w.log[#w.log][1] + w.seconds - now) or '0'
+end
+return out
+"""
+
+
+def member(key: Hashable) -> bytes:
+    """The ledger key ``(api_key, family)`` as the bytes Redis keeps."""
+    api_key, family = cast(tuple[str, str], key)
+    return family.encode() + b"\0" + api_key.encode("utf-8", "surrogateescape")
+
+
+def _key(raw: bytes) -> tuple[str, str]:
+    family, _, api_key = raw.partition(b"\0")
+    return api_key.decode("utf-8", "surrogateescape"), family.decode()
+
+
+def grants_key(raw: bytes) -> str:
+    return GRANTS + hashlib.sha1(raw).hexdigest()
+
+
+class SharedQuotaLedger(QuotaLedger):
+    """The :class:`mockserver.quotas.QuotaLedger` interface, on Redis."""
+
+    def __init__(self, client: Any, max_keys: int = 10_000) -> None:
+        self._client = client
+        self._script = client.register_script(_SCRIPT)
+        self.max_keys = max_keys
+
+    def _run(self, raw: bytes, n: int, windows: tuple[Window, ...], now: float, mode: str,
+             client: Any = None) -> Any:
+        horizon = max(MIN_HISTORY, *(w.seconds for w in windows))
+        args: list[Any] = [raw, n, repr(float(now)), repr(float(horizon)), self.max_keys, mode]
+        for w in windows:
+            args += [w.limit, w.seconds]
+        return self._script(keys=[grants_key(raw), KEYS, SERIAL], args=args, client=client)
+
+    @staticmethod
+    def _states(windows: tuple[Window, ...], out: list[Any]) -> list[WindowState]:
+        return [WindowState(w, int(out[3 + 2 * i]), float(out[4 + 2 * i])) for i, w in enumerate(windows)]
+
+    def spend(self, key: Hashable, n: int, windows: tuple[Window, ...], now: float
+              ) -> tuple[Refusal | None, list[WindowState]]:
+        if not windows:
+            return None, []
+        out = self._run(member(key), n, windows, now, "spend")
+        refused = int(out[0])
+        refusal = Refusal(windows[refused - 1], int(out[1]), float(out[2])) if refused else None
+        return refusal, self._states(windows, out)
+
+    def states(self, key: Hashable, windows: tuple[Window, ...], now: float) -> list[WindowState]:
+        if not windows:
+            return []
+        return self._states(windows, self._run(member(key), 0, windows, now, "peek"))
+
+    def snapshot(self, windows_of: Callable[[Hashable], tuple[Window, ...]], now: float, limit: int = 100
+                 ) -> list[tuple[Hashable, list[WindowState]]]:
+        raws = self._client.zrevrange(KEYS, 0, limit - 1)
+        keys = [_key(raw) for raw in raws]
+        shapes = [windows_of(key) for key in keys]
+        with self._client.pipeline(transaction=False) as pipe:
+            for raw, windows in zip(raws, shapes, strict=True):
+                self._run(raw, 0, windows, now, "look", client=pipe)
+            outs = pipe.execute()
+        return [(key, self._states(windows, out)) for key, windows, out in zip(keys, shapes, outs, strict=True)]
+
+    def clear(self) -> None:  # the state's reset script forgets the grants of every key
+        raise NotImplementedError("a shared ledger is cleared by SharedState.reset")
