@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import ctypes
 import os
-import re
 import signal
 import sys
 import threading
@@ -13,21 +12,15 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
-from flask import Flask
-
 from contracts.spec import API_PREFIX
 from contracts.version import program, version
 from mockserver.app import create_app
 from mockserver.config import Config, ServerOptions
 from mockserver.inputs import InputError, add_flags, given
 from mockserver.server import LiveServer, listening_socket, url_of
+from mockserver.sharedstate import StateUnavailable
+from mockserver.sharedstate.connection import shown
 from mockserver.workers import Supervisor
-
-try:
-    from mockserver.sharedstate import StateUnavailable
-except ImportError:  # until the shared state lands (branch redis-state)
-    class StateUnavailable(Exception):  # type: ignore[no-redef]
-        pass
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,16 +68,11 @@ def announce(host: str, url: str, base_url: str, config: Config | None = None, *
     if len(pids) > 1:
         lines.append(f"mockserver: {len(pids)} workers on this port (pids {', '.join(map(str, pids))})")
     if state is not None:
-        lines.append(f"mockserver: state shared in Redis at {hide_password(state)}: every fake given "
+        lines.append(f"mockserver: state shared in Redis at {shown(state)}: every fake given "
                      "this --state is one fake")
     if config is not None:
         lines += [f"mockserver: {line}" for line in _more_start_up_lines(url, config)]
     return lines
-
-
-def hide_password(url: str) -> str:
-    """``redis://user:secret@host/0`` -> ``redis://user:***@host/0``."""
-    return re.sub(r"^([a-z]+://[^:/@]*:)[^@/]*@", r"\1***@", url)
 
 
 def _more_start_up_lines(url: str, config: Config) -> list[str]:
@@ -121,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if listen.workers > 1:
         return _serve_workers(listen, config)
     try:
-        app = _make_app(config, listen.state)
+        app = create_app(config, state=listen.state)
     except StateUnavailable as exc:
         print(f"mockserver: {exc}", file=sys.stderr)
         return 1
@@ -144,10 +132,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     _exit_now(0)
 
 
-def _make_app(config: Config, state: str | None) -> Flask:
-    return create_app(config) if state is None else create_app(config, state=state)
-
-
 def _serve_workers(listen: ServerOptions, config: Config) -> int:
     """``--workers N``: a parent and N pre-forked workers on one socket (mockserver/workers.py)."""
     try:
@@ -163,7 +147,7 @@ def _serve_workers(listen: ServerOptions, config: Config) -> int:
 
     supervisor = Supervisor(
         sock, listen.workers,
-        make_app=lambda: _make_app(config, listen.state),
+        make_app=lambda: create_app(config, state=listen.state),
         serve=lambda app, shared: LiveServer(app, threads=listen.threads, sock=shared),
         start_up_lines=start_up_lines,
         grace=config.shutdown_grace_ms / 1000,
