@@ -12,11 +12,15 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
+from contracts.spec import API_PREFIX
 from contracts.version import program, version
 from mockserver.app import create_app
 from mockserver.config import Config, ServerOptions
 from mockserver.inputs import InputError, add_flags, given
-from mockserver.server import LiveServer
+from mockserver.server import LiveServer, listening_socket, url_of
+from mockserver.sharedstate import StateUnavailable
+from mockserver.sharedstate.connection import shown
+from mockserver.workers import Supervisor
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,9 +51,11 @@ def options(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[Serve
     return server, Config(**settings)
 
 
-def announce(host: str, url: str, base_url: str, config: Config | None = None) -> list[str]:
+def announce(host: str, url: str, base_url: str, config: Config | None = None, *, state: str | None = None,
+             pids: Sequence[int] = ()) -> list[str]:
     """The start-up lines. A wildcard address is where the fake listens, not where a client
-    can reach it: the printed URLs are then the loopback ones."""
+    can reach it: the printed URLs are then the loopback ones. ``state``: the Redis URL the
+    fake keeps its state in (its password hidden); ``pids``: the workers of ``--workers``."""
     lines = []
     if host in ("0.0.0.0", "::", ""):
         port = url.rsplit(":", 1)[1]
@@ -59,6 +65,11 @@ def announce(host: str, url: str, base_url: str, config: Config | None = None) -
         url = local
     lines.insert(0, f"mockserver: serving the Images API at {base_url}")
     lines.append(f"mockserver: OPENAI_BASE_URL={base_url}")
+    if len(pids) > 1:
+        lines.append(f"mockserver: {len(pids)} workers on this port (pids {', '.join(map(str, pids))})")
+    if state is not None:
+        lines.append(f"mockserver: state shared in Redis at {shown(state)}: every fake given "
+                     "this --state is one fake")
     if config is not None:
         lines += [f"mockserver: {line}" for line in _more_start_up_lines(url, config)]
     return lines
@@ -95,7 +106,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as exc:
         print(f"mockserver: {exc}", file=sys.stderr)
         return 2
-    server = LiveServer(create_app(config), listen.host, listen.port, threads=listen.threads)
+    if listen.workers > 1:
+        return _serve_workers(listen, config)
+    try:
+        app = create_app(config, state=listen.state)
+    except StateUnavailable as exc:
+        print(f"mockserver: {exc}", file=sys.stderr)
+        return 1
+    except ValueError as exc:
+        print(f"mockserver: {exc}", file=sys.stderr)
+        return 2
+    server = LiveServer(app, listen.host, listen.port, threads=listen.threads)
     try:
         server.bind()
     except OSError as exc:
@@ -104,27 +125,59 @@ def main(argv: Sequence[str] | None = None) -> int:
     stopping = _Stopping(server)
     signal.signal(signal.SIGTERM, stopping.on_signal)
     signal.signal(signal.SIGINT, stopping.on_signal)
-    for line in announce(listen.host, server.url, server.base_url, config):
+    for line in announce(listen.host, server.url, server.base_url, config, state=listen.state):
         print(line, flush=True)
     server.serve_forever()  # returns once stopping has closed the listening socket
     stopping.wait()
     _exit_now(0)
 
 
+def _serve_workers(listen: ServerOptions, config: Config) -> int:
+    """``--workers N``: a parent and N pre-forked workers on one socket (mockserver/workers.py)."""
+    try:
+        sock = listening_socket(listen.host, listen.port)
+    except OSError as exc:
+        print(f"mockserver: cannot listen on {listen.host}:{listen.port}: {exc}", file=sys.stderr)
+        return 1
+    host, port = sock.getsockname()[:2]
+    url = url_of(host, port)
+
+    def start_up_lines(pids: Sequence[int]) -> list[str]:
+        return announce(listen.host, url, url + API_PREFIX, config, state=listen.state, pids=pids)
+
+    supervisor = Supervisor(
+        sock, listen.workers,
+        make_app=lambda: create_app(config, state=listen.state),
+        serve=lambda app, shared: LiveServer(app, threads=listen.threads, sock=shared),
+        start_up_lines=start_up_lines,
+        grace=config.shutdown_grace_ms / 1000,
+    )
+    _exit_now(supervisor.run())
+
+
 class _Stopping:
     """The first SIGTERM or SIGINT stops the server gracefully (it stops accepting and
     lets requests in flight finish, within ``shutdown_grace_ms``); a second one exits
-    at once, with status 1."""
+    at once, with status 1. ``say``: print that it is stopping (a worker of ``--workers``
+    leaves that to its parent)."""
 
-    def __init__(self, server: LiveServer) -> None:
+    def __init__(self, server: LiveServer, *, say: bool = True) -> None:
         self._server = server
+        self._say = say
         self._thread: threading.Thread | None = None
 
     def on_signal(self, signum: int, frame: Any) -> None:
         if self._thread is not None:
             _exit_now(1)
-        print(f"mockserver: {signal.Signals(signum).name}: finishing the requests in flight "
-              f"(up to {self._server.grace:g} s); a second signal exits at once", file=sys.stderr, flush=True)
+        if self._say:
+            print(f"mockserver: {signal.Signals(signum).name}: finishing the requests in flight "
+                  f"(up to {self._server.grace:g} s); a second signal exits at once", file=sys.stderr, flush=True)
+        self.begin()
+
+    def begin(self) -> None:
+        """Stop gracefully (once)."""
+        if self._thread is not None:
+            return
         # Not from inside the signal handler: stopping waits on the very loop the signal
         # interrupted. Another thread stops the server; the loop then returns.
         self._thread = threading.Thread(target=self._server.stop, name="mockserver-stop", daemon=True)

@@ -42,6 +42,7 @@ SECRET_TEXT = Text(512, pattern=r"[!-~]+", shape="1 to 512 printable ASCII chara
 URL = Text(2000, pattern=r"https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?(/[!-~]*)?",
            shape="an `http(s)://host[:port][/path]` URL, ASCII")
 HOST = Text(253, pattern=r"[A-Za-z0-9.-]+|[0-9A-Fa-f:.]+", shape="a host name or an IP address")
+MAX_WORKERS = 256
 SHA256 = Text(64, pattern=r"[0-9a-f]{64}", shape="a SHA-256 digest (64 hex characters)", lower=True)
 YEAR_SECONDS = 365 * 86400
 
@@ -61,6 +62,20 @@ class Date(Text):
         except ValueError:
             pass
         raise ValueError(f"must be {self.shape}, not {text!r}")
+
+
+@dataclass(frozen=True)
+class StateUrl(Text):
+    """A Redis URL for the shared state (the schemes :func:`mockserver.sharedstate.check_url` takes)."""
+
+    max_length: int = 2000
+    pattern: str | None = r"[!-~]+"
+    shape: str = "a `redis://[:PASSWORD@]HOST[:PORT][/DB]` URL (or `rediss://`, `unix://`)"
+
+    def read(self, value: Any) -> str:
+        from mockserver.sharedstate import check_url  # only when a state is given
+
+        return check_url(super().read(value))
 
 
 @dataclass(frozen=True)
@@ -247,6 +262,20 @@ class ServerOptions:
     threads: int = setting(16, "Worker threads answering the API and image URLs (the control plane has its own).",
                            Integer(1, 1024), flag="--threads",
                            patchable=False)
+    state: str | None = setting(
+        None, "Where the fake keeps its state (quotas, clock, faults, journal, images, configuration): "
+        "a Redis URL, shared by every process and host given the same one. Default: this process's memory.",
+        Optional(StateUrl()), flag="--state", patchable=False,
+    )
+    workers: int = setting(
+        1, "Processes serving the one port (pre-forked); more than 1 needs `--state`, so they share one "
+        "fake.", Integer(1, MAX_WORKERS), flag="--workers", patchable=False,
+    )
+
+    def __post_init__(self) -> None:
+        if self.workers > 1 and self.state is None:
+            raise InputError("workers", f"{self.workers} workers need --state redis://HOST:PORT/DB to share "
+                             "one fake: each would otherwise keep its own quotas, clock, faults and images")
 
 
 def settings() -> list[dataclasses.Field[Any]]:

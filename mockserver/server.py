@@ -64,6 +64,7 @@ BODY_TIMEOUT = 60.0  # seconds of waiting for its body, in all (16 MB at 2 Mbit/
 IDLE_TIMEOUT = 30  # seconds a connection may stay silent between requests
 SPARE_READERS = 48  # readers beyond the API's threads: heads and the control plane
 DEFAULT_GRACE = 5.0  # seconds, when the app does not say (Config.shutdown_grace_ms)
+BACKLOG = 128  # the listen backlog: cheroot's default of 5 resets bursts of clients
 
 _CONTROL = b"/_mock"
 LINGER_SECONDS = 0.5  # after an error answer, how long to read what the client still sends
@@ -434,9 +435,26 @@ class _Server(wsgi.Server):
     body_limit = 0
     api: _ApiGate | None = None
 
+    shared: socket.socket | None = None  # a listening socket opened elsewhere (see listening_socket)
+
     @property
     def dispatching(self) -> bool:
         return self.api is not None
+
+    def bind(self, family: Any, type: Any, proto: Any = 0) -> socket.socket:
+        if self.shared is None:
+            return super().bind(family, type, proto)  # type: ignore[no-any-return]
+        self.socket = self.shared
+        self.bind_addr = self.shared.getsockname()[:2]
+        return self.shared
+
+    def prepare(self) -> None:
+        super().prepare()
+        if self.shared is not None:
+            # Other processes accept on this socket too: one that loses the race for a
+            # connection must return to its loop at once, not wait in accept() (cheroot's
+            # 1 s timeout) while its own connections wait.
+            self.socket.settimeout(0)
 
     def put_conn(self, conn: _Connection) -> None:
         req = conn.pending
@@ -463,7 +481,10 @@ class LiveServer:
     control plane; at most ``threads`` of them answer the API and image URLs at once. ``header_timeout`` and
     ``body_timeout`` bound, in seconds, how long a client may take to send a
     request's head and its body. ``grace``: seconds :meth:`stop` lets requests in
-    flight finish (default: the app's ``shutdown_grace_ms``).
+    flight finish (default: the app's ``shutdown_grace_ms``). ``sock``: a listening
+    socket to serve instead of opening one (``host`` and ``port`` are then ignored),
+    e.g. one from :func:`listening_socket` shared by forked workers; :meth:`stop`
+    closes this process's handle of it.
     """
 
     def __init__(
@@ -477,6 +498,7 @@ class LiveServer:
         header_timeout: float = HEADER_TIMEOUT,
         body_timeout: float = BODY_TIMEOUT,
         grace: float | None = None,
+        sock: socket.socket | None = None,
     ) -> None:
         self.app = app
         self._threads = threads
@@ -487,7 +509,7 @@ class LiveServer:
             numthreads=threads + SPARE_READERS if readers is None else readers,
             server_name="mockserver",
             timeout=IDLE_TIMEOUT,
-            request_queue_size=128,  # listen backlog: cheroot's default of 5 resets bursts of clients
+            request_queue_size=BACKLOG,
             shutdown_timeout=int(DEFAULT_GRACE),
         )
         # cheroot's own body limit stays off, so the app answers 413 in JSON.
@@ -496,6 +518,7 @@ class LiveServer:
         self._server.header_timeout = header_timeout
         self._server.body_timeout = body_timeout
         self._server.gateway = _Gateway
+        self._server.shared = sock
         self._thread: threading.Thread | None = None
         self._stopped = threading.Event()
 
@@ -509,8 +532,7 @@ class LiveServer:
 
     @property
     def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return url_of(self.host, self.port)
 
     @property
     def base_url(self) -> str:
@@ -582,3 +604,31 @@ class LiveServer:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+def url_of(host: str, port: int) -> str:
+    """``http://host:port``, an IPv6 address in brackets."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A socket listening on ``host:port`` (port 0: a free one), opened as :class:`LiveServer`
+    opens its own, for processes that share it (``LiveServer(..., sock=...)`` in each).
+    OSError says why not."""
+    server = _Server((host, port), None, server_name="mockserver")  # binds nothing yet
+    problems = []
+    try:
+        infos = socket.getaddrinfo(host, port, socket.AF_UNSPEC, socket.SOCK_STREAM, 0, socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise OSError(f"cannot resolve {host!r}: {exc}") from None
+    for family, kind, proto, _, address in infos:
+        sock: socket.socket = server.prepare_socket(address, family, kind, proto, server.nodelay, None)
+        try:
+            sock.bind(address)
+            sock.listen(BACKLOG)
+        except OSError as exc:
+            sock.close()
+            problems.append(str(exc))
+            continue
+        return sock
+    raise OSError("; ".join(problems) or "no address to listen on")

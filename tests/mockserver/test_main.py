@@ -143,3 +143,37 @@ def test_wildcard_host_started_for_real() -> None:
     with running("--host", "0.0.0.0") as base_url:
         assert base_url.startswith("http://127.0.0.1:")
         assert requests.get(base_url.removesuffix("/v1") + "/_mock/clock", timeout=10).status_code == 200
+
+
+# --- --state and --workers (issue 13) -----------------------------------------------------------
+
+
+def test_state_and_workers_come_from_flags_and_the_environment() -> None:
+    server, _ = parsed(["--workers", "3"], {"MOCKSERVER_STATE": "redis://127.0.0.1:6390/2"})
+    assert (server.state, server.workers) == ("redis://127.0.0.1:6390/2", 3)
+    server, _ = parsed([], {"MOCKSERVER_WORKERS": "2", "MOCKSERVER_STATE": "rediss://:pw@cache.example:6380/0"})
+    assert (server.state, server.workers) == ("rediss://:pw@cache.example:6380/0", 2)
+    assert (ServerOptions().state, ServerOptions().workers) == (None, 1)  # in this process's memory
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--workers", "2"], "workers: 2 workers need --state redis://HOST:PORT/DB to share one fake"),
+    (["--workers", "0"], "workers: must be an integer from 1 to 256, not 0 (from --workers)"),
+    (["--state", "http://127.0.0.1:6379/0"], "state: state must be a redis://HOST:PORT/DB URL (or rediss://, "
+                                              "unix://), not 'http://127.0.0.1:6379/0' (from --state)"),
+])
+def test_a_bad_state_or_worker_count_is_refused_at_start(argv: list[str], message: str) -> None:
+    result = subprocess.run([sys.executable, "-m", "mockserver", "--port", "0", *argv],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2, result
+    assert result.stderr.startswith(f"mockserver: {message}") and result.stderr.count("\n") == 1, result.stderr
+
+
+def test_the_start_up_lines_name_the_workers_and_hide_the_state_password() -> None:
+    lines = announce("127.0.0.1", "http://127.0.0.1:5", "http://127.0.0.1:5/v1", Config(),
+                     state="redis://user:s3cret@cache:6379/1", pids=[11, 12])
+    assert "mockserver: 2 workers on this port (pids 11, 12)" in lines
+    shared = [line for line in lines if "Redis" in line]
+    assert len(shared) == 1 and "redis://user:****@cache:6379/1" in shared[0] and "s3cret" not in shared[0]
+    assert not any("workers" in line or "Redis" in line for line in announce("127.0.0.1", "http://127.0.0.1:5",
+                                                                            "http://127.0.0.1:5/v1", Config()))
