@@ -92,10 +92,13 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
     try:
         app = create_app(state=url)
-    except StateUnavailable as exc:
-        raise pytest.UsageError(f"{STATE_OPTION} {url}: {exc}") from None
-    if policy == "run":
-        FakeHandle.in_process(app).reset(config=True)
+    except (StateUnavailable, ValueError) as exc:
+        raise pytest.UsageError(f"{STATE_OPTION}: {exc}") from None
+    try:
+        if policy == "run":
+            FakeHandle.in_process(app).reset(config=True)
+    finally:
+        app.extensions["mockserver"].close()
 
 
 class InProcessFake(FakeHandle):
@@ -156,10 +159,13 @@ def _images_fake_server(pytestconfig: pytest.Config) -> Iterator[LiveServer]:
 
         try:
             app = create_app(state=url)
-        except StateUnavailable as exc:
-            pytest.fail(f"{STATE_OPTION} {url}: {exc}", pytrace=False)
-    with LiveServer(app) as server:
-        yield server
+        except (StateUnavailable, ValueError) as exc:
+            pytest.fail(f"{STATE_OPTION}: {exc}", pytrace=False)
+    try:
+        with LiveServer(app) as server:
+            yield server
+    finally:
+        app.extensions["mockserver"].close()
 
 
 @pytest.fixture

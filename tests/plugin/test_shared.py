@@ -7,6 +7,8 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from flask import Flask
@@ -68,14 +70,23 @@ def test_3_sees_the_other_workers(images_fake_url):
 '''
 
 
-def _prepare(url: str) -> Flask:
-    """Leave state in Redis that a run's start must wipe: a tighter limit, a journal entry."""
+@contextmanager
+def shared_fake(url: str) -> Iterator[Flask]:
+    """A fake in this process on the shared state at url, its connections closed after."""
     app = create_app(state=url)
-    FakeHandle.in_process(app).configure(rate_limits="1/1m")
-    answer = app.test_client().post("/v1/images/generations", json={"prompt": BEFORE_THE_RUN, "size": "256x256"},
-                                    headers={"Authorization": "Bearer sk-earlier"})
-    assert answer.status_code == 200
-    return app
+    try:
+        yield app
+    finally:
+        app.extensions["mockserver"].close()
+
+
+def _prepare(url: str) -> None:
+    """Leave state in Redis that a run's start must wipe: a tighter limit, a journal entry."""
+    with shared_fake(url) as app:
+        FakeHandle.in_process(app).configure(rate_limits="1/1m")
+        answer = app.test_client().post("/v1/images/generations", json={"prompt": BEFORE_THE_RUN,
+                                        "size": "256x256"}, headers={"Authorization": "Bearer sk-earlier"})
+        assert answer.status_code == 200
 
 
 def _pytest(folder: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -97,7 +108,8 @@ def test_xdist_workers_share_one_fake(tmp_path: Path, redis_server: RedisServer)
     assert runs["gw0"]["base"] != runs["gw1"]["base"]  # two fakes...
     statuses = runs["gw0"]["statuses"] + runs["gw1"]["statuses"]
     assert statuses.count(200) == 50 and statuses.count(429) == 10  # ...spending one quota of 50 a minute
-    journal = FakeHandle.in_process(create_app(state=redis_server.url)).requests()
+    with shared_fake(redis_server.url) as app:
+        journal = FakeHandle.in_process(app).requests()
     assert len(journal) == 60  # and one journal, which the run's start had emptied
 
 
@@ -134,4 +146,11 @@ def test_an_unreachable_redis_is_a_usage_error(tmp_path: Path) -> None:
     assert result.returncode == 4, result.stdout[-3000:] + result.stderr[-3000:]
     assert "Traceback" not in result.stdout + result.stderr
     [line] = [line for line in result.stderr.splitlines() if "ERROR" in line]
-    assert f"--images-fake-state {url}" in line
+    assert line.startswith("ERROR: --images-fake-state: ") and url in line
+
+
+def test_a_url_that_is_not_redis_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "test_never_run.py").write_text("def test_x(images_fake_url):\n    pass\n")
+    result = _pytest(tmp_path, "--images-fake-state", "http://127.0.0.1:6379/0", "test_never_run.py")
+    assert result.returncode == 4 and "Traceback" not in result.stdout + result.stderr
+    assert "ERROR: --images-fake-state: state must be a redis://HOST:PORT/DB URL" in result.stderr, result.stderr
