@@ -24,8 +24,10 @@ redis-server, and the two together. Then the ratios the issue aims at:
 3. requests/s of two workers against one.
 
 Rows: ``POST /v1/images/generations`` ``{"prompt": "a white siamese cat", "n": 1,
-"size": "256x256"}`` (url answers, the typical cheap request), and ``--b64`` adds the
-same with ``response_format: b64_json`` (a render on every request).
+"size": "256x256"}`` (url answers, the typical cheap request); ``GET`` of one image URL
+that answer handed out (256x256 PNG: rendered by the first GET, then from the store's
+bytes cache: in Redis for the shared state), each server its own URL; and with ``--b64``
+the POST with ``response_format: b64_json`` (a render on every request).
 
 Run:  .venv/bin/python bench/bench_shared.py [--concurrency 8 --warmup 3 --duration 12 --rounds 6]
 """
@@ -41,12 +43,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from _load import (
+    GENERATIONS,
+    LOOPBACK,
     MOCKSERVER_CMD,
     ROOT,
     SMALL_BODY,
     LoadResult,
+    RawConnection,
     ServerProcess,
     http_connection,
     json_request,
@@ -74,6 +80,7 @@ def parse_args() -> argparse.Namespace:
     add("--duration", type=float, default=12.0, help="seconds measured per server and row (default: %(default)s)")
     add("--rounds", type=int, default=6, help="alternations of the servers (default: %(default)s)")
     add("--b64", action="store_true", help="add a row of b64_json answers (a render per request)")
+    add("--no-fetch", action="store_true", help="leave out the row of image URL fetches")
     add("--no-workers", action="store_true", help="leave out the two-worker server")
     args = parser.parse_args()
     args.concurrency = max(1, min(args.concurrency, 64))
@@ -154,7 +161,7 @@ class Measured:
         return seconds / count if count else float("nan")
 
 
-def check(server: ServerProcess, body: dict[str, Any]) -> None:
+def check(server: ServerProcess, body: dict[str, Any]) -> bytes:
     conn = http_connection(server.port)
     try:
         response, data, _ = post_json(conn, body)
@@ -162,6 +169,20 @@ def check(server: ServerProcess, body: dict[str, Any]) -> None:
         conn.close()
     if response.status != 200:
         raise RuntimeError(f"{server.base_url}: status {response.status}: {data[:300]!r}")
+    return data
+
+
+def fetch_request(server: ServerProcess) -> bytes:
+    """A keep-alive GET of an image URL this server handed out (checked to answer a PNG)."""
+    url = urlsplit(json.loads(check(server, SMALL_BODY))["data"][0]["url"])
+    if url.hostname != LOOPBACK or url.port != server.port:
+        raise RuntimeError(f"unexpected image URL {url.geturl()}")
+    target = url.path + (f"?{url.query}" if url.query else "")
+    payload = f"GET {target} HTTP/1.1\r\nHost: {LOOPBACK}:{server.port}\r\n\r\n".encode("ascii")
+    status, body = RawConnection(LOOPBACK, server.port).request(payload)
+    if status != 200 or not body.startswith(b"\x89PNG"):
+        raise RuntimeError(f"{url.geturl()}: status {status}: {body[:100]!r}")
+    return payload
 
 
 def measure(target: Target, payload: bytes, args: argparse.Namespace, seconds: float) -> tuple[LoadResult, float,
@@ -173,15 +194,21 @@ def measure(target: Target, payload: bytes, args: argparse.Namespace, seconds: f
     return result, fake1 - fake0, redis1 - redis0
 
 
-def row(args: argparse.Namespace, targets: list[Target], body: dict[str, Any]) -> dict[str, Measured]:
-    payload = json_request(body)
+def row(args: argparse.Namespace, targets: list[Target], body: dict[str, Any] | None) -> dict[str, Measured]:
+    """Each target under load with body (POSTed), or None: a GET of an image URL it handed out."""
+    payloads = {}
     for target in targets:
-        check(target.server, body)
-        run_load(target.server.port, payload, concurrency=args.concurrency, warmup=0.0, duration=args.warmup)
+        if body is None:
+            payloads[target.name] = fetch_request(target.server)
+        else:
+            check(target.server, body)
+            payloads[target.name] = json_request(body)
+        run_load(target.server.port, payloads[target.name], concurrency=args.concurrency, warmup=0.0,
+                 duration=args.warmup)
     measured = {t.name: Measured([]) for t in targets}
     for i in range(args.rounds):
         for target in targets[:: 1 if i % 2 == 0 else -1]:
-            result, fake, redis = measure(target, payload, args, args.duration / args.rounds)
+            result, fake, redis = measure(target, payloads[target.name], args, args.duration / args.rounds)
             entry = measured[target.name]
             entry.load.append(result)
             entry.fake_cpu += fake
@@ -204,9 +231,10 @@ def report(title: str, measured: dict[str, Measured]) -> None:
             ms(percentile(merged.latencies, 99)), merged.count - merged.ok, merged.errors,
             us(m.per_request(m.fake_cpu)), us(m.per_request(m.redis_cpu)) if has_redis else "-",
             us(m.per_request(m.fake_cpu + m.redis_cpu)),
+            f"{merged.client_cpu / merged.measured_seconds * 100:.0f}%" if merged.measured_seconds else "-",
         ])
     print_table(["server", "requests", "req/s", "p50 ms", "p99 ms", "non-200", "sock err", "fake CPU us/req",
-                 "redis CPU us/req", "total CPU us/req"], rows)
+                 "redis CPU us/req", "total CPU us/req", "loadgen CPU"], rows)
 
     def total(name: str) -> float:
         m = measured[name]
@@ -236,6 +264,8 @@ def main() -> int:
         commands = {"in-memory": MOCKSERVER_CMD, "redis, 1 worker": [*MOCKSERVER_CMD, "--state", f"{base}/1"]}
         if not args.no_workers:
             commands["redis, 2 workers"] = [*MOCKSERVER_CMD, "--state", f"{base}/2", "--workers", "2"]
+        print(f"# load average at the start: {' '.join(f'{x:.1f}' for x in os.getloadavg())} "
+              f"({os.cpu_count()} CPUs)")
         print(f"# bench_shared: concurrency {args.concurrency}; per server and row {args.warmup:g} s warm-up, then "
               f"{args.rounds} rounds alternating the servers, {args.duration:g} s measured in all; "
               f"redis-server pid {redis_pid} on port {redis.port}")
@@ -249,11 +279,15 @@ def main() -> int:
             for target in targets:
                 target.pids = _tree(target.server.pid)
                 print(f"# {target.name}: {' '.join(commands[target.name][2:])}: pids {target.pids}")
-            bodies = {"n=1 256x256 url": SMALL_BODY}
+            rows: dict[str, dict[str, Any] | None] = {
+                f"POST {GENERATIONS} {json.dumps(SMALL_BODY)} (url)": SMALL_BODY}
+            if not args.no_fetch:
+                rows["GET an image URL of that answer (256x256 PNG, rendered by the first GET)"] = None
             if args.b64:
-                bodies["n=1 256x256 b64_json"] = B64_BODY
-            for title, body in bodies.items():
-                report(f"POST /v1/images/generations {json.dumps(body)} ({title})", row(args, targets, body))
+                rows[f"POST {GENERATIONS} {json.dumps(B64_BODY)}"] = B64_BODY
+            for title, body in rows.items():
+                report(title, row(args, targets, body))
+            print(f"\n# load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
         finally:
             for server in servers:
                 server.stop()
