@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
+import signal
 import subprocess
 import sys
+import tomllib
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
+import requests
 
 from contracts.models import profiles_table
 from mockserver import FakeHandle, LiveServer, create_app
@@ -17,6 +23,7 @@ from mockserver.clock import ClockMove
 from mockserver.config import reference_table
 from mockserver.faults import Fault
 from mockserver.inputs import body_table
+from tests.redisserver import RedisServer
 from tests.sdk.legacy_venv import ensure_legacy_venv, venv_python
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -135,3 +142,67 @@ def test_legacy_sdk_block(tmp_path: Path) -> None:
         assert result.stdout.startswith(server.url + "/private/")
         journal = FakeHandle.over_http(server.url).requests()
         assert [e["endpoint"] for e in journal] == ["generations", "edits", "variations"]
+
+
+# --- "Sharing one fake": its commands, run against the test's redis-server ----------------------
+
+README_REDIS = "redis://127.0.0.1:6379/0"
+SHARING_USERS_TEST = """
+import requests
+
+
+def test_spend(images_fake_url):
+    answer = requests.post(images_fake_url + "/images/generations", json={"prompt": "cat", "size": "256x256"},
+                           headers={"Authorization": "Bearer sk-x"}, timeout=30)
+    assert answer.status_code == 200
+"""
+
+
+def sharing_commands() -> list[list[str]]:
+    section = README.split("## Sharing one fake\n", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```sh\n(.*?)```", section, re.S)
+    return [shlex.split(line, comments=True) for block in blocks for line in block.splitlines() if line.strip()]
+
+
+@contextmanager
+def readme_server(command: list[str], redis_url: str) -> Iterator[str]:
+    """A README command starting the fake, on a free port, on the test's Redis: its root URL."""
+    args = [redis_url if arg == README_REDIS else arg for arg in command[3:]]
+    proc = subprocess.Popen([sys.executable, "-m", "mockserver", *args, "--port", "0", "--quiet"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        match = re.search(r"at (http://127\.0\.0\.1:\d+)/v1", first)
+        assert match, first + (proc.stderr.read() if proc.stderr and proc.poll() is not None else "")
+        yield match.group(1)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+
+
+def test_sharing_section_commands_run(tmp_path: Path, redis_server: RedisServer) -> None:
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert "pip install '<checkout>[redis]'" in README and "redis" in extras
+    servers, [user_run] = sharing_commands()[:2], sharing_commands()[2:]
+    assert [c[:4] for c in servers] == [["python", "-m", "mockserver", "--state"]] * 2
+    assert all(README_REDIS in c for c in [*servers, user_run])
+    with ExitStack() as stack:
+        first, second = (stack.enter_context(readme_server(c, redis_server.url)) for c in servers)
+        answer = requests.post(first + "/v1/images/generations", json={"prompt": "cat", "size": "256x256"},
+                               headers={"Authorization": "Bearer sk-x"}, timeout=30)
+        assert answer.status_code == 200
+        with FakeHandle.over_http(second) as other:  # the second fake sees the first one's request
+            assert [e["status"] for e in other.requests()] == [200]
+    # The plugin's command, as shown, against the same Redis: the run resets it, then spends on it.
+    (tmp_path / "test_users.py").write_text(SHARING_USERS_TEST)
+    assert user_run[0] == "pytest"
+    args = [redis_server.url if arg == README_REDIS else arg for arg in user_run[1:]]
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and "1 passed" in result.stdout, result.stdout[-3000:] + result.stderr[-2000:]
+    app = create_app(state=redis_server.url)
+    try:  # the run started from a reset state: only its own request is in the journal
+        assert [e["params"]["prompt"] for e in FakeHandle.in_process(app).requests()] == ["cat"]
+    finally:
+        app.extensions["mockserver"].close()
