@@ -41,6 +41,10 @@ RESET_OPTION = "--images-fake-state-reset"
 STATE_INI = "images_fake_state"
 RESET_INI = "images_fake_state_reset"
 RESET_CHOICES = ("run", "never")
+# ASSUMPTION (our choice): the plugin does not read MOCKSERVER_STATE. That variable configures
+# `python -m mockserver`; a CI job that sets it for a fake it starts beside the tests should not
+# silently move the tests' own fakes onto that fake's state (and reset it). Sharing is asked for
+# by the option or the ini value, where the test run is configured.
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -177,7 +181,8 @@ def images_fake_url(_images_fake_server: LiveServer, pytestconfig: pytest.Config
     In shared mode (``--images-fake-state redis://...``) the fake of every pytest-xdist worker
     keeps its state in that Redis, and none is reset before a test: quotas, clock, faults,
     journal, images and configuration are the run's, changed by every worker's tests as they
-    go (reset once at the start of the run; see ``--images-fake-state-reset``).
+    go (reset once at the start of the run; see ``--images-fake-state-reset``). A test that
+    calls ``images_fake_url.fake.reset()`` resets it for every worker.
     ASSUMPTION: a user sharing one fake among workers wants to observe the others' traffic (a
     quota spent together, a fault fired once in all), not an isolation per test that would
     wipe the other workers' state mid-test; a test that needs its own fake uses ``images_fake``."""
