@@ -276,6 +276,7 @@ def test_two_workers_serve_one_port_and_share_one_quota(
     fake = fakes("--state", redis_server.url, "--workers", "2", "--rate-limit", "20/1m")
     assert len(fake.workers) == 2 and sorted(fake.workers) == sorted(fake.children_now())
     assert sum("serving the Images API" in line for line in fake.lines) == 1  # printed once, by the parent
+    assert f"mockserver: state shared in Redis at {redis_server.url}" in "\n".join(fake.lines)
     first, second = fake.workers
     # Each worker alone answers the port, and the quota is spent across both: 12 + 12 asked, 20 granted.
     one = _served_with_only(fake, first, lambda: [fake.post().status_code for _ in range(12)])
