@@ -189,6 +189,8 @@ def _share(app: Flask, backend: Backend) -> None:
     @app.errorhandler(sharedstate.connection.errors()[0])
     def state_lost(exc: Exception) -> Response:
         g.state_lost = True
+        if "request_id" not in g:  # lost before the request had started
+            g.request_id = "req_" + secrets.token_hex(16)
         app.logger.warning("shared state unavailable on %s %s: %s", request.method, request.path, exc)
         if request.path.startswith(files.PREFIX):  # image URLs answer as blob storage does
             return files.server_busy()

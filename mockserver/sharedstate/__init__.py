@@ -24,6 +24,7 @@ from __future__ import annotations
 from mockserver.sharedstate.connection import StateUnavailable, check_url
 from mockserver.sharedstate.faults import QUEUE, SharedFaultQueue
 from mockserver.sharedstate.images import (
+    AGE,
     COSTS,
     EXPIRY,
     GALLERY,
@@ -40,7 +41,7 @@ from mockserver.sharedstate.quotas import SharedQuotaLedger
 from mockserver.sharedstate.state import SharedState
 
 # What a reset deletes (besides each quota key's grants, and the queued faults' hashes).
-DATA_KEYS = (QUEUE, IMAGES, COSTS, EXPIRY, PNGS, PNG_ORDER, GALLERY, GALLERY_ORDER, GALLERY_COSTS, ORDER, ENTRIES)
+DATA_KEYS = (QUEUE, IMAGES, AGE, COSTS, EXPIRY, PNGS, PNG_ORDER, GALLERY, GALLERY_ORDER, GALLERY_COSTS, ORDER, ENTRIES)
 
 __all__ = [
     "DATA_KEYS",

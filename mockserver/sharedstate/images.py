@@ -4,10 +4,11 @@ A recipe is kept as JSON (bytes as ``{"$b64": ...}``, tuples as lists), never pi
 Redis holds cannot run code in a fake that reads it.
 
 Store: ``img`` (hash: id -> recipe), ``img:cost`` (hash: id -> bytes accounted), ``img:exp``
-(sorted set: id by expiry), rendered images in ``png`` (hash) ordered by last use in ``png:lru``;
-the bytes in use are ``sb`` of the state hash. One script adds an answer's images and evicts as
-:class:`mockserver.store.ImageStore` does (expired first, then the oldest renders, then the
-oldest images) to stay within ``store_max_images`` and ``store_max_bytes``.
+(sorted set: id by expiry), ``img:age`` (sorted set: id by when it was added), rendered images
+in ``png`` (hash) ordered by last use in ``png:lru``; the bytes in use are ``sb`` of the state
+hash. One script adds an answer's images and evicts as :class:`mockserver.store.ImageStore`
+does (expired first, then the oldest renders, then the oldest images)
+to stay within ``store_max_images`` and ``store_max_bytes``.
 
 Gallery: ``gal`` (hash: id -> recipe, or ``=`` for a URL image: its recipe is the store's),
 ``gal:order``, ``gal:cost``, ``gb`` in the state hash; ``gal:serial`` numbers the ``b64-<n>``
@@ -28,6 +29,7 @@ from mockserver.sharedstate.connection import PREFIX
 from mockserver.store import ENTRY_OVERHEAD, ImageStore, StoredImage
 
 IMAGES, COSTS, EXPIRY = PREFIX + "img", PREFIX + "img:cost", PREFIX + "img:exp"
+AGE = PREFIX + "img:age"
 PNGS, PNG_ORDER, SERIAL = PREFIX + "png", PREFIX + "png:lru", PREFIX + "serial"
 GALLERY, GALLERY_ORDER, GALLERY_COSTS = PREFIX + "gal", PREFIX + "gal:order", PREFIX + "gal:cost"
 GALLERY_SERIAL = PREFIX + "gal:serial"
@@ -64,12 +66,13 @@ def decode_recipe(text: bytes | str) -> Recipe:
     return Recipe(**values)
 
 
-# Evict in the store (KEYS: img, cost, exp, png, png:lru, state), as ImageStore._evict does.
+# Evict in the store (KEYS: img, cost, exp, png, png:lru, state, serial, age), as ImageStore._evict does.
 _EVICT = """
 local function drop(id)
   local cost = tonumber(redis.call('HGET', KEYS[2], id) or 0)
   local png = redis.call('HSTRLEN', KEYS[4], id)
   redis.call('HDEL', KEYS[1], id); redis.call('HDEL', KEYS[2], id); redis.call('ZREM', KEYS[3], id)
+  redis.call('ZREM', KEYS[8], id)
   redis.call('HDEL', KEYS[4], id); redis.call('ZREM', KEYS[5], id)
   redis.call('HINCRBY', KEYS[6], 'sb', -(cost + png))
 end
@@ -86,7 +89,7 @@ local function evict(now, max_images, max_bytes)
     used = redis.call('HINCRBY', KEYS[6], 'sb', -size)
   end
   while redis.call('HLEN', KEYS[1]) > max_images or used > max_bytes do
-    local oldest = redis.call('ZRANGE', KEYS[3], 0, 0)
+    local oldest = redis.call('ZRANGE', KEYS[8], 0, 0)
     if #oldest == 0 then break end
     drop(oldest[1])
     used = tonumber(redis.call('HGET', KEYS[6], 'sb'))
@@ -100,6 +103,7 @@ for i = 4, #ARGV, 4 do
   redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 3])
   redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 2])
   redis.call('ZADD', KEYS[3], ARGV[i + 1], ARGV[i])
+  redis.call('ZADD', KEYS[8], redis.call('INCR', KEYS[7]), ARGV[i])
   redis.call('HINCRBY', KEYS[6], 'sb', ARGV[i + 2])
 end
 evict(ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]))
@@ -133,7 +137,7 @@ class SharedImageStore(ImageStore):
 
         super().__init__(max_images=max_images, max_bytes=max_bytes)
         self._client = client
-        self._keys = [IMAGES, COSTS, EXPIRY, PNGS, PNG_ORDER, STATE, SERIAL]
+        self._keys = [IMAGES, COSTS, EXPIRY, PNGS, PNG_ORDER, STATE, SERIAL, AGE]
         self._add = client.register_script(_ADD)
         self._get = client.register_script(_GET)
         self._put = client.register_script(_PUT)
