@@ -77,3 +77,69 @@ def errors() -> tuple[type[Exception], ...]:
     import redis
 
     return (redis.RedisError,)
+
+
+class FastPath:
+    """The request path's commands, on a connection of this thread's own: none of the client's
+    per-command work (taking a connection from the pool and giving it back, retry wrappers,
+    reply callbacks), which costs more CPU than the round trip itself. Replies come raw.
+
+    A broken connection (Redis restarted) is dropped and the command sent once more on a new
+    one; a second failure raises the client's ConnectionError (the app answers 503)."""
+
+    def __init__(self, client: Any) -> None:
+        import threading
+
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import NoScriptError, ResponseError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+
+        self._client = client
+        self._local = threading.local()
+        self._broken = (RedisConnectionError, RedisTimeoutError, OSError)
+        self._lost = RedisConnectionError
+        self._no_script, self._response_error = NoScriptError, ResponseError
+
+    def _connection(self) -> Any:
+        conn = self._local.__dict__.get("conn")
+        if conn is None:  # kept in use for this thread: the client's close() disconnects it
+            conn = self._local.conn = self._client.connection_pool.get_connection()
+        return conn
+
+    def _send(self, commands: list[tuple[Any, ...]]) -> list[Any]:
+        for attempt in (1, 2):
+            conn = self._connection()
+            try:
+                conn.send_packed_command(conn.pack_commands(commands), check_health=False)
+                replies = []
+                for _ in commands:
+                    try:
+                        replies.append(conn.read_response())
+                    except self._response_error as exc:  # a script error: the other replies still come
+                        replies.append(exc)
+                return replies
+            except self._broken as exc:
+                conn.disconnect()
+                if attempt == 2:
+                    if isinstance(exc, self._lost):
+                        raise
+                    raise self._lost(f"{type(exc).__name__}: {exc}") from exc
+        raise AssertionError("unreachable")
+
+    def call(self, *command: Any) -> Any:
+        reply = self._send([command])[0]
+        if isinstance(reply, Exception):
+            raise reply
+        return reply
+
+    def scripts(self, calls: list[tuple[Any, list[Any], list[Any]]]) -> list[Any]:
+        """Run registered scripts (``(script, keys, args)`` each) in one round trip; a script that
+        Redis no longer holds (it restarted) is loaded and run again."""
+        replies = self._send([("EVALSHA", script.sha, len(keys), *keys, *args) for script, keys, args in calls])
+        for i, reply in enumerate(replies):
+            if isinstance(reply, self._no_script):
+                script, keys, args = calls[i]
+                replies[i] = script(keys=keys, args=args)
+            elif isinstance(reply, Exception):
+                raise reply
+        return replies
