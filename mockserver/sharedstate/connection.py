@@ -174,7 +174,7 @@ class FastPath:
             conn = self._client.connection_pool.get_connection()
             conn.connect()
             found = self._local.conn = (conn, _Replies(conn._sock, self._errors))
-        return found  # type: ignore[no-any-return]
+        return found
 
     def _send(self, commands: list[tuple[Any, ...]]) -> list[Any]:
         for attempt in (1, 2):
