@@ -147,6 +147,8 @@ def create_app(
         response.headers.extend(extra)
         if config.journal_size and "preflight" not in seen:
             _journal(backend, req, response, seen, elapsed)
+        if backend.shared is not None:
+            backend.shared.flush()  # this request's writes (images, journal): one round trip
         return response
 
     return app
@@ -189,6 +191,7 @@ def _share(app: Flask, backend: Backend) -> None:
     @app.errorhandler(sharedstate.connection.errors()[0])
     def state_lost(exc: Exception) -> Response:
         g.state_lost = True
+        backend.shared.discard()  # type: ignore[union-attr]
         if "request_id" not in g:  # lost before the request had started
             g.request_id = "req_" + secrets.token_hex(16)
         app.logger.warning("shared state unavailable on %s %s: %s", request.method, request.path, exc)

@@ -69,19 +69,19 @@ class Backend:
         shared = self.shared = sharedstate.SharedState(url, config)
         self.clock = shared.clock
         self.signer = UrlSigner(config.secret or shared.secret)
-        self.store = sharedstate.SharedImageStore(shared.client, max_images=config.store_max_images,
+        self.store = sharedstate.SharedImageStore(shared, max_images=config.store_max_images,
                                                   max_bytes=config.store_max_bytes)
-        self.quotas = sharedstate.SharedQuotaLedger(shared.client)
+        self.quotas = sharedstate.SharedQuotaLedger(shared.client, shared.fast)
         self.faults = sharedstate.SharedFaultQueue(shared)
-        self.journal = sharedstate.SharedJournal(shared.client, config.journal_size)
-        self.gallery = sharedstate.SharedGallery(shared.client)
+        self.journal = sharedstate.SharedJournal(shared, config.journal_size)
+        self.gallery = sharedstate.SharedGallery(shared)
         self._config = self._initial_config = shared.config
         self._apply(shared.config)
 
     def refresh(self) -> None:
         """Bring a shared state's snapshot up to date (one round trip): called as each request starts."""
         assert self.shared is not None
-        new = self.shared.sync()
+        new = self.shared.sync(request=True)
         if new is not None:
             with self._lock:
                 self._config = new

@@ -130,7 +130,7 @@ class SharedFaultQueue(FaultQueue):
     def take(self, endpoint: str, *, stream: bool = False) -> Fault | None:
         if not self._state.faults_queued:  # the request's snapshot saw none: no round trip
             return None
-        found = self._take(keys=self._keys, args=[endpoint, "1" if stream else "0"])
+        found = self._state.fast.scripts([(self._take, self._keys, [endpoint, "1" if stream else "0"])])[0]
         return _fault(*found) if found else None
 
     def remove(self, fault_id: str) -> bool:

@@ -10,9 +10,11 @@ hash. One script adds an answer's images and evicts as :class:`mockserver.store.
 does (expired first, then the oldest renders, then the oldest images)
 to stay within ``store_max_images`` and ``store_max_bytes``.
 
-Gallery: ``gal`` (hash: id -> recipe, or ``=`` for a URL image: its recipe is the store's),
-``gal:order``, ``gal:cost``, ``gb`` in the state hash; ``gal:serial`` numbers the ``b64-<n>``
-ids and is never reset, so an id is never reused.
+Gallery: ``gal`` (hash: id -> recipe of a ``b64_json`` image; a URL image's is the store's),
+``gal:order``, ``gal:cost``, ``gb`` in the state hash.
+
+An answer's writes are deferred to the end of its request, and sent with its journal entry in
+one round trip (:meth:`mockserver.sharedstate.state.SharedState.defer`).
 """
 
 from __future__ import annotations
@@ -20,13 +22,17 @@ from __future__ import annotations
 import base64
 import dataclasses
 import json
-from typing import Any
+import secrets
+from typing import TYPE_CHECKING, Any
 
 from mockserver.gallery import ENTRY_OVERHEAD as GALLERY_OVERHEAD
 from mockserver.gallery import MAX_BYTES, MAX_IMAGES, Gallery, media_type, output_format
 from mockserver.render import Recipe, render
 from mockserver.sharedstate.connection import PREFIX
 from mockserver.store import ENTRY_OVERHEAD, ImageStore, StoredImage
+
+if TYPE_CHECKING:
+    from mockserver.sharedstate.state import SharedState
 
 IMAGES, COSTS, EXPIRY = PREFIX + "img", PREFIX + "img:cost", PREFIX + "img:exp"
 AGE = PREFIX + "img:age"
@@ -35,6 +41,8 @@ GALLERY, GALLERY_ORDER, GALLERY_COSTS = PREFIX + "gal", PREFIX + "gal:order", PR
 GALLERY_SERIAL = PREFIX + "gal:serial"
 
 _TUPLES = {f.name for f in dataclasses.fields(Recipe) if isinstance(f.default, tuple)}
+_NAMES = tuple(f.name for f in dataclasses.fields(Recipe))
+_JSON = json.JSONEncoder(separators=(",", ":"))  # ensure_ascii: lone surrogates travel escaped
 
 
 def _plain(value: Any) -> Any:
@@ -55,8 +63,11 @@ def _back(value: Any) -> Any:
 
 def encode_recipe(recipe: Recipe) -> str:
     """A recipe as JSON text (lone surrogates travel escaped)."""
-    fields = {f.name: _plain(getattr(recipe, f.name)) for f in dataclasses.fields(recipe)}
-    return json.dumps(fields, separators=(",", ":"))
+    fields = {}
+    for name in _NAMES:
+        value = getattr(recipe, name)
+        fields[name] = _plain(value) if isinstance(value, (bytes, tuple)) else value
+    return _JSON.encode(fields)
 
 
 def decode_recipe(text: bytes | str) -> Recipe:
@@ -132,11 +143,12 @@ return 1
 class SharedImageStore(ImageStore):
     """The :class:`mockserver.store.ImageStore` interface, on Redis."""
 
-    def __init__(self, client: Any, *, max_images: int, max_bytes: int) -> None:
+    def __init__(self, state: SharedState, *, max_images: int, max_bytes: int) -> None:
         from mockserver.sharedstate.state import STATE
 
         super().__init__(max_images=max_images, max_bytes=max_bytes)
-        self._client = client
+        self._state = state
+        self._client = client = state.client
         self._keys = [IMAGES, COSTS, EXPIRY, PNGS, PNG_ORDER, STATE, SERIAL, AGE]
         self._add = client.register_script(_ADD)
         self._get = client.register_script(_GET)
@@ -146,13 +158,13 @@ class SharedImageStore(ImageStore):
         self.add_many([(image_id, recipe, expires_at)], now=now)
 
     def add_many(self, images: list[tuple[str, Recipe, float]], *, now: float) -> None:
-        """Store an answer's images in one round trip."""
+        """Store an answer's images, with the request's other writes (:meth:`SharedState.defer`)."""
         args: list[Any] = [repr(float(now)), self.max_images, self.max_bytes]
         for image_id, recipe, expires_at in images:
             inputs = len(recipe.image or b"") + len(recipe.mask or b"")
             args += [image_id, repr(float(expires_at)), -(-inputs // recipe.n) + ENTRY_OVERHEAD,
                      encode_recipe(recipe)]
-        self._add(keys=self._keys, args=args)
+        self._state.defer(self._add, self._keys, args)
 
     def get(self, image_id: str) -> StoredImage | None:
         recipe, expires_at, cost = self._client.pipeline(transaction=False).hget(IMAGES, image_id).zscore(
@@ -189,18 +201,15 @@ class SharedImageStore(ImageStore):
 
 
 # KEYS: gal, gal:order, gal:cost, state, gal:serial. ARGV: max_images, max_bytes, then per image:
-# id ('' for a new b64 id), cost, recipe ('=' for a URL image). Returns the ids.
+# id, cost, recipe.
 _GALLERY_ADD = """
-local ids = {}
 for i = 3, #ARGV, 3 do
   local id = ARGV[i]
-  if id == '' then id = 'b64-' .. redis.call('INCR', KEYS[5]) end
   local old = tonumber(redis.call('HGET', KEYS[3], id) or 0)
   redis.call('HSET', KEYS[1], id, ARGV[i + 2])
   redis.call('HSET', KEYS[3], id, ARGV[i + 1])
   redis.call('ZADD', KEYS[2], redis.call('INCR', KEYS[5] .. ':order'), id)
   redis.call('HINCRBY', KEYS[4], 'gb', ARGV[i + 1] - old)
-  ids[#ids + 1] = id
 end
 local max_images, max_bytes = tonumber(ARGV[1]), tonumber(ARGV[2])
 while redis.call('ZCARD', KEYS[2]) > max_images or tonumber(redis.call('HGET', KEYS[4], 'gb')) > max_bytes do
@@ -209,20 +218,23 @@ while redis.call('ZCARD', KEYS[2]) > max_images or tonumber(redis.call('HGET', K
   redis.call('HINCRBY', KEYS[4], 'gb', -tonumber(redis.call('HGET', KEYS[3], oldest[1]) or 0))
   redis.call('HDEL', KEYS[1], oldest[1]); redis.call('HDEL', KEYS[3], oldest[1])
 end
-return ids
+return 1
 """
 
 
 class SharedGallery(Gallery):
-    """The :class:`mockserver.gallery.Gallery` interface, on Redis. A URL image is kept by
-    reference to the store's recipe. ASSUMPTION: once the store has forgotten it (expired
-    and evicted, or past the store's bounds), the live view says it is no longer kept."""
+    """The :class:`mockserver.gallery.Gallery` interface, on Redis. A URL image is not copied:
+    the live view shows the store's recipe. ASSUMPTION: once the store has forgotten it (expired
+    and evicted, or past the store's bounds), the live view says it is no longer kept. A
+    ``b64_json`` image's id is ``b64-`` and 16 random hex digits (not a serial: no round trip
+    to number it), never reused either."""
 
-    def __init__(self, client: Any, *, max_images: int = MAX_IMAGES, max_bytes: int = MAX_BYTES) -> None:
+    def __init__(self, state: SharedState, *, max_images: int = MAX_IMAGES, max_bytes: int = MAX_BYTES) -> None:
         from mockserver.sharedstate.state import STATE
 
         super().__init__(max_images=max_images, max_bytes=max_bytes)
-        self._client = client
+        self._state = state
+        self._client = client = state.client
         self._keys = [GALLERY, GALLERY_ORDER, GALLERY_COSTS, STATE, GALLERY_SERIAL]
         self._add = client.register_script(_GALLERY_ADD)
 
@@ -230,24 +242,26 @@ class SharedGallery(Gallery):
         return self.add_many([(recipe, image_id, expires_at)])[0]
 
     def add_many(self, images: list[tuple[Recipe, str | None, float | None]]) -> list[dict[str, Any]]:
-        """Keep an answer's images in one round trip; their references, in order."""
+        """Keep an answer's ``b64_json`` images, with the request's other writes
+        (:meth:`SharedState.defer`); the references of all its images, in order."""
         args: list[Any] = [self.max_images, self.max_bytes]
-        for recipe, image_id, _ in images:
-            inputs = len(recipe.image or b"") + len(recipe.mask or b"") + len(recipe.prompt or "")
-            inputs += sum(len(extra) for extra in recipe.extra_images)
-            args += [image_id or "", -(-inputs // recipe.n) + GALLERY_OVERHEAD,
-                     "=" if image_id is not None else encode_recipe(recipe)]
-        ids = self._add(keys=self._keys, args=args)
-        return [
-            {"id": found.decode(), "response_format": "b64_json" if expires_at is None else "url",
-             "format": output_format(recipe), "model": recipe.model, "width": recipe.width,
-             "height": recipe.height, "expires_at": expires_at}
-            for found, (recipe, _, expires_at) in zip(ids, images, strict=True)
-        ]
+        refs = []
+        for recipe, image_id, expires_at in images:
+            if image_id is None:
+                image_id = "b64-" + secrets.token_hex(8)
+                inputs = len(recipe.image or b"") + len(recipe.mask or b"") + len(recipe.prompt or "")
+                inputs += sum(len(extra) for extra in recipe.extra_images)
+                args += [image_id, -(-inputs // recipe.n) + GALLERY_OVERHEAD, encode_recipe(recipe)]
+            refs.append({"id": image_id, "response_format": "b64_json" if expires_at is None else "url",
+                         "format": output_format(recipe), "model": recipe.model, "width": recipe.width,
+                         "height": recipe.height, "expires_at": expires_at})
+        if len(args) > 2:
+            self._state.defer(self._add, self._keys, args)
+        return refs
 
     def image(self, image_id: str) -> tuple[bytes, str] | None:
         text = self._client.hget(GALLERY, image_id)
-        if text == b"=":
+        if text is None:  # a URL image: the store's recipe
             text = self._client.hget(IMAGES, image_id)
         if text is None:
             return None

@@ -7,10 +7,13 @@ Recording is one script: append, then trim to ``journal_size``.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mockserver.journal import Journal
 from mockserver.sharedstate.connection import PREFIX
+
+if TYPE_CHECKING:
+    from mockserver.sharedstate.state import SharedState
 
 ORDER = PREFIX + "journal"
 ENTRIES = PREFIX + "journal:entries"
@@ -59,26 +62,31 @@ return 1
 """
 
 
-def _dumps(entry: dict[str, Any]) -> str:
-    # ensure_ascii: a lone surrogate travels as its escape and comes back as itself
-    return json.dumps(entry, separators=(",", ":"))
+_dumps = json.JSONEncoder(separators=(",", ":")).encode  # ensure_ascii: a lone surrogate travels escaped
 
 
 class SharedJournal(Journal):
     """The :class:`mockserver.journal.Journal` interface, on Redis."""
 
-    def __init__(self, client: Any, size: int) -> None:
+    def __init__(self, state: SharedState, size: int) -> None:
         from mockserver.sharedstate.state import STATE
 
         super().__init__(0)
-        self._client = client
+        self._state = state
+        self._client = client = state.client
         self._size = size
         self._keys = [ORDER, ENTRIES, STATE]
         self._record, self._since = client.register_script(_RECORD), client.register_script(_SINCE)
         self._update, self._clear = client.register_script(_UPDATE), client.register_script(_CLEAR)
 
-    def record(self, entry: dict[str, Any]) -> int:
-        return int(self._record(keys=self._keys, args=[_dumps(entry), self._size]))
+    def record(self, entry: dict[str, Any]) -> int | None:
+        """Keep ``entry`` with the request's other writes (one round trip at its end); a stream's
+        entry at once, answering its number (:meth:`update` writes it again when the stream ends)."""
+        args = [_dumps(entry), self._size]
+        if entry.get("stream"):
+            return int(self._record(keys=self._keys, args=args))
+        self._state.defer(self._record, self._keys, args)
+        return None
 
     def update(self, number: int | None, entry: dict[str, Any]) -> None:
         if number is not None:

@@ -1,7 +1,7 @@
 """Quota windows in Redis, checked and spent in one Lua script per request.
 
 Each ledger key (api key, quota family) has a sorted set of its grants (score: the time,
-member: ``<serial>:<images>``), trimmed to the history the in-memory ledger keeps
+member: ``<serial>:<images>:<images granted to the key so far>``), trimmed to the history the in-memory ledger keeps
 (:data:`mockserver.quotas.MIN_HISTORY`, or the longest window). ``quota:keys`` orders the
 keys by when they were last seen (for the live view, and to forget the least recently seen
 beyond ``max_keys``). The script computes exactly what :class:`mockserver.quotas.QuotaLedger`
@@ -16,7 +16,7 @@ from typing import Any, cast
 
 from contracts.ratelimits import Window
 from mockserver.quotas import MIN_HISTORY, QuotaLedger, Refusal, WindowState
-from mockserver.sharedstate.connection import PREFIX
+from mockserver.sharedstate.connection import PREFIX, FastPath
 
 KEYS = PREFIX + "quota:keys"
 SERIAL = PREFIX + "quota:serial"
@@ -30,58 +30,82 @@ local grants, keys, serial = KEYS[1], KEYS[2], KEYS[3]
 local n, now, horizon = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local mode = ARGV[6]
 local function exact(x) return string.format('%.17g', x) end
+local function cum(m) local k, c = string.match(m, ':(%d+):(%d+)$'); return tonumber(k), tonumber(c) end
 if mode ~= 'look' then
   redis.call('ZREMRANGEBYSCORE', grants, '-inf', exact(now - horizon))
+end
+-- Each grant's member carries the images granted to the key so far, so a window's use is a
+-- difference of two of them: O(log n), however many grants the window holds.
+local counted = grants .. ':total'
+local total = tonumber(redis.call('GET', counted) or 0)
+local base, newest = total, nil
+local last = redis.call('ZRANGE', grants, -1, -1, 'WITHSCORES')
+if #last > 0 then
+  newest = tonumber(last[2])
+  local k1, c1 = cum(redis.call('ZRANGE', grants, 0, 0)[1]); base = c1 - k1
 end
 local windows = {}
 for i = 7, #ARGV, 2 do
   local limit, seconds = tonumber(ARGV[i]), tonumber(ARGV[i + 1])
-  local found = redis.call('ZRANGEBYSCORE', grants, '(' .. exact(now - seconds), '+inf', 'WITHSCORES')
-  local log, used = {}, 0
-  for j = 1, #found, 2 do
-    local k = tonumber(string.match(found[j], ':(%d+)$'))
-    log[#log + 1] = {tonumber(found[j + 1]), k}
-    used = used + k
-  end
-  windows[#windows + 1] = {limit = limit, seconds = seconds, log = log, used = used}
+  local start = now - seconds
+  local below = base
+  local before = redis.call('ZREVRANGEBYSCORE', grants, exact(start), '-inf', 'LIMIT', 0, 1)
+  if #before > 0 then local _, c = cum(before[1]); below = c end
+  local inside = (newest ~= nil and newest > start) and newest or nil
+  windows[#windows + 1] = {limit = limit, seconds = seconds, start = start, used = total - below, newest = inside}
 end
-local refused, current, wait = 0, 0, 0
+local refused, current, wait, at = 0, 0, 0, now
 if mode == 'spend' then
   for i, w in ipairs(windows) do
     if w.used + n > w.limit then
-      local left, until_fits = w.used, nil
-      for _, g in ipairs(w.log) do
-        left = left - g[2]
-        if left + n <= w.limit then until_fits = g[1] + w.seconds - now; break end
+      -- the oldest grants leave first: the request fits once the grants up to the first whose
+      -- running total reaches total + n - limit have left
+      local target, until_fits, offset = total + n - w.limit, nil, 0
+      while until_fits == nil do
+        local page = redis.call('ZRANGEBYSCORE', grants, '(' .. exact(w.start), '+inf', 'WITHSCORES',
+                                'LIMIT', offset, 100)
+        if #page == 0 then break end
+        for j = 1, #page, 2 do
+          local _, c = cum(page[j])
+          if c >= target then until_fits = tonumber(page[j + 1]) + w.seconds - now; break end
+        end
+        offset = offset + 100
       end
-      if until_fits == nil then
-        until_fits = (#w.log > 0) and (w.log[#w.log][1] + w.seconds - now) or 0
-      end
+      if until_fits == nil then until_fits = w.newest and (w.newest + w.seconds - now) or 0 end
       if refused == 0 or until_fits > wait then refused, current, wait = i, w.used + n, until_fits end
     end
   end
   if refused == 0 and #windows > 0 then
-    local id = redis.call('INCR', serial)
-    redis.call('ZADD', grants, exact(now), id .. ':' .. n)
+    -- Racing workers: a grant is never recorded before the key's newest one when that is less
+    -- than a second ahead, so the running totals stay in time order (a clock moved back further
+    -- records at its own time).
+    at = now
+    if newest ~= nil and newest > now and newest - now < 1 then at = newest end
+    redis.call('ZADD', grants, exact(at), redis.call('INCR', serial) .. ':' .. n .. ':' .. (total + n))
+    redis.call('SET', counted, total + n)
     for _, w in ipairs(windows) do
       w.used = w.used + n
-      w.log[#w.log + 1] = {now, n}
+      w.newest = at
     end
   end
 end
 if mode == 'spend' or (mode == 'peek' and redis.call('ZSCORE', keys, ARGV[1])) then
   redis.call('EXPIRE', grants, math.ceil(horizon) + 60)
+  redis.call('EXPIRE', counted, math.ceil(horizon) + 60)
   redis.call('ZADD', keys, redis.call('INCR', serial), ARGV[1])
   local extra = redis.call('ZCARD', keys) - tonumber(ARGV[5])
   if extra > 0 then
     local old = redis.call('ZPOPMIN', keys, extra)
-    for j = 1, #old, 2 do redis.call('DEL', GRANTS .. redis.sha1hex(old[j])) end
+    for j = 1, #old, 2 do
+      local gone = GRANTS .. redis.sha1hex(old[j])
+      redis.call('DEL', gone, gone .. ':total')
+    end
   end
 end
 local out = {refused, current, exact(wait)}
 for _, w in ipairs(windows) do
   out[#out + 1] = w.used
-  out[#out + 1] = (#w.log > 0) and exact(w.log[#w.log][1] + w.seconds - now) or '0'
+  out[#out + 1] = w.newest and exact(w.newest + w.seconds - now) or '0'
 end
 return out
 """
@@ -105,8 +129,9 @@ def grants_key(raw: bytes) -> str:
 class SharedQuotaLedger(QuotaLedger):
     """The :class:`mockserver.quotas.QuotaLedger` interface, on Redis."""
 
-    def __init__(self, client: Any, max_keys: int = 10_000) -> None:
+    def __init__(self, client: Any, fast: FastPath, max_keys: int = 10_000) -> None:
         self._client = client
+        self._fast = fast
         self._script = client.register_script(_SCRIPT)
         self.max_keys = max_keys
 
@@ -116,7 +141,10 @@ class SharedQuotaLedger(QuotaLedger):
         args: list[Any] = [raw, n, repr(float(now)), repr(float(horizon)), self.max_keys, mode]
         for w in windows:
             args += [w.limit, w.seconds]
-        return self._script(keys=[grants_key(raw), KEYS, SERIAL], args=args, client=client)
+        keys = [grants_key(raw), KEYS, SERIAL]
+        if client is None:
+            return self._fast.scripts([(self._script, keys, args)])[0]
+        return self._script(keys=keys, args=args, client=client)
 
     @staticmethod
     def _states(windows: tuple[Window, ...], out: list[Any]) -> list[WindowState]:

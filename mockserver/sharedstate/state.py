@@ -27,7 +27,7 @@ from typing import Any
 from mockserver.clock import Clock, ClockMove
 from mockserver.config import Config
 from mockserver.inputs import described
-from mockserver.sharedstate.connection import PREFIX, connect
+from mockserver.sharedstate.connection import PREFIX, FastPath, connect
 
 STATE = PREFIX + "state"
 CONFIG = PREFIX + "config"
@@ -107,6 +107,7 @@ class SharedState:
     def __init__(self, url: str, config: Config) -> None:
         self.url = url
         self.client = connect(url)
+        self.fast = FastPath(self.client)
         self._lock = threading.Lock()
         self.clock = SharedClock(self)
         self.faults_queued = 0
@@ -117,21 +118,45 @@ class SharedState:
         )
         self.version = int(version)
         self.config = self._read(running)
+        self._pending = threading.local()  # this thread's request's deferred writes
         self.secret = secret.decode()
         self.sync()
 
     def _read(self, text: bytes) -> Config:
         return self._local.patch(json.loads(text))
 
-    def sync(self) -> Config | None:
+    def sync(self, *, request: bool = False) -> Config | None:
         """Read the state hash (one round trip): the clock, the fault count and, if its version
-        moved, the configuration. Returns the new Config when it changed, else None."""
-        version, offset, frozen, faults = self.client.hmget(STATE, "cv", "off", "frz", "nf")
+        moved, the configuration. Returns the new Config when it changed, else None. With
+        ``request`` (one starts on this thread), its writes wait for :meth:`flush`."""
+        if request:
+            self._pending.calls = []
+        version, offset, frozen, faults = self.fast.call("HMGET", STATE, "cv", "off", "frz", "nf")
         self.clock.see(offset, frozen)
         self.faults_queued = int(faults or 0)
         if version is not None and int(version) != self.version:
             return self._refresh()
         return None
+
+    def defer(self, script: Any, keys: list[Any], args: list[Any]) -> None:
+        """Run ``script`` when this request's answer is final (:meth:`flush`), with the others
+        deferred: one round trip for all the writes of a request. Outside a request: now."""
+        pending = self._pending.__dict__.get("calls")
+        if pending is None:
+            script(keys=keys, args=args)
+        else:
+            pending.append((script, keys, args))
+
+    def discard(self) -> None:
+        """Forget this thread's deferred writes (a request whose state was lost)."""
+        self._pending.__dict__.pop("calls", None)
+
+    def flush(self) -> None:
+        """Run this request's deferred writes in one pipeline (scripts a restarted Redis no longer
+        holds are loaded again, and only those calls repeated)."""
+        calls = self._pending.__dict__.pop("calls", None)
+        if calls:
+            self.fast.scripts(calls)
 
     def _refresh(self) -> Config:
         with self.client.pipeline() as pipe:
@@ -176,7 +201,10 @@ _RESET = """
 local state, config, initial, qkeys = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 for _, id in ipairs(redis.call('LRANGE', ARGV[5], 0, -1)) do redis.call('DEL', ARGV[4] .. id) end
 local old = redis.call('ZRANGE', qkeys, 0, -1)
-for _, m in ipairs(old) do redis.call('DEL', ARGV[3] .. redis.sha1hex(m)) end
+for _, m in ipairs(old) do
+  local gone = ARGV[3] .. redis.sha1hex(m)
+  redis.call('DEL', gone, gone .. ':total')
+end
 for i = 4, #KEYS do redis.call('DEL', KEYS[i]) end
 redis.call('HSET', state, 'off', 0, 'frz', '', 'nf', 0, 'je', ARGV[2], 'sb', 0, 'gb', 0)
 if ARGV[1] == '1' then
