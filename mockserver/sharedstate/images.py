@@ -41,6 +41,8 @@ GALLERY, GALLERY_ORDER, GALLERY_COSTS = PREFIX + "gal", PREFIX + "gal:order", PR
 GALLERY_SERIAL = PREFIX + "gal:serial"
 
 _TUPLES = {f.name for f in dataclasses.fields(Recipe) if isinstance(f.default, tuple)}
+_NAMES = tuple(f.name for f in dataclasses.fields(Recipe))
+_JSON = json.JSONEncoder(separators=(",", ":"))  # ensure_ascii: lone surrogates travel escaped
 
 
 def _plain(value: Any) -> Any:
@@ -61,8 +63,11 @@ def _back(value: Any) -> Any:
 
 def encode_recipe(recipe: Recipe) -> str:
     """A recipe as JSON text (lone surrogates travel escaped)."""
-    fields = {f.name: _plain(getattr(recipe, f.name)) for f in dataclasses.fields(recipe)}
-    return json.dumps(fields, separators=(",", ":"))
+    fields = {}
+    for name in _NAMES:
+        value = getattr(recipe, name)
+        fields[name] = _plain(value) if isinstance(value, (bytes, tuple)) else value
+    return _JSON.encode(fields)
 
 
 def decode_recipe(text: bytes | str) -> Recipe:

@@ -62,9 +62,7 @@ return 1
 """
 
 
-def _dumps(entry: dict[str, Any]) -> str:
-    # ensure_ascii: a lone surrogate travels as its escape and comes back as itself
-    return json.dumps(entry, separators=(",", ":"))
+_dumps = json.JSONEncoder(separators=(",", ":")).encode  # ensure_ascii: a lone surrogate travels escaped
 
 
 class SharedJournal(Journal):
