@@ -268,8 +268,8 @@ class ServerOptions:
         Optional(StateUrl()), flag="--state", patchable=False,
     )
     workers: int = setting(
-        1, "Processes serving the one port (pre-forked); more than 1 needs `--state`, so they share one "
-        "fake.", Integer(1, MAX_WORKERS), flag="--workers", patchable=False,
+        1, "Processes serving the one port (pre-forked), each with its own `--threads`; more than 1 needs "
+        "`--state`, so they share one fake.", Integer(1, MAX_WORKERS), flag="--workers", patchable=False,
     )
 
     def __post_init__(self) -> None:
