@@ -331,6 +331,28 @@ def test_a_worker_that_dies_is_replaced(redis_server: RedisServer, fakes: Callab
     assert fake.proc.poll() is None
 
 
+def test_a_worker_lost_while_redis_is_down_is_replaced_once_redis_returns(
+        redis_server: RedisServer, fakes: Callable[..., Fake]) -> None:
+    fake = fakes("--state", redis_server.url, "--workers", "2")
+    victim, survivor = fake.workers
+    redis_server.stop()
+    try:
+        os.kill(victim, signal.SIGKILL)
+        fake.wait_for(fake.err, r"worker 1 could not start: .*127\.0\.0\.1")  # tried, and tried again
+        answer = fake.post(timeout=20)  # the survivor answers meanwhile, as a fake without Redis does
+        assert answer.status_code == 503 and _is_json_error(answer)
+        assert fake.proc.poll() is None
+    finally:
+        redis_server.start()
+    deadline = time.monotonic() + 15
+    while len(fake.children_now()) != 2 or fake.post().status_code != 200:
+        assert time.monotonic() < deadline, fake.children_now()
+        time.sleep(0.2)
+    (replacement,) = set(fake.children_now()) - {survivor}
+    fake.workers = [survivor, replacement]
+    assert _served_with_only(fake, replacement, lambda: fake.post().status_code) == 200
+
+
 def _refused(port: int) -> bool:
     try:
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
