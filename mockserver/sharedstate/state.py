@@ -27,7 +27,7 @@ from typing import Any
 from mockserver.clock import Clock, ClockMove
 from mockserver.config import Config
 from mockserver.inputs import described
-from mockserver.sharedstate.connection import PREFIX, FastPath, connect
+from mockserver.sharedstate.connection import PREFIX, FastPath, StateUnavailable, connect, errors, shown
 
 STATE = PREFIX + "state"
 CONFIG = PREFIX + "config"
@@ -112,15 +112,19 @@ class SharedState:
         self.clock = SharedClock(self)
         self.faults_queued = 0
         self._local = config  # the settings fixed at start (this process's own)
-        running, version, secret = self.client.register_script(_INIT)(
-            keys=[STATE, INITIAL, CONFIG, SECRET],
-            args=[shared_settings(config), secrets.token_hex(4), secrets.token_hex(32)],
-        )
-        self.version = int(version)
-        self.config = self._read(running)
         self._pending = threading.local()  # this thread's request's deferred writes
-        self.secret = secret.decode()
-        self.sync()
+        try:
+            running, version, secret = self.client.register_script(_INIT)(
+                keys=[STATE, INITIAL, CONFIG, SECRET],
+                args=[shared_settings(config), secrets.token_hex(4), secrets.token_hex(32)],
+            )
+            self.version = int(version)
+            self.config = self._read(running)
+            self.secret = secret.decode()
+            self.sync()
+        except errors() as exc:  # lost between the PING and here
+            self.client.close()
+            raise StateUnavailable(f"cannot use the shared state at {shown(url)}: {exc}") from None
 
     def _read(self, text: bytes) -> Config:
         return self._local.patch(json.loads(text))
