@@ -90,6 +90,9 @@ class Backend:
     def close(self) -> None:
         """Release the shared state's connections (nothing to do in memory)."""
         if self.shared is not None:
+            close = getattr(self.faults, "close", None)  # the shared queue's release listener
+            if close is not None:
+                close()
             self.shared.close()
 
     @property

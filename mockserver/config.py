@@ -42,9 +42,9 @@ SECRET_TEXT = Text(512, pattern=r"[!-~]+", shape="1 to 512 printable ASCII chara
 URL = Text(2000, pattern=r"https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?(/[!-~]*)?",
            shape="an `http(s)://host[:port][/path]` URL, ASCII")
 HOST = Text(253, pattern=r"[A-Za-z0-9.-]+|[0-9A-Fa-f:.]+", shape="a host name or an IP address")
-MAX_WORKERS = 256
 SHA256 = Text(64, pattern=r"[0-9a-f]{64}", shape="a SHA-256 digest (64 hex characters)", lower=True)
 YEAR_SECONDS = 365 * 86400
+MAX_WORKERS = 256  # --workers (ASSUMPTION: our bound; each worker holds its own threads and connections)
 
 
 @dataclass(frozen=True)
@@ -268,8 +268,8 @@ class ServerOptions:
         Optional(StateUrl()), flag="--state", patchable=False,
     )
     workers: int = setting(
-        1, "Processes serving the one port (pre-forked); more than 1 needs `--state`, so they share one "
-        "fake.", Integer(1, MAX_WORKERS), flag="--workers", patchable=False,
+        1, "Processes serving the one port (pre-forked), each with its own `--threads`; more than 1 needs "
+        "`--state`, so they share one fake.", Integer(1, MAX_WORKERS), flag="--workers", patchable=False,
     )
 
     def __post_init__(self) -> None:

@@ -484,7 +484,8 @@ class LiveServer:
     flight finish (default: the app's ``shutdown_grace_ms``). ``sock``: a listening
     socket to serve instead of opening one (``host`` and ``port`` are then ignored),
     e.g. one from :func:`listening_socket` shared by forked workers; :meth:`stop`
-    closes this process's handle of it.
+    closes that descriptor (others of the same socket, such as a forked worker's or a
+    ``sock.dup()``, keep listening).
     """
 
     def __init__(

@@ -13,6 +13,16 @@ memory, and nothing here is imported.
     journal.py     the journal and its cursor
     images.py      the image store, the gallery, the recipes' JSON codec
 
+Round trips to Redis per API request (a generation, rate limits and journal on, no fault queued):
+three. (1) As the request starts, one HMGET of the state hash: configuration version, clock,
+number of faults queued. (2) The quota script: check and spend. (3) As the answer leaves, one
+pipeline: the images' store (URL answers) or gallery (``b64_json``) entries, and the journal
+entry. One more when a fault is queued (the take script), when the configuration changed (it
+is read again), and for an answer refused before its quota was spent (the rate-limit headers
+read the windows). Fetching an image URL: one (its render, or its recipe), and one more to
+cache a first render. The request path sends its commands on a connection of its thread's own
+(:class:`mockserver.sharedstate.connection.FastPath`).
+
 Left per process (ASSUMPTION, each harmless to share-nothing): the latency jitter's draws
 (each fake draws its own seeded sequence), a stream's progress is written to its journal entry
 when the stream ends (not event by event), and the in-flight hang events (released through

@@ -6,6 +6,7 @@ in-memory fake never needs it installed.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -153,7 +154,8 @@ class FastPath:
     round trip itself. The connection is the client's (its handshake: password, database, TLS).
 
     A broken connection (Redis restarted) is dropped and the command sent once more on a new
-    one; a second failure raises the client's ConnectionError (the app answers 503)."""
+    one; a second failure raises the client's ConnectionError (the app answers 503). Fork-safe:
+    a forked worker opens its own connections (as the client's pool does)."""
 
     def __init__(self, client: Any) -> None:
         import threading
@@ -170,11 +172,12 @@ class FastPath:
 
     def _connection(self) -> tuple[Any, _Replies]:
         found = self._local.__dict__.get("conn")
-        if found is None:  # kept in use for this thread: the client's close() disconnects it
+        if found is None or found[2] != os.getpid():  # none yet, or the parent's (we were forked)
+            # Kept in use for this thread: the client's close() disconnects it.
             conn = self._client.connection_pool.get_connection()
             conn.connect()
-            found = self._local.conn = (conn, _Replies(conn._sock, self._errors))
-        return found
+            found = self._local.conn = (conn, _Replies(conn._sock, self._errors), os.getpid())
+        return found[0], found[1]
 
     def _send(self, commands: list[tuple[Any, ...]]) -> list[Any]:
         for attempt in (1, 2):

@@ -16,6 +16,7 @@ in progress listens there (from its first hang on), and ends it.
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 from dataclasses import fields
@@ -115,6 +116,7 @@ class SharedFaultQueue(FaultQueue):
         self._list, self._remove = client.register_script(_LIST), client.register_script(_REMOVE)
         self._clear = client.register_script(_CLEAR)
         self._listener: Any = None
+        self._listener_pid = 0
         self._hangs = 0
 
     def add(self, spec: Any) -> Fault:
@@ -158,8 +160,9 @@ class SharedFaultQueue(FaultQueue):
 
     def _listen(self) -> None:
         with self._lock:
-            if self._listener is not None:
+            if self._listener is not None and self._listener_pid == os.getpid():
                 return
+            self._listener_pid = os.getpid()  # a forked worker starts its own (threads do not survive a fork)
             pubsub = self._client.pubsub(ignore_subscribe_messages=True)
             pubsub.subscribe(**{RELEASE: lambda _message: FaultQueue.release_hangs(self)})
             self._listener = pubsub.run_in_thread(sleep_time=0.2, daemon=True, exception_handler=_wait)

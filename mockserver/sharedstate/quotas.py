@@ -10,6 +10,7 @@ does: refusal, retry-after and each window's state.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Hashable
 from typing import Any, cast
@@ -111,6 +112,7 @@ return out
 """
 
 
+@functools.lru_cache(maxsize=4096)
 def member(key: Hashable) -> bytes:
     """The ledger key ``(api_key, family)`` as the bytes Redis keeps."""
     api_key, family = cast(tuple[str, str], key)
@@ -122,8 +124,16 @@ def _key(raw: bytes) -> tuple[str, str]:
     return api_key.decode("utf-8", "surrogateescape"), family.decode()
 
 
+@functools.lru_cache(maxsize=4096)
 def grants_key(raw: bytes) -> str:
     return GRANTS + hashlib.sha1(raw).hexdigest()
+
+
+@functools.lru_cache(maxsize=256)
+def _shape(windows: tuple[Window, ...]) -> tuple[str, tuple[int | float, ...]]:
+    """The history kept for these windows, and their limits and lengths as the script reads them."""
+    horizon = max(MIN_HISTORY, *(w.seconds for w in windows))
+    return repr(float(horizon)), tuple(x for w in windows for x in (w.limit, w.seconds))
 
 
 class SharedQuotaLedger(QuotaLedger):
@@ -137,10 +147,8 @@ class SharedQuotaLedger(QuotaLedger):
 
     def _run(self, raw: bytes, n: int, windows: tuple[Window, ...], now: float, mode: str,
              client: Any = None) -> Any:
-        horizon = max(MIN_HISTORY, *(w.seconds for w in windows))
-        args: list[Any] = [raw, n, repr(float(now)), repr(float(horizon)), self.max_keys, mode]
-        for w in windows:
-            args += [w.limit, w.seconds]
+        horizon, shape = _shape(windows)
+        args: list[Any] = [raw, n, repr(float(now)), horizon, self.max_keys, mode, *shape]
         keys = [grants_key(raw), KEYS, SERIAL]
         if client is None:
             return self._fast.scripts([(self._script, keys, args)])[0]

@@ -27,7 +27,7 @@ from typing import Any
 from mockserver.clock import Clock, ClockMove
 from mockserver.config import Config
 from mockserver.inputs import described
-from mockserver.sharedstate.connection import PREFIX, FastPath, connect
+from mockserver.sharedstate.connection import PREFIX, FastPath, StateUnavailable, connect, errors, shown
 
 STATE = PREFIX + "state"
 CONFIG = PREFIX + "config"
@@ -63,10 +63,22 @@ class SharedClock(Clock):
     def __init__(self, state: SharedState, source: Callable[[], float] = time.time) -> None:
         super().__init__(source)
         self._state = state
+        # Each thread reads the snapshot its own request took: a slower reply to another
+        # thread's older request never replaces it.
+        self._seen = threading.local()
 
     def see(self, offset: bytes | None, frozen: bytes | None) -> None:
         self._offset = float(offset or 0)
         self._frozen_at = float(frozen) if frozen else None
+        self._seen.state = (self._offset, self._frozen_at)
+
+    def now(self) -> float:
+        offset, frozen = self._seen.__dict__.get("state") or (self._offset, self._frozen_at)
+        return frozen if frozen is not None else self._source() + offset
+
+    @property
+    def frozen(self) -> bool:
+        return (self._seen.__dict__.get("state") or (self._offset, self._frozen_at))[1] is not None
 
     def _change(self, change: Callable[[Clock], Any]) -> float:
         local = Clock(self._source)
@@ -82,6 +94,7 @@ class SharedClock(Clock):
 
         self._state.client.transaction(move, STATE)
         self._offset, self._frozen_at = local._offset, local._frozen_at
+        self._seen.state = (self._offset, self._frozen_at)
         return self.now()
 
     def advance(self, seconds: float) -> float:
@@ -110,17 +123,21 @@ class SharedState:
         self.fast = FastPath(self.client)
         self._lock = threading.Lock()
         self.clock = SharedClock(self)
-        self.faults_queued = 0
+        self._seen = threading.local()  # this thread's request's snapshot (see SharedClock)
         self._local = config  # the settings fixed at start (this process's own)
-        running, version, secret = self.client.register_script(_INIT)(
-            keys=[STATE, INITIAL, CONFIG, SECRET],
-            args=[shared_settings(config), secrets.token_hex(4), secrets.token_hex(32)],
-        )
-        self.version = int(version)
-        self.config = self._read(running)
         self._pending = threading.local()  # this thread's request's deferred writes
-        self.secret = secret.decode()
-        self.sync()
+        try:
+            running, version, secret = self.client.register_script(_INIT)(
+                keys=[STATE, INITIAL, CONFIG, SECRET],
+                args=[shared_settings(config), secrets.token_hex(4), secrets.token_hex(32)],
+            )
+            self.version = int(version)
+            self.config = self._read(running)
+            self.secret = secret.decode()
+            self.sync()
+        except errors() as exc:  # lost between the PING and here
+            self.client.close()
+            raise StateUnavailable(f"cannot use the shared state at {shown(url)}: {exc}") from None
 
     def _read(self, text: bytes) -> Config:
         return self._local.patch(json.loads(text))
@@ -133,7 +150,7 @@ class SharedState:
             self._pending.calls = []
         version, offset, frozen, faults = self.fast.call("HMGET", STATE, "cv", "off", "frz", "nf")
         self.clock.see(offset, frozen)
-        self.faults_queued = int(faults or 0)
+        self._seen.faults = int(faults or 0)
         if version is not None and int(version) != self.version:
             return self._refresh()
         return None
@@ -157,6 +174,12 @@ class SharedState:
         calls = self._pending.__dict__.pop("calls", None)
         if calls:
             self.fast.scripts(calls)
+
+    @property
+    def faults_queued(self) -> int:
+        """How many faults this thread's request saw queued (outside a request: assume some)."""
+        found: int = self._seen.__dict__.get("faults", 1)
+        return found
 
     def _refresh(self) -> Config:
         with self.client.pipeline() as pipe:

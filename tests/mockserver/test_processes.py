@@ -29,6 +29,7 @@ import pytest
 import requests
 
 from mockserver import create_app
+from mockserver.server import LiveServer, listening_socket
 from tests.redisserver import RedisServer, free_port
 
 KEY = "sk-test-processes-0123456789abcdefghij"
@@ -259,6 +260,30 @@ def test_the_control_plane_recovers_when_redis_returns_empty(
 # --- --workers N: processes on one port ------------------------------------------------------------
 
 
+def test_servers_sharing_one_listening_socket_each_serve_it_and_one_can_stop_alone() -> None:
+    sock = listening_socket("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    # Each its own descriptor of the one socket, as a forked worker has.
+    first = LiveServer(create_app(), sock=sock.dup()).start()
+    second = LiveServer(create_app(), sock=sock.dup()).start()
+    try:
+        assert first.port == second.port == port and first.url == f"http://127.0.0.1:{port}"
+        # The two fakes keep apart clocks: which one answered shows in the clock it reports.
+        for server, now in ((first, 1_000_000_000), (second, 2_000_000_000)):
+            server.app.test_client().post("/_mock/clock", json={"freeze": True, "set": now})
+
+        def clocks() -> set[int]:
+            return {requests.get(f"http://127.0.0.1:{port}/_mock/clock", timeout=10).json()["now"] for _ in range(10)}
+
+        assert clocks() <= {1_000_000_000, 2_000_000_000}
+        first.stop()  # closes its handle only: the socket still listens for the other
+        assert clocks() == {2_000_000_000}
+    finally:
+        first.stop()
+        second.stop()
+        sock.close()
+
+
 def _served_with_only(fake: Fake, pid: int, action: Callable[[], Any]) -> Any:
     """Run ``action`` while every worker but ``pid`` is stopped (SIGSTOP): only it can answer."""
     others = [p for p in fake.workers if p != pid]
@@ -304,6 +329,28 @@ def test_a_worker_that_dies_is_replaced(redis_server: RedisServer, fakes: Callab
     statuses = _served_with_only(fake, replacement, lambda: [fake.post().status_code for _ in range(3)])
     assert statuses == [200, 200, 200]
     assert fake.proc.poll() is None
+
+
+def test_a_worker_lost_while_redis_is_down_is_replaced_once_redis_returns(
+        redis_server: RedisServer, fakes: Callable[..., Fake]) -> None:
+    fake = fakes("--state", redis_server.url, "--workers", "2")
+    victim, survivor = fake.workers
+    redis_server.stop()
+    try:
+        os.kill(victim, signal.SIGKILL)
+        fake.wait_for(fake.err, r"worker 1 could not start: .*127\.0\.0\.1")  # tried, and tried again
+        answer = fake.post(timeout=20)  # the survivor answers meanwhile, as a fake without Redis does
+        assert answer.status_code == 503 and _is_json_error(answer)
+        assert fake.proc.poll() is None
+    finally:
+        redis_server.start()
+    deadline = time.monotonic() + 15
+    while len(fake.children_now()) != 2 or fake.post().status_code != 200:
+        assert time.monotonic() < deadline, fake.children_now()
+        time.sleep(0.2)
+    (replacement,) = set(fake.children_now()) - {survivor}
+    fake.workers = [survivor, replacement]
+    assert _served_with_only(fake, replacement, lambda: fake.post().status_code) == 200
 
 
 def _refused(port: int) -> bool:

@@ -375,3 +375,42 @@ def test_losing_redis_answers_json_503_then_recovers(apps: list[Flask], redis_se
     assert ask(a).status_code == 200
     assert ask(b).status_code == 200
     assert b.get("/_mock/faults").get_json() == {"faults": []}
+
+
+# --- what travels through Redis -------------------------------------------------------------------
+
+
+def test_a_json_edit_reads_a_url_minted_by_the_other_fake(apps: list[Flask], redis_server: RedisServer) -> None:
+    a, b = pair(apps, redis_server.url)
+    url = ask(a, response_format="url").get_json()["data"][0]["url"]
+    body = {"model": "gpt-image-2", "prompt": "cat", "images": [{"image_url": url}]}
+    response = b.post("/v1/images/edits", json=body)
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["usage"]["input_tokens_details"]["image_tokens"] == 255  # 256x256: 1 tile
+    a.post("/_mock/reset")  # the image is forgotten: b cannot read it any more
+    assert b.post("/v1/images/edits", json=body).status_code == 400
+
+
+def test_a_recipe_travels_as_json_and_comes_back_equal() -> None:
+    from mockserver.render import Recipe
+    from mockserver.sharedstate.images import decode_recipe, encode_recipe
+
+    recipe = Recipe(endpoint="edits", model="gpt-image-1", prompt="a \udc80 cat", width=64, height=48, index=1,
+                    n=2, image=b"\x89PNG\x00\xff", mask=b"\x00", extra_images=(b"one", b"\x00two"),
+                    output_format="webp", background="transparent", compression=50, quality="low")
+    text = encode_recipe(recipe)
+    assert text.isascii() and "pickle" not in text
+    assert decode_recipe(text) == recipe
+    assert decode_recipe(encode_recipe(Recipe("variations", "dall-e-2", None, 256, 256, 0, 1))).prompt is None
+
+
+def test_the_in_memory_fake_never_imports_redis() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, mockserver; app = mockserver.create_app(); "
+            "app.test_client().post('/v1/images/generations', json={'prompt': 'a cat'}, "
+            "headers={'Authorization': 'Bearer sk-x'}); "
+            "print(sorted(m for m in sys.modules if m == 'redis' or m.startswith('mockserver.sharedstate')))")
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert found.stdout.strip() == "[]"
