@@ -19,7 +19,7 @@ from flask import Flask, Request, Response, g, request
 
 from contracts.errors import mask_key
 from contracts.spec import API_PREFIX, ENDPOINTS, MAX_FORM_FIELD_BYTES, MAX_FORM_PARTS, OPENAI_VERSION
-from mockserver import accesslog, cors, errors, files
+from mockserver import accesslog, cors, errors, files, multipart
 from mockserver.backend import Backend
 from mockserver.clock import Clock
 from mockserver.config import Config
@@ -35,7 +35,10 @@ _ENDPOINT_BY_PATH = {e.url_path: name for name, e in ENDPOINTS.items()}
 
 class _Request(Request):
     """Flask's request, closing the upload files of a form whose parsing was cut off
-    (a client too slow or gone): Werkzeug leaves them to the garbage collector."""
+    (a client too slow or gone): Werkzeug leaves them to the garbage collector. Its
+    multipart parser compiles nothing per boundary (:mod:`mockserver.multipart`)."""
+
+    form_data_parser_class = multipart.FormParser
 
     def _get_file_stream(
         self, total_content_length: int | None, content_type: str | None,
