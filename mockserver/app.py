@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Callable
+from types import FunctionType
 from typing import Any
 
 from flask import Flask, Request, Response, g, request
@@ -54,13 +56,30 @@ class _Request(Request):
         super().close()
 
 
+class _App(Flask):
+    """Flask, remembering which of its (fixed) hooks and views need no async wrapper:
+    Flask asks ``inspect.iscoroutinefunction`` of each of them on every request."""
+
+    def __init__(self, import_name: str) -> None:
+        super().__init__(import_name)
+        self._sync: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        if not isinstance(func, FunctionType):  # e.g. a bound method: a new object each time
+            return super().ensure_sync(func)
+        found = self._sync.get(func)
+        if found is None:
+            found = self._sync[func] = super().ensure_sync(func)
+        return found
+
+
 def create_app(config: Config | None = None, *, clock: Clock | None = None, **settings: Any) -> Flask:
     """A new fake. ``settings`` override fields of ``config`` (see :class:`Config`), in the
     forms the command line and ``PATCH /_mock/config`` take (e.g. ``rate_limits="20/1m"``)."""
     config = (config or Config()).patch(settings, allow_all=True)
     backend = Backend(config, clock=clock)
 
-    app = Flask("mockserver")
+    app = _App("mockserver")
     app.request_class = _Request
     app.config.update(MAX_CONTENT_LENGTH=config.max_request_bytes, MAX_FORM_PARTS=MAX_FORM_PARTS,
                       MAX_FORM_MEMORY_SIZE=MAX_FORM_FIELD_BYTES)
