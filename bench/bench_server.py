@@ -48,6 +48,7 @@ import statistics
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -58,6 +59,7 @@ from _load import (
     GENERATIONS,
     LOOPBACK,
     MOCKSERVER_CMD,
+    ROOT,
     SMALL_BODY,
     VARIATIONS,
     LoadResult,
@@ -109,6 +111,8 @@ def parse_args() -> argparse.Namespace:
     add("--only-gpt", action="store_true", help="run only part 6 (GPT b64 next to dall-e-2)")
     add("--only-sdk", action="store_true", help="run only part 7 (multipart and generations, as the SDKs send)")
     add("--no-pin", action="store_true", help="part 7: do not pin the servers and the load generator to CPUs")
+    add("--fake-checkout", type=Path, default=None,
+        help="part 7: run the fake of another checkout (e.g. `git archive` of an older commit), for before/after")
     args = parser.parse_args()
     args.concurrency = max(1, min(args.concurrency, 64))
     args.warmup = max(0.0, min(args.warmup, 60.0))
@@ -573,8 +577,10 @@ def sdk_rows(args: argparse.Namespace) -> dict[str, tuple[float, float, float]]:
     spreads: dict[str, list[float]] = {}
     saved = os.sched_getaffinity(0) if pin else None
     try:
-        with start_server(MOCKSERVER_CMD) as fake, start_server(BARE_CMD) as bare:
+        fake_cwd = args.fake_checkout.resolve() if args.fake_checkout else ROOT
+        with start_server(MOCKSERVER_CMD, cwd=fake_cwd) as fake, start_server(BARE_CMD) as bare:
             servers = {"fake": fake, "bare flask": bare}
+            print(f"fake: python -m mockserver from {fake_cwd}")
             if pin:
                 for server in servers.values():
                     os.sched_setaffinity(server.pid, {0})
