@@ -171,3 +171,33 @@ def test_a_broken_or_odd_body_answers_as_before(client: object, damage: object) 
     broken = damage(body, boundary.encode())  # type: ignore[operator]
     response = same_answer(client, "/v1/images/variations", boundary, broken)
     assert response.status_code in (200, 400)  # type: ignore[attr-defined]
+
+
+def _crc_valid_png_with_broken_stream(filter_type: int = 0, damage_stream: bool = True) -> bytes:
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    rows = b"".join(bytes([filter_type]) + bytes(range(256)) * 3 for _ in range(256))
+    stream = bytearray(zlib.compress(rows))
+    if damage_stream:
+        stream[len(stream) // 2] ^= 0xFF  # inside the deflate data; every CRC is computed after
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 256, 256, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", bytes(stream)) + chunk(b"IEND", b""))
+
+
+@pytest.mark.parametrize("bad", [
+    _crc_valid_png_with_broken_stream(),  # a damaged deflate stream
+    _crc_valid_png_with_broken_stream(filter_type=7, damage_stream=False),  # an unknown row filter
+])
+def test_a_png_only_a_decode_finds_broken_is_still_refused_with_the_same_error(client: object, bad: bytes) -> None:
+    """Every CRC right, the damage inside the image data: refused as a PNG cut short is."""
+    answers = []
+    for image in (bad, png()[:-20]):
+        boundary = os.urandom(16).hex()
+        response = post(client, "/v1/images/variations", boundary, form(boundary, [("n", "1")], [("image", image)]))
+        answers.append((response.status_code, response.get_data()))  # type: ignore[attr-defined]
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 400
