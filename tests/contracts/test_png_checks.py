@@ -44,7 +44,7 @@ def before(data: bytes) -> png.PngInfo | None:
                 if image.size != (width, height):
                     return None
                 return png.PngInfo(width, height, image.mode)
-    except Exception:  # noqa: BLE001 - any refusal
+    except Exception:  # any refusal
         return None
 
 
