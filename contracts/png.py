@@ -111,7 +111,10 @@ def _check_image_data(image: Image.Image, data: bytes) -> bool:
         return False
     width, height = image.size
     tiles = image.tile
-    if len(tiles) != 1 or tiles[0].codec_name != "zip" or tiles[0].extents != (0, 0, width, height):
+    if len(tiles) != 1:
+        return False
+    codec, extents, offset = tiles[0][:3]  # a tuple in older Pillows, a named tuple since
+    if codec != "zip" or tuple(extents or ()) != (0, 0, width, height):
         return False
     depth, colour = data[24], data[25]
     stride = 1 + (width * _SAMPLES[colour] * depth + 7) // 8  # a row: its filter type, then its bytes
@@ -120,7 +123,7 @@ def _check_image_data(image: Image.Image, data: bytes) -> bool:
     inflater = zlib.decompressobj()
     produced = 0  # bytes of the stream inflated so far
     next_filter = 0  # where in the stream the next row's filter type is
-    pos = tiles[0].offset - 8  # the first IDAT chunk
+    pos = offset - 8  # the first IDAT chunk
     end = pos
     while produced < expected:
         if pos + 8 > len(data):
