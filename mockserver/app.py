@@ -35,6 +35,23 @@ from mockserver.ui import ui
 _ENDPOINT_BY_PATH = {e.url_path: name for name, e in ENDPOINTS.items()}
 
 
+class _App(Flask):
+    """Flask, remembering which of its (fixed) hooks and views need no async wrapper:
+    Flask asks ``inspect.iscoroutinefunction`` of each of them on every request."""
+
+    def __init__(self, import_name: str) -> None:
+        super().__init__(import_name)
+        self._sync: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        if not isinstance(func, FunctionType):  # e.g. a bound method: a new object each time
+            return super().ensure_sync(func)
+        found = self._sync.get(func)
+        if found is None:
+            found = self._sync[func] = super().ensure_sync(func)
+        return found
+
+
 class _Request(Request):
     """Flask's request, closing the upload files of a form whose parsing was cut off
     (a client too slow or gone): Werkzeug leaves them to the garbage collector. Its
@@ -54,23 +71,6 @@ class _Request(Request):
         for stream in self.__dict__.pop("_upload_streams", ()):
             stream.close()
         super().close()
-
-
-class _App(Flask):
-    """Flask, remembering which of its (fixed) hooks and views need no async wrapper:
-    Flask asks ``inspect.iscoroutinefunction`` of each of them on every request."""
-
-    def __init__(self, import_name: str) -> None:
-        super().__init__(import_name)
-        self._sync: dict[Callable[..., Any], Callable[..., Any]] = {}
-
-    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
-        if not isinstance(func, FunctionType):  # e.g. a bound method: a new object each time
-            return super().ensure_sync(func)
-        found = self._sync.get(func)
-        if found is None:
-            found = self._sync[func] = super().ensure_sync(func)
-        return found
 
 
 def create_app(config: Config | None = None, *, clock: Clock | None = None, **settings: Any) -> Flask:
