@@ -132,3 +132,33 @@ def test_a_corrupt_idat_with_right_crcs_is_refused() -> None:
     assert before(data) is None
     with pytest.raises(png.PngError):
         png.inspect(data, max_pixels=1 << 20)
+
+
+@st.composite
+def big_pngs(draw: st.DrawFn) -> bytes:
+    """Streams longer than the 64 KB pieces Pillow's loader reads: where a piece ends matters."""
+    import random
+
+    rng = random.Random(draw(st.integers(0, 3)))
+    width, height = 200, draw(st.integers(100, 140))
+    stride = width * 3
+    rows = b"".join(bytes([rng.randrange(5)]) + rng.randbytes(stride) for _ in range(height))
+    stream = zlib.compress(rows, draw(st.sampled_from([0, 1, 6])))
+    damage = draw(st.sampled_from(["none", "cut", "flip", "short-rows"]))
+    if damage == "cut":
+        stream = stream[: draw(st.integers(1, len(stream) - 1))]
+    elif damage == "flip":
+        at = draw(st.integers(2, len(stream) - 1))
+        stream = stream[:at] + bytes([stream[at] ^ 0x55]) + stream[at + 1 :]
+    elif damage == "short-rows":  # a whole stream that ends on a row boundary, early
+        stream = zlib.compress(rows[: draw(st.integers(1, height - 1)) * (stride + 1)])
+    cuts = sorted(draw(st.lists(st.integers(0, len(stream)), max_size=3)))
+    idats = b"".join(chunk(b"IDAT", stream[a:b]) for a, b in zip([0, *cuts], [*cuts, len(stream)], strict=True))
+    head = chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+    return png.SIGNATURE + head + idats + png.IEND
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(big_pngs())
+def test_inspect_refuses_what_a_decode_refuses_across_pieces(data: bytes) -> None:
+    assert now(data) == before(data)
