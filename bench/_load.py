@@ -31,7 +31,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -45,6 +45,8 @@ LOOPBACK = "127.0.0.1"
 API_KEY = "sk-bench"
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 GENERATIONS = "/v1/images/generations"
+EDITS = "/v1/images/edits"
+VARIATIONS = "/v1/images/variations"
 SMALL_BODY: dict[str, Any] = {"prompt": "a white siamese cat", "n": 1, "size": "256x256"}
 # The default rate limit (50 images a minute per key) would answer nearly every benchmark
 # request with a 429, so the fake runs with it off (and without its access log, which would fill
@@ -221,6 +223,61 @@ def json_request(body: dict[str, Any], path: str = GENERATIONS, *, host: str = L
     return head.encode("ascii") + payload
 
 
+def random_boundary() -> str:
+    """A fresh boundary as httpx makes one for every multipart request (``os.urandom(16).hex()``,
+    in ``httpx._multipart.MultipartStream``); the official Python SDK sends its uploads through httpx."""
+    return os.urandom(16).hex()
+
+
+@dataclass(frozen=True)
+class MultipartTemplate:
+    """A multipart/form-data POST whose boundary is drawn anew for every request.
+
+    The body is laid out as httpx lays it out (fields first, then files, each part with
+    ``Content-Disposition`` and, for a file, ``Content-Type``). The file bytes are sent as
+    they are, never copied: :meth:`pieces` returns the head and part headers joined, the
+    files' bytes by reference, and the short tails.
+    """
+
+    path: str
+    fields: tuple[tuple[str, str], ...]
+    files: tuple[tuple[str, str, str, bytes], ...]  # (field name, file name, content type, bytes)
+    host: str = LOOPBACK
+
+    def pieces(self, boundary: str | None = None) -> list[bytes]:
+        b = (boundary or random_boundary()).encode("ascii")
+        out: list[bytes] = []
+        text = b"".join(
+            b"--%s\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n%s\r\n"
+            % (b, name.encode(), value.encode()) for name, value in self.fields
+        )
+        current = text
+        for name, filename, content_type, data in self.files:
+            current += (
+                b"--%s\r\nContent-Disposition: form-data; name=\"%s\"; filename=\"%s\"\r\n"
+                b"Content-Type: %s\r\n\r\n" % (b, name.encode(), filename.encode(), content_type.encode())
+            )
+            out += [current, data]
+            current = b"\r\n"
+        out.append(current + b"--%s--\r\n" % b)
+        length = sum(len(piece) for piece in out)
+        head = (
+            f"POST {self.path} HTTP/1.1\r\nHost: {self.host}\r\nAuthorization: {AUTH['Authorization']}\r\n"
+            f"Content-Type: multipart/form-data; boundary={b.decode()}\r\nContent-Length: {length}\r\n\r\n"
+        ).encode("ascii")
+        out[0] = head + out[0]
+        return out
+
+    def body(self, boundary: str) -> bytes:
+        """The body alone (for in-process use), with the given boundary."""
+        data = b"".join(self.pieces(boundary))
+        return data[data.index(b"\r\n\r\n") + 4 :]
+
+
+# What run_load sends: the same bytes every time, or a function that makes each request anew.
+Payload = bytes | Callable[[], bytes | Sequence[bytes]]
+
+
 class RawConnection:
     """One keep-alive socket that sends pre-encoded requests and reads Content-Length answers."""
 
@@ -243,10 +300,15 @@ class RawConnection:
             self._sock.close()
             self._sock = None
 
-    def request(self, payload: bytes) -> tuple[int, bytes]:
-        """Send payload; return (status, body). Reconnects after a close."""
+    def request(self, payload: bytes | Sequence[bytes]) -> tuple[int, bytes]:
+        """Send payload (bytes, or pieces sent one after the other without joining them);
+        return (status, body). Reconnects after a close."""
         sock = self._sock or self._connect()
-        sock.sendall(payload)
+        if isinstance(payload, bytes):
+            sock.sendall(payload)
+        else:
+            for piece in payload:
+                sock.sendall(piece)
         buf = self._buf
         while (end := buf.find(b"\r\n\r\n")) < 0:
             chunk = sock.recv(65536)
@@ -353,7 +415,7 @@ def merge(results: Sequence[LoadResult]) -> LoadResult:
 
 def run_load(
     port: int,
-    payload: bytes,
+    payload: Payload,
     *,
     concurrency: int = 8,
     warmup: float = 5.0,
@@ -361,7 +423,8 @@ def run_load(
     max_requests: int = 1_000_000,
     server: ServerProcess | None = None,
 ) -> LoadResult:
-    """``concurrency`` threads, each with one keep-alive connection, send payload back to back.
+    """``concurrency`` threads, each with one keep-alive connection, send payload back to back
+    (a callable payload is called for every request: e.g. a fresh multipart boundary).
 
     Requests started during the first ``warmup`` seconds are not recorded; the run stops
     after ``warmup + duration`` seconds or once ``max_requests`` were measured, whichever
@@ -386,7 +449,7 @@ def run_load(
                 if start >= end:
                     break
                 try:
-                    status, _ = conn.request(payload)
+                    status, _ = conn.request(payload if isinstance(payload, bytes) else payload())
                 except (OSError, ValueError):
                     errors += 1
                     conn.close()
@@ -452,12 +515,26 @@ def sequential(port: int, payload: bytes, count: int, *, warmup: int = 50) -> li
 
 
 def bare_app() -> Flask:
-    """A trivial Flask app: reads the JSON body and answers a small fixed JSON."""
+    """A trivial Flask app: reads the JSON body and answers a small fixed JSON. Its edits and
+    variations parse the multipart body as any Flask app does (``request.form``, ``request.files``,
+    every file read) and answer the same fixed JSON."""
     app = Flask("bare")
 
     @app.post(GENERATIONS)
     def generations() -> Response:
         request.get_data()
+        return jsonify({"created": 0, "data": [{"url": "http://127.0.0.1/x.png"}]})
+
+    @app.post(EDITS)
+    @app.post(VARIATIONS)
+    def multipart() -> Response:
+        fields = request.form.to_dict()
+        for upload in request.files.values():
+            upload.read()
+        if not fields and not request.files:
+            refused = jsonify({"error": "no form"})
+            refused.status_code = 400
+            return refused
         return jsonify({"created": 0, "data": [{"url": "http://127.0.0.1/x.png"}]})
 
     return app

@@ -20,6 +20,14 @@
 6. Requests/s of one b64 generation of today's models next to dall-e-2's, on one fake
    (n=1, 1024x1024: dall-e-2 b64_json; gpt-image-1.5 low png, jpeg and webp; gpt-image-2
    1536x864 low png), rounds alternating between the bodies. ``--only-gpt`` runs just this.
+7. Requests the way the official SDKs send them, fake against the bare app, side by side:
+   multipart variations and edits (dall-e-2, url answers) with a fresh random boundary per
+   request (httpx's form: 32 hex digits), uploading a 256x256 PNG and a PNG of about 4 MB,
+   each against the bare app's multipart endpoint (Werkzeug parses the same body, a new
+   boundary each time, every file read); and the n=1 256x256 url generation. Rounds
+   alternate fake and bare (ABBA) row by row; with two or more CPUs both servers are pinned
+   to CPU 0 and the load generator to CPU 1. Aims: multipart >= 60 %, generations >= 80 %
+   with p99 within 2x. ``--only-sdk`` runs just this.
 
 The load generator runs in this process; each server has a process of its own, so
 they do not share a GIL. All traffic goes to 127.0.0.1.
@@ -40,17 +48,23 @@ import statistics
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from _load import (
     AUTH,
     BARE_CMD,
+    EDITS,
     GENERATIONS,
     LOOPBACK,
     MOCKSERVER_CMD,
+    ROOT,
     SMALL_BODY,
+    VARIATIONS,
     LoadResult,
+    MultipartTemplate,
+    Payload,
     ServerProcess,
     get,
     http_connection,
@@ -64,6 +78,7 @@ from _load import (
     run_load,
     start_server,
 )
+from PIL import Image
 from werkzeug.test import EnvironBuilder
 
 from contracts.ratelimits import Window
@@ -94,6 +109,10 @@ def parse_args() -> argparse.Namespace:
         help="window sizes L for 3b (default: %(default)s)")
     add("--profile", action="store_true", help="cProfile the in-process request path")
     add("--only-gpt", action="store_true", help="run only part 6 (GPT b64 next to dall-e-2)")
+    add("--only-sdk", action="store_true", help="run only part 7 (multipart and generations, as the SDKs send)")
+    add("--no-pin", action="store_true", help="part 7: do not pin the servers and the load generator to CPUs")
+    add("--fake-checkout", type=Path, default=None,
+        help="part 7: run the fake of another checkout (e.g. `git archive` of an older commit), for before/after")
     args = parser.parse_args()
     args.concurrency = max(1, min(args.concurrency, 64))
     args.warmup = max(0.0, min(args.warmup, 60.0))
@@ -477,6 +496,135 @@ def url_fetches(server: ServerProcess, runs: int) -> dict[str, tuple[float, floa
     print_table(["fetch", "runs", "median ms", "p99 ms", "max ms", "PNG KiB"], rows)
     return medians
 
+# --------------------------------------------------------------------------- #
+# 7: as the SDKs send: multipart with random boundaries, and generations
+# --------------------------------------------------------------------------- #
+
+
+def png_bytes(side: int, *, rgba: bool, noise: bool, seed: int = 7) -> bytes:
+    """A side x side PNG: a smooth gradient, or noise (which barely compresses: a big upload).
+    With rgba, the top-left quarter is transparent (a dall-e-2 edit needs transparency)."""
+    import random
+
+    rng = random.Random(seed)
+    if noise:
+        rgb = Image.frombytes("RGB", (side, side), rng.randbytes(side * side * 3))
+    else:
+        rgb = Image.linear_gradient("L").resize((side, side)).convert("RGB")
+    img = rgb
+    if rgba:
+        alpha = Image.new("L", (side, side), 255)
+        alpha.paste(0, (0, 0, side // 2, side // 2))
+        img = rgb.copy()
+        img.putalpha(alpha)
+    out = io.BytesIO()
+    img.save(out, format="PNG")
+    return out.getvalue()
+
+
+def sdk_templates() -> dict[str, tuple[MultipartTemplate | bytes, bytes | MultipartTemplate]]:
+    """Row name -> (what the fake gets, what the bare app gets); the bare app gets the same body."""
+    # 256x256 noise: an upload of a photo's size (a gradient would be a few hundred bytes).
+    small_rgb = png_bytes(256, rgba=False, noise=True)
+    small_rgba = png_bytes(256, rgba=True, noise=True)
+    # The largest noise PNGs that stay under dall-e-2's 4 MB limit: 1024x1024 RGB (about 3.1 MB),
+    # and for an edit 1024x1024 RGBA with an opaque alpha but a transparent quarter (about 3.5 MB).
+    big_rgb = png_bytes(1024, rgba=False, noise=True)
+    big_rgba = png_bytes(1024, rgba=True, noise=True)
+    url = (("n", "1"), ("size", "256x256"), ("response_format", "url"))
+    rows: dict[str, MultipartTemplate | bytes] = {
+        "generations n=1 256 url (JSON)": json_request(SMALL_BODY),
+        f"variations 256x256 noise PNG ({len(small_rgb) // 1024} KB)": MultipartTemplate(
+            VARIATIONS, url, (("image", "image.png", "image/png", small_rgb),)),
+        f"variations 1024x1024 noise PNG ({len(big_rgb) / 2**20:.1f} MB)": MultipartTemplate(
+            VARIATIONS, url, (("image", "image.png", "image/png", big_rgb),)),
+        f"edits 256x256 noise RGBA PNG ({len(small_rgba) // 1024} KB)": MultipartTemplate(
+            EDITS, (("prompt", "a white siamese cat"), *url), (("image", "image.png", "image/png", small_rgba),)),
+        f"edits 1024x1024 noise RGBA PNG ({len(big_rgba) / 2**20:.1f} MB)": MultipartTemplate(
+            EDITS, (("prompt", "a white siamese cat"), *url), (("image", "image.png", "image/png", big_rgba),)),
+    }
+    return {name: (body, body) for name, body in rows.items()}
+
+
+def as_payload(body: MultipartTemplate | bytes) -> Payload:
+    return body if isinstance(body, bytes) else body.pieces
+
+
+def check_sdk_answer(server: ServerProcess, body: MultipartTemplate | bytes, name: str) -> None:
+    from _load import RawConnection
+
+    conn = RawConnection(LOOPBACK, server.port)
+    try:
+        status, data = conn.request(body if isinstance(body, bytes) else body.pieces())
+    finally:
+        conn.close()
+    if status != 200:
+        raise RuntimeError(f"{name}: {server.base_url}: status {status}: {data[:300]!r}")
+
+
+def sdk_rows(args: argparse.Namespace) -> dict[str, tuple[float, float, float]]:
+    """Part 7: per row, fake and bare in alternating rounds. Returns row -> (req/s ratio,
+    fake p99 / bare p99, bare CPU / fake CPU per request)."""
+    rounds = args.rounds
+    pin = not args.no_pin and (os.cpu_count() or 1) >= 2 and hasattr(os, "sched_setaffinity")
+    heading(
+        f"7. as the SDKs send: a new multipart boundary per request; concurrency {args.concurrency}; per row: "
+        f"warm-up {args.warmup:g} s, then {rounds} rounds of {args.duration / rounds:g} s alternating fake and "
+        f"bare (ABBA){'; servers on CPU 0, load generator on CPU 1' if pin else ''}"
+    )
+    templates = sdk_templates()
+    results: dict[tuple[str, str], LoadResult] = {}
+    spreads: dict[str, list[float]] = {}
+    saved = os.sched_getaffinity(0) if pin else None
+    try:
+        fake_cwd = args.fake_checkout.resolve() if args.fake_checkout else ROOT
+        with start_server(MOCKSERVER_CMD, cwd=fake_cwd) as fake, start_server(BARE_CMD) as bare:
+            servers = {"fake": fake, "bare flask": bare}
+            print(f"fake: python -m mockserver from {fake_cwd}")
+            if pin:
+                for server in servers.values():
+                    os.sched_setaffinity(server.pid, {0})
+                os.sched_setaffinity(0, {1})
+            for name, (fake_body, bare_body) in templates.items():
+                check_sdk_answer(fake, fake_body, name)
+                check_sdk_answer(bare, bare_body, name)
+                payloads = {"fake": as_payload(fake_body), "bare flask": as_payload(bare_body)}
+                for who, server in servers.items():
+                    run_load(server.port, payloads[who], concurrency=args.concurrency, warmup=0.0,
+                             duration=args.warmup)
+                parts: dict[str, list[LoadResult]] = {who: [] for who in servers}
+                for i in range(rounds):
+                    for who in list(servers)[:: 1 if i % 2 == 0 else -1]:
+                        parts[who].append(run_load(
+                            servers[who].port, payloads[who], concurrency=args.concurrency, warmup=0.2,
+                            duration=args.duration / rounds, server=servers[who],
+                        ))
+                for who in servers:
+                    results[name, who] = merge(parts[who])
+                spreads[name] = [f.rps / b.rps for f, b in zip(parts["fake"], parts["bare flask"], strict=True)]
+    finally:
+        if saved is not None:
+            os.sched_setaffinity(0, saved)
+    print_table(
+        ["request", "conc", "requests", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "non-200",
+         "sock err", "srv CPU us/req", "loadgen CPU"],
+        [load_row(f"{name}: {who}", res) for (name, who), res in results.items()],
+    )
+    out: dict[str, tuple[float, float, float]] = {}
+    for name in templates:
+        fake_res, bare_res = results[name, "fake"], results[name, "bare flask"]
+        ratio = fake_res.rps / bare_res.rps
+        p99 = percentile(fake_res.latencies, 99) / percentile(bare_res.latencies, 99)
+        cpu = float("nan")
+        if fake_res.server_cpu and bare_res.server_cpu:
+            cpu = (bare_res.server_cpu / bare_res.count) / (fake_res.server_cpu / fake_res.count)
+        out[name] = (ratio, p99, cpu)
+        per_round = " ".join(f"{r * 100:.0f}" for r in spreads[name])
+        aim = "aim >= 80 %, p99 <= 2x" if name.startswith("generations") else "aim >= 60 %"
+        print(f"{name}: fake/bare req/s {ratio * 100:.0f}% (rounds {per_round}), p99 fake/bare {p99:.2f}x, "
+              f"bare/fake server CPU per request {cpu * 100:.0f}% ({aim})")
+    return out
+
 
 def main() -> int:
     args = parse_args()
@@ -487,6 +635,9 @@ def main() -> int:
     if args.only_gpt:
         gpt_b64(args)
         return 0
+    if args.only_sdk:
+        sdk_rows(args)
+        return 0
     ratio = throughput(args)
     wsgi_median, tc_median = server_time(args)
     limited = rate_limiter_cost(args.rate_limits)
@@ -494,6 +645,7 @@ def main() -> int:
         b64_median, b64_p99 = b64_latency(fake, args.b64_runs)
         fetch = url_fetches(fake, args.fetch_runs)
     gpt = gpt_b64(args)
+    sdk = sdk_rows(args)
 
     heading(f"summary (load average now {os.getloadavg()[0]:.2f})")
     print_table(
@@ -511,6 +663,10 @@ def main() -> int:
             *[[f"URL fetch {size} first / second", f"{ms(a)} / {ms(b)} ms", "-", "-"]
               for size, (a, b) in fetch.items()],
             *[[f"req/s, {name}", f"{rps:.0f}", "-", "-"] for name, rps in gpt.items()],
+            *[[f"fake/bare req/s, {name} (p99 ratio)", f"{ratio * 100:.0f}% ({p99:.2f}x)",
+               ">= 80%, p99 <= 2x" if name.startswith("generations") else ">= 60%",
+               "yes" if (ratio >= 0.8 and p99 <= 2) or (not name.startswith("generations") and ratio >= 0.6)
+               else "NO"] for name, (ratio, p99, _) in sdk.items()],
         ],
     )
     return 0

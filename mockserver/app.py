@@ -14,13 +14,15 @@ from __future__ import annotations
 import functools
 import secrets
 import time
+from collections.abc import Callable
+from types import FunctionType
 from typing import Any
 
 from flask import Flask, Request, Response, g, request
 
 from contracts.errors import error, mask_key
 from contracts.spec import API_PREFIX, ENDPOINTS, MAX_FORM_FIELD_BYTES, MAX_FORM_PARTS, OPENAI_VERSION
-from mockserver import accesslog, cors, errors, files
+from mockserver import accesslog, cors, errors, files, multipart
 from mockserver.backend import Backend
 from mockserver.clock import Clock
 from mockserver.config import Config
@@ -34,9 +36,29 @@ from mockserver.ui import ui
 _ENDPOINT_BY_PATH = {e.url_path: name for name, e in ENDPOINTS.items()}
 
 
+class _App(Flask):
+    """Flask, remembering which of its (fixed) hooks and views need no async wrapper:
+    Flask asks ``inspect.iscoroutinefunction`` of each of them on every request."""
+
+    def __init__(self, import_name: str) -> None:
+        super().__init__(import_name)
+        self._sync: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        if not isinstance(func, FunctionType):  # e.g. a bound method: a new object each time
+            return super().ensure_sync(func)
+        found = self._sync.get(func)
+        if found is None:
+            found = self._sync[func] = super().ensure_sync(func)
+        return found
+
+
 class _Request(Request):
     """Flask's request, closing the upload files of a form whose parsing was cut off
-    (a client too slow or gone): Werkzeug leaves them to the garbage collector."""
+    (a client too slow or gone): Werkzeug leaves them to the garbage collector. Its
+    multipart parser compiles nothing per boundary (:mod:`mockserver.multipart`)."""
+
+    form_data_parser_class = multipart.FormParser
 
     def _get_file_stream(
         self, total_content_length: int | None, content_type: str | None,
@@ -65,7 +87,7 @@ def create_app(
     config = (config or Config()).patch(settings, allow_all=True)
     backend = Backend(config, clock=clock, state=state)
 
-    app = Flask("mockserver")
+    app = _App("mockserver")
     app.request_class = _Request
     app.config.update(MAX_CONTENT_LENGTH=config.max_request_bytes, MAX_FORM_PARTS=MAX_FORM_PARTS,
                       MAX_FORM_MEMORY_SIZE=MAX_FORM_FIELD_BYTES)
