@@ -414,3 +414,22 @@ def test_the_in_memory_fake_never_imports_redis() -> None:
             "print(sorted(m for m in sys.modules if m == 'redis' or m.startswith('mockserver.sharedstate')))")
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert found.stdout.strip() == "[]"
+
+
+def test_losing_redis_as_the_answer_leaves_answers_503(apps: list[Flask], redis_server: RedisServer,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import redis
+
+    a, _ = pair(apps, redis_server.url)
+    shared = apps[0].extensions["mockserver"].shared
+
+    def lost() -> None:
+        shared.discard()
+        raise redis.ConnectionError("Connection reset by peer")
+
+    monkeypatch.setattr(shared, "flush", lost)
+    response = ask(a)
+    assert response.status_code == 503 and response.get_json()["error"]["type"] == "server_error"
+    assert response.headers["x-request-id"].startswith("req_")
+    monkeypatch.undo()
+    assert ask(a).status_code == 200
