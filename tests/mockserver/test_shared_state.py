@@ -377,6 +377,22 @@ def test_losing_redis_answers_json_503_then_recovers(apps: list[Flask], redis_se
     assert b.get("/_mock/faults").get_json() == {"faults": []}
 
 
+def test_a_redis_back_empty_is_set_up_again_from_what_the_fakes_were_running(
+        apps: list[Flask], redis_server: RedisServer) -> None:
+    a, b = pair(apps, redis_server.url, rate_limits="7/1m")
+    a.patch("/_mock/config", json={"url_ttl": 600})
+    assert b.get("/_mock/clock").status_code == 200  # b has seen the change (at its request's start)
+    redis_server.stop()
+    redis_server.start()  # no persistence: every key is gone
+    assert b.get("/_mock/config").get_json()["url_ttl"] == 600  # set up again by the first to notice
+    assert a.patch("/_mock/config", json={"url_ttl": 900}).status_code == 200
+    assert b.get("/_mock/config").get_json()["url_ttl"] == 900
+    path = ask(a, response_format="url").get_json()["data"][0]["url"].split("localhost", 1)[1]
+    assert b.get(path).status_code == 200  # both still sign with the same key
+    b.post("/_mock/reset", json={"config": True})
+    assert a.get("/_mock/config").get_json()["rate_limits"] == ["7/1m"]
+
+
 # --- what travels through Redis -------------------------------------------------------------------
 
 
