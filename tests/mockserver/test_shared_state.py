@@ -60,9 +60,12 @@ def freeze(client: FlaskClient, at: float = T0) -> None:
 # --- quotas -------------------------------------------------------------------------------
 
 
-def test_concurrent_requests_over_two_fakes_get_exactly_the_quota(apps: list[Flask], redis_server: RedisServer
-                                                                  ) -> None:
-    pair(apps, redis_server.url, rate_limits="20/1m")
+@pytest.mark.parametrize("frozen", [False, True], ids=["running clock", "frozen clock"])
+def test_concurrent_requests_over_two_fakes_get_exactly_the_quota(apps: list[Flask], redis_server: RedisServer,
+                                                                  frozen: bool) -> None:
+    a, _ = pair(apps, redis_server.url, rate_limits="20/1m")
+    if frozen:  # every grant at the same instant
+        freeze(a)
     results: list[Any] = []
     lock = threading.Lock()
     start = threading.Barrier(10)
