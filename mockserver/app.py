@@ -141,14 +141,22 @@ def create_app(
         if seen.get("state_lost"):  # Redis is away: answer without touching the shared state
             response.headers.extend(extra)
             return response
-        if api_key is not None and config.rate_limits:
-            rate = seen.get("rate_headers") or backend.rate_limit_headers(api_key, seen.get("model"))
-            extra += [(k, v) for k, v in rate.items() if k not in response.headers]
-        response.headers.extend(extra)
-        if config.journal_size and "preflight" not in seen:
-            _journal(backend, req, response, seen, elapsed)
-        if backend.shared is not None:
-            backend.shared.flush()  # this request's writes (images, journal): one round trip
+        try:
+            if api_key is not None and config.rate_limits:
+                rate = seen.get("rate_headers") or backend.rate_limit_headers(api_key, seen.get("model"))
+                extra += [(k, v) for k, v in rate.items() if k not in response.headers]
+            response.headers.extend(extra)
+            if config.journal_size and "preflight" not in seen:
+                _journal(backend, req, response, seen, elapsed)
+            if backend.shared is not None:
+                backend.shared.flush()  # this request's writes (images, journal): one round trip
+        except Exception as exc:
+            if backend.shared is None:
+                raise
+            # The shared state was lost on the way out: the answer becomes its 503 (state_lost).
+            lost = app.make_response(app.handle_user_exception(exc))
+            lost.headers.extend(extra[:5])
+            return lost
         return response
 
     return app

@@ -1,8 +1,9 @@
 """Quota windows in Redis, checked and spent in one Lua script per request.
 
 Each ledger key (api key, quota family) has a sorted set of its grants (score: the time,
-member: ``<serial>:<images>:<images granted to the key so far>``), trimmed to the history the in-memory ledger keeps
-(:data:`mockserver.quotas.MIN_HISTORY`, or the longest window). ``quota:keys`` orders the
+member: ``<serial, zero-padded>:<images>:<images granted to the key so far>``), trimmed to
+the history the in-memory ledger keeps (:data:`mockserver.quotas.MIN_HISTORY`, or the longest
+window). ``quota:keys`` orders the
 keys by when they were last seen (for the live view, and to forget the least recently seen
 beyond ``max_keys``). The script computes exactly what :class:`mockserver.quotas.QuotaLedger`
 does: refusal, retry-after and each window's state.
@@ -82,7 +83,9 @@ if mode == 'spend' then
     -- records at its own time).
     at = now
     if newest ~= nil and newest > now and newest - now < 1 then at = newest end
-    redis.call('ZADD', grants, exact(at), redis.call('INCR', serial) .. ':' .. n .. ':' .. (total + n))
+    -- The serial is zero-padded: grants at the same time sort in the order they were made.
+    redis.call('ZADD', grants, exact(at), string.format('%020d', redis.call('INCR', serial)) .. ':' .. n .. ':' ..
+               (total + n))
     redis.call('SET', counted, total + n)
     for _, w in ipairs(windows) do
       w.used = w.used + n

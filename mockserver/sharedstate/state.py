@@ -36,14 +36,17 @@ SECRET = PREFIX + "secret"
 
 _PATCHABLE = tuple(f.name for f, d in described(Config) if d.patchable)
 
-# Set the shared configuration if this is the first fake on an empty state; answer the running one.
+# Set the shared configuration if this is the first fake on an empty state (or on a Redis that
+# restarted empty); answer the running one, its version, the URL key and the initial settings.
+# ARGV: running settings, journal epoch, URL key, initial settings.
 _INIT = """
-if redis.call('SET', KEYS[2], ARGV[1], 'NX') then
+if redis.call('SET', KEYS[2], ARGV[4], 'NX') then
   redis.call('SET', KEYS[3], ARGV[1])
   redis.call('HSET', KEYS[1], 'cv', 1, 'off', 0, 'frz', '', 'nf', 0, 'je', ARGV[2], 'jc', 0, 'sb', 0, 'gb', 0)
 end
 redis.call('SET', KEYS[4], ARGV[3], 'NX')
-return {redis.call('GET', KEYS[3]), redis.call('HGET', KEYS[1], 'cv'), redis.call('GET', KEYS[4])}
+return {redis.call('GET', KEYS[3]), redis.call('HGET', KEYS[1], 'cv'), redis.call('GET', KEYS[4]),
+        redis.call('GET', KEYS[2])}
 """
 
 
@@ -127,17 +130,30 @@ class SharedState:
         self._local = config  # the settings fixed at start (this process's own)
         self._pending = threading.local()  # this thread's request's deferred writes
         try:
-            running, version, secret = self.client.register_script(_INIT)(
-                keys=[STATE, INITIAL, CONFIG, SECRET],
-                args=[shared_settings(config), secrets.token_hex(4), secrets.token_hex(32)],
-            )
-            self.version = int(version)
-            self.config = self._read(running)
-            self.secret = secret.decode()
+            text = shared_settings(config)
+            self._init(text, secrets.token_hex(32), text)
             self.sync()
         except errors() as exc:  # lost between the PING and here
             self.client.close()
             raise StateUnavailable(f"cannot use the shared state at {shown(url)}: {exc}") from None
+
+    def _init(self, running: str, secret: str, initial: str) -> None:
+        running_now, version, secret_now, initial_now = self.client.register_script(_INIT)(
+            keys=[STATE, INITIAL, CONFIG, SECRET], args=[running, secrets.token_hex(4), secret, initial],
+        )
+        self.version = int(version)
+        self.config = self._read(running_now)
+        self.secret = secret_now.decode()
+        self._initial = initial_now.decode()
+
+    def _reseed(self) -> Config:
+        """Redis came back empty (it restarted without persistence): the first fake to notice
+        sets the state up again, from the configuration it was running (as of its last request)
+        and the URL key every fake already signs with; the others read it back. ASSUMPTION:
+        what Redis held (images, journal, quotas, faults, the clock's move) is lost with it."""
+        with self._lock:
+            self._init(shared_settings(self.config), self.secret, self._initial)
+            return self.config
 
     def _read(self, text: bytes) -> Config:
         return self._local.patch(json.loads(text))
@@ -151,7 +167,9 @@ class SharedState:
         version, offset, frozen, faults = self.fast.call("HMGET", STATE, "cv", "off", "frz", "nf")
         self.clock.see(offset, frozen)
         self._seen.faults = int(faults or 0)
-        if version is not None and int(version) != self.version:
+        if version is None:
+            return self._reseed()
+        if int(version) != self.version:
             return self._refresh()
         return None
 

@@ -60,9 +60,12 @@ def freeze(client: FlaskClient, at: float = T0) -> None:
 # --- quotas -------------------------------------------------------------------------------
 
 
-def test_concurrent_requests_over_two_fakes_get_exactly_the_quota(apps: list[Flask], redis_server: RedisServer
-                                                                  ) -> None:
-    pair(apps, redis_server.url, rate_limits="20/1m")
+@pytest.mark.parametrize("frozen", [False, True], ids=["running clock", "frozen clock"])
+def test_concurrent_requests_over_two_fakes_get_exactly_the_quota(apps: list[Flask], redis_server: RedisServer,
+                                                                  frozen: bool) -> None:
+    a, _ = pair(apps, redis_server.url, rate_limits="20/1m")
+    if frozen:  # every grant at the same instant
+        freeze(a)
     results: list[Any] = []
     lock = threading.Lock()
     start = threading.Barrier(10)
@@ -377,6 +380,22 @@ def test_losing_redis_answers_json_503_then_recovers(apps: list[Flask], redis_se
     assert b.get("/_mock/faults").get_json() == {"faults": []}
 
 
+def test_a_redis_back_empty_is_set_up_again_from_what_the_fakes_were_running(
+        apps: list[Flask], redis_server: RedisServer) -> None:
+    a, b = pair(apps, redis_server.url, rate_limits="7/1m")
+    a.patch("/_mock/config", json={"url_ttl": 600})
+    assert b.get("/_mock/clock").status_code == 200  # b has seen the change (at its request's start)
+    redis_server.stop()
+    redis_server.start()  # no persistence: every key is gone
+    assert b.get("/_mock/config").get_json()["url_ttl"] == 600  # set up again by the first to notice
+    assert a.patch("/_mock/config", json={"url_ttl": 900}).status_code == 200
+    assert b.get("/_mock/config").get_json()["url_ttl"] == 900
+    path = ask(a, response_format="url").get_json()["data"][0]["url"].split("localhost", 1)[1]
+    assert b.get(path).status_code == 200  # both still sign with the same key
+    b.post("/_mock/reset", json={"config": True})
+    assert a.get("/_mock/config").get_json()["rate_limits"] == ["7/1m"]
+
+
 # --- what travels through Redis -------------------------------------------------------------------
 
 
@@ -414,3 +433,22 @@ def test_the_in_memory_fake_never_imports_redis() -> None:
             "print(sorted(m for m in sys.modules if m == 'redis' or m.startswith('mockserver.sharedstate')))")
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert found.stdout.strip() == "[]"
+
+
+def test_losing_redis_as_the_answer_leaves_answers_503(apps: list[Flask], redis_server: RedisServer,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    import redis
+
+    a, _ = pair(apps, redis_server.url)
+    shared = apps[0].extensions["mockserver"].shared
+
+    def lost() -> None:
+        shared.discard()
+        raise redis.ConnectionError("Connection reset by peer")
+
+    monkeypatch.setattr(shared, "flush", lost)
+    response = ask(a)
+    assert response.status_code == 503 and response.get_json()["error"]["type"] == "server_error"
+    assert response.headers["x-request-id"].startswith("req_")
+    monkeypatch.undo()
+    assert ask(a).status_code == 200
