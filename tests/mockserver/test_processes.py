@@ -242,8 +242,6 @@ def _recovered(pair: list[Fake]) -> None:
         time.sleep(0.2)
 
 
-@pytest.mark.xfail(strict=True, reason="redis-state: after a restart of a Redis without persistence the "
-                   "journal's epoch is gone and GET /_mock/requests answers 500 (sharedstate/journal.py since())")
 def test_the_control_plane_recovers_when_redis_returns_empty(
         redis_server: RedisServer, fakes: Callable[..., Fake]) -> None:
     pair = [fakes("--state", redis_server.url) for _ in range(2)]
