@@ -379,7 +379,9 @@ def _named_model(
         # [spec] dall-e-2 "unless a parameter specific to the GPT image models is used".
         # ASSUMPTION: "used" means sent with a value other than null.
         gpt = endpoint.gpt_default_model
-        if gpt is not None and (references or any(params.get(p) is not None for p in GPT_SPECIFIC_PARAMETERS)):
+        if gpt is not None and (
+            references or any(params[p] is not None for p in params if p in GPT_SPECIFIC_PARAMETERS)
+        ):
             return MODELS[gpt]
         return MODELS[timeline.default_model(endpoint.name, endpoint.default_model, as_of)]
     if not isinstance(value, str):

@@ -66,8 +66,10 @@ def released(lifecycle: Lifecycle, as_of: str | None) -> bool:
 
 def ended(lifecycle: Lifecycle, as_of: str | None) -> bool:
     """Whether it was retired or shut down on or before ``as_of``."""
+    if as_of is None:
+        return False
     end = min((d for d in (lifecycle.retired, lifecycle.shutdown) if d), default=None)
-    return as_of is not None and end is not None and end <= as_of
+    return end is not None and end <= as_of
 
 
 def model_known(profile: ModelProfile, as_of: str | None) -> bool:

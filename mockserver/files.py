@@ -96,7 +96,11 @@ def new_image_id() -> str:
     One read of the system's random source, not 24: each byte picks a character
     (mod 62 leans slightly towards the first eight; over 140 bits remain unguessable).
     """
-    return "".join(_ALNUM[b % 62] for b in secrets.token_bytes(24))
+    return secrets.token_bytes(24).translate(_ALNUM_OF_BYTE).decode("ascii")
+
+
+# Byte b -> _ALNUM[b % 62], for new_image_id (one translate instead of 24 lookups).
+_ALNUM_OF_BYTE = bytes(ord(_ALNUM[b % 62]) for b in range(256))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -133,13 +137,14 @@ class UrlSigner:
 
     def _signature(self, path: str, fields_text: str) -> str:
         text = path + "\n" + fields_text
-        mac = hmac.new(self._key, text.encode("utf-8", "surrogateescape"), hashlib.sha256)
-        return base64.b64encode(mac.digest()).decode()
+        return base64.b64encode(hmac.digest(self._key, text.encode("utf-8", "surrogateescape"), "sha256")).decode()
 
     def sign(self, path: str, created: float, ttl: int) -> str:
         """The query string for ``path``: valid from SAS_START_BEFORE before ``created`` to ``ttl`` after."""
         query, fields_text = self._fields(int(created), ttl)
-        return f"{query}&sig={quote(self._signature(path, fields_text), safe='')}"
+        # quote(signature, safe=""): of the base64 alphabet only "+", "/" and "=" are escaped.
+        sig = self._signature(path, fields_text).replace("+", "%2B").replace("/", "%2F").replace("=", "%3D")
+        return f"{query}&sig={sig}"
 
     @functools.lru_cache(maxsize=64)  # noqa: B019 - a signer lives as long as its fake
     def _fields(self, created: int, ttl: int) -> tuple[str, str]:
