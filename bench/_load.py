@@ -8,7 +8,7 @@
   parsed just enough to find the status and ``Content-Length``, so the generator
   costs far less CPU per request than the server it measures.
 * Run as a script (``python bench/_load.py bare --port 0``) this module serves a
-  trivial Flask app on the same :class:`mockserver.server.LiveServer` (cheroot, 16
+  trivial Flask app on the same :class:`mockserver.http.server.LiveServer` (cheroot, 16
   threads) as the fake, as a floor to compare the fake against.
 
 Everything here talks to 127.0.0.1 only; every loop is bounded in count and time.
@@ -542,7 +542,7 @@ def bare_app() -> Flask:
 
 def serve_bare(argv: Sequence[str] | None = None) -> int:
     """Serve :func:`bare_app` like ``python -m mockserver`` serves the fake."""
-    from mockserver.server import LiveServer
+    from mockserver.http.server import LiveServer
 
     parser = argparse.ArgumentParser(prog="bench/_load.py bare")
     parser.add_argument("--port", type=int, default=0)

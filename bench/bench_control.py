@@ -29,9 +29,9 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mockserver import create_app
-from mockserver.clock import Clock
-from mockserver.handle import FakeHandle
-from mockserver.server import LiveServer
+from mockserver.http.server import LiveServer
+from mockserver.state.clock import Clock
+from mockserver.testing.handle import FakeHandle
 
 BODY = {"prompt": "a white siamese cat", "n": 1, "size": "256x256"}
 AUTH = {"Authorization": "Bearer sk-bench"}

@@ -83,7 +83,7 @@ from werkzeug.test import EnvironBuilder
 
 from contracts.ratelimits import Window
 from mockserver import create_app
-from mockserver.clock import Clock
+from mockserver.state.clock import Clock
 
 B64_BODY: dict[str, Any] = {
     "prompt": "a white siamese cat",

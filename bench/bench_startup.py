@@ -55,7 +55,7 @@ from _load import (
     start_server,
 )
 
-from mockserver.config import Config
+from mockserver.settings.config import Config
 
 CAP = Config().store_max_images  # the store's default bound on image URLs
 

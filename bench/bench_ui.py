@@ -50,8 +50,8 @@ from _load import (
 )
 
 from mockserver import create_app
-from mockserver.gallery import Gallery
 from mockserver.render import Recipe
+from mockserver.state.gallery import Gallery
 
 AUTH = {"Authorization": "Bearer sk-bench"}
 CHROMIUM_FLAGS = (

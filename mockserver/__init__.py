@@ -7,12 +7,12 @@
 from typing import TYPE_CHECKING, Any
 
 from mockserver.app import create_app
-from mockserver.config import Config, ConfigError
-from mockserver.server import LiveServer
+from mockserver.http.server import LiveServer
+from mockserver.settings.config import Config, ConfigError
 
 if TYPE_CHECKING:
-    from mockserver.handle import ControlError, FakeHandle
-    from mockserver.interception import intercept
+    from mockserver.testing.handle import ControlError, FakeHandle
+    from mockserver.testing.interception import intercept
 
 __all__ = ["Config", "ConfigError", "ControlError", "FakeHandle", "LiveServer", "create_app", "intercept"]
 
@@ -21,15 +21,15 @@ def __getattr__(name: str) -> Any:
     # The test helpers pull in requests and httpx, which the server itself never needs:
     # import them only when asked for, so `python -m mockserver` starts lighter.
     if name == "FakeHandle":
-        from mockserver.handle import FakeHandle
+        from mockserver.testing.handle import FakeHandle
 
         return FakeHandle
     if name == "ControlError":  # what FakeHandle's operations raise when the fake refuses
-        from mockserver.handle import ControlError
+        from mockserver.testing.handle import ControlError
 
         return ControlError
     if name == "intercept":
-        from mockserver.interception import intercept
+        from mockserver.testing.interception import intercept
 
         return intercept
     raise AttributeError(f"module 'mockserver' has no attribute {name!r}")

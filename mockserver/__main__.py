@@ -7,20 +7,17 @@ import ctypes
 import os
 import signal
 import sys
-import threading
-import time
 from collections.abc import Mapping, Sequence
-from typing import Any, NoReturn
 
 from contracts.spec import API_PREFIX
 from contracts.version import program, version
 from mockserver.app import create_app
-from mockserver.config import Config, ServerOptions
-from mockserver.inputs import InputError, add_flags, given
-from mockserver.server import LiveServer, listening_socket, url_of
-from mockserver.sharedstate import StateUnavailable
-from mockserver.sharedstate.connection import shown
-from mockserver.workers import Supervisor
+from mockserver.http.lifecycle import Stopping, exit_now
+from mockserver.http.server import LiveServer, listening_socket, url_of
+from mockserver.http.workers import Supervisor
+from mockserver.settings.config import Config, ServerOptions, shown
+from mockserver.settings.inputs import InputError, add_flags, given
+from mockserver.state.redis import StateUnavailable
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -122,18 +119,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"mockserver: cannot listen on {listen.host}:{listen.port}: {exc}", file=sys.stderr)
         return 1
-    stopping = _Stopping(server)
+    stopping = Stopping(server)
     signal.signal(signal.SIGTERM, stopping.on_signal)
     signal.signal(signal.SIGINT, stopping.on_signal)
     for line in announce(listen.host, server.url, server.base_url, config, state=listen.state):
         print(line, flush=True)
     server.serve_forever()  # returns once stopping has closed the listening socket
     stopping.wait()
-    _exit_now(0)
+    exit_now(0)
 
 
 def _serve_workers(listen: ServerOptions, config: Config) -> int:
-    """``--workers N``: a parent and N pre-forked workers on one socket (mockserver/workers.py)."""
+    """``--workers N``: a parent and N pre-forked workers on one socket (mockserver/http/workers.py)."""
     try:
         sock = listening_socket(listen.host, listen.port)
     except OSError as exc:
@@ -152,51 +149,7 @@ def _serve_workers(listen: ServerOptions, config: Config) -> int:
         start_up_lines=start_up_lines,
         grace=config.shutdown_grace_ms / 1000,
     )
-    _exit_now(supervisor.run())
-
-
-class _Stopping:
-    """The first SIGTERM or SIGINT stops the server gracefully (it stops accepting and
-    lets requests in flight finish, within ``shutdown_grace_ms``); a second one exits
-    at once, with status 1. ``say``: print that it is stopping (a worker of ``--workers``
-    leaves that to its parent)."""
-
-    def __init__(self, server: LiveServer, *, say: bool = True) -> None:
-        self._server = server
-        self._say = say
-        self._thread: threading.Thread | None = None
-
-    def on_signal(self, signum: int, frame: Any) -> None:
-        if self._thread is not None:
-            _exit_now(1)
-        if self._say:
-            print(f"mockserver: {signal.Signals(signum).name}: finishing the requests in flight "
-                  f"(up to {self._server.grace:g} s); a second signal exits at once", file=sys.stderr, flush=True)
-        self.begin()
-
-    def begin(self) -> None:
-        """Stop gracefully (once)."""
-        if self._thread is not None:
-            return
-        # Not from inside the signal handler: stopping waits on the very loop the signal
-        # interrupted. Another thread stops the server; the loop then returns.
-        self._thread = threading.Thread(target=self._server.stop, name="mockserver-stop", daemon=True)
-        self._thread.start()
-
-    def wait(self) -> None:
-        while self._thread is None or self._thread.is_alive():  # short waits keep signals answered
-            if self._thread is None:
-                time.sleep(0.05)
-            else:
-                self._thread.join(0.1)
-
-
-def _exit_now(status: int) -> NoReturn:
-    """Leave without waiting on worker threads: once the grace is over, a worker still
-    busy with a slow or hung client must not keep the process alive."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(status)
+    exit_now(supervisor.run())
 
 
 if __name__ == "__main__":

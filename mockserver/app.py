@@ -22,16 +22,18 @@ from flask import Flask, Request, Response, g, request
 
 from contracts.errors import error, mask_key
 from contracts.spec import API_PREFIX, ENDPOINTS, MAX_FORM_FIELD_BYTES, MAX_FORM_PARTS, OPENAI_VERSION
-from mockserver import accesslog, cors, errors, files, multipart
-from mockserver.backend import Backend
-from mockserver.clock import Clock
-from mockserver.config import Config
-from mockserver.control import control
-from mockserver.faults import ENVIRON_CLOSE_AFTER, ENVIRON_DROP, ENVIRON_RELEASE, drop_connections
-from mockserver.files import blobs
-from mockserver.images import images
-from mockserver.index import index
-from mockserver.ui import ui
+from mockserver.api import accesslog, cors, errors, files
+from mockserver.api.files import blobs
+from mockserver.api.images import images
+from mockserver.api.index import index
+from mockserver.control.routes import control
+from mockserver.control.ui import ui
+from mockserver.core import urls
+from mockserver.core.backend import Backend
+from mockserver.http import multipart
+from mockserver.http.connection import ENVIRON_CLOSE_AFTER, ENVIRON_DROP, ENVIRON_RELEASE, drop_connections
+from mockserver.settings.config import Config
+from mockserver.state.clock import Clock
 
 _ENDPOINT_BY_PATH = {e.url_path: name for name, e in ENDPOINTS.items()}
 
@@ -56,7 +58,7 @@ class _App(Flask):
 class _Request(Request):
     """Flask's request, closing the upload files of a form whose parsing was cut off
     (a client too slow or gone): Werkzeug leaves them to the garbage collector. Its
-    multipart parser compiles nothing per boundary (:mod:`mockserver.multipart`)."""
+    multipart parser compiles nothing per boundary (:mod:`mockserver.http.multipart`)."""
 
     form_data_parser_class = multipart.FormParser
 
@@ -81,9 +83,9 @@ def create_app(
     forms the command line and ``PATCH /_mock/config`` take (e.g. ``rate_limits="20/1m"``).
 
     ``state``: a ``redis://HOST:PORT/DB`` URL (or ``rediss://``, ``unix://``) whose Redis keeps
-    this fake's state, shared with every fake given the same URL (:mod:`mockserver.sharedstate`;
+    this fake's state, shared with every fake given the same URL (:mod:`mockserver.state.redis`;
     the first fake on an empty state sets its configuration). ValueError for another URL;
-    :class:`mockserver.sharedstate.StateUnavailable` when that Redis cannot be reached."""
+    :class:`mockserver.state.redis.StateUnavailable` when that Redis cannot be reached."""
     config = (config or Config()).patch(settings, allow_all=True)
     backend = Backend(config, clock=clock, state=state)
 
@@ -141,7 +143,7 @@ def create_app(
         ctx, req = g._get_current_object(), request._get_current_object()  # type: ignore[attr-defined]
         seen = ctx.__dict__
         if not req.path.startswith(API_PREFIX + "/"):
-            if not req.path.startswith(files.PREFIX):  # image URLs answer as blob storage does
+            if not req.path.startswith(urls.PREFIX):  # image URLs answer as blob storage does
                 response.headers["x-request-id"] = seen.get("request_id", "")
             return response
         if seen.get("latency"):
@@ -203,7 +205,7 @@ def _journal(backend: Backend, req: Request, response: Response, seen: dict[str,
         "error_type": seen.get("error_type"),
         "fault": fault.kind if fault is not None else None,
         "duration_ms": round(elapsed * 1000, 3),
-        "images": seen.get("journal_images") or [],  # references, never the bytes (mockserver/gallery.py)
+        "images": seen.get("journal_images") or [],  # references, never the bytes (mockserver/state/gallery.py)
     }
     stream = seen.get("stream")
     if stream is not None:
@@ -216,7 +218,7 @@ def _journal(backend: Backend, req: Request, response: Response, seen: dict[str,
 def _share(app: Flask, backend: Backend) -> None:
     """A fake on a shared state: each request starts by reading the state's snapshot (one
     round trip), and a lost Redis answers the API's 503 (the control API's too) until it is back."""
-    from mockserver import sharedstate
+    from mockserver.state import redis as sharedstate
 
     # First of all the before-request hooks, so every other one sees this request's snapshot.
     app.before_request_funcs.setdefault(None, []).insert(0, backend.refresh)
@@ -228,7 +230,7 @@ def _share(app: Flask, backend: Backend) -> None:
         if "request_id" not in g:  # lost before the request had started
             g.request_id = "req_" + secrets.token_hex(16)
         app.logger.warning("shared state unavailable on %s %s: %s", request.method, request.path, exc)
-        if request.path.startswith(files.PREFIX):  # image URLs answer as blob storage does
+        if request.path.startswith(urls.PREFIX):  # image URLs answer as blob storage does
             return files.server_busy()
         # ASSUMPTION: the real service's 503 "overloaded" (a retryable server_error) is the
         # nearest catalogued answer to a fake whose state store is away.

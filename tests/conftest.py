@@ -16,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from mockserver import create_app
-from mockserver.server import LiveServer
+from mockserver.http.server import LiveServer
 from tests.redisserver import RedisServer, need_redis
 from tests.seeds.extract import missing_seeds
 

@@ -19,10 +19,10 @@ import requests
 
 from contracts.models import profiles_table
 from mockserver import FakeHandle, LiveServer, create_app
-from mockserver.clock import ClockMove
-from mockserver.config import reference_table
-from mockserver.faults import Fault
-from mockserver.inputs import body_table
+from mockserver.settings.config import reference_table
+from mockserver.settings.inputs import body_table
+from mockserver.state.clock import ClockMove
+from mockserver.state.faults import Fault
 from tests.redisserver import RedisServer
 from tests.sdk.legacy_venv import ensure_legacy_venv, venv_python
 

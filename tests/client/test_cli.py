@@ -12,7 +12,7 @@ import pytest
 import responses
 
 from client.__main__ import main
-from mockserver.server import LiveServer
+from mockserver.http.server import LiveServer
 from tests.client.conftest import FAKE_BASE
 from tests.conftest import API_KEY
 from tests.pngs import decode, mask, pattern, png_bytes, rgba_with_hole

@@ -8,8 +8,8 @@ import pytest
 
 from client import BadRequestError, ImagesClient, ImageURLExpiredError
 from mockserver import create_app
-from mockserver.clock import Clock
-from mockserver.server import LiveServer
+from mockserver.http.server import LiveServer
+from mockserver.state.clock import Clock
 from tests.conftest import API_KEY
 from tests.pngs import decode, rgba_with_hole
 

@@ -23,7 +23,7 @@ from client import (
 )
 from client.__main__ import main
 from client._stream import sse_messages
-from mockserver.server import LiveServer
+from mockserver.http.server import LiveServer
 from tests.client.conftest import FAKE_BASE, Sleeps
 from tests.conftest import API_KEY, backend_of
 from tests.pngs import pattern, png_bytes

@@ -11,7 +11,7 @@ from PIL import Image
 
 from client import BadRequestError, ImagesClient, PermissionDeniedError
 from contracts.spec import MODELS
-from mockserver.handle import FakeHandle
+from mockserver.testing.handle import FakeHandle
 from tests.pngs import pattern, png_bytes
 
 GPT_GENERATORS = [name for name, profile in MODELS.items()

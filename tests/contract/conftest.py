@@ -16,8 +16,8 @@ import requests
 from hypothesis import HealthCheck, Phase, settings
 
 from mockserver import create_app
-from mockserver.handle import FakeHandle
-from mockserver.server import LiveServer
+from mockserver.http.server import LiveServer
+from mockserver.testing.handle import FakeHandle
 from tests.client.conftest import FAKE_BASE
 from tests.client.conftest import route_into as routed  # every method to http://fake.test
 from tests.contract import targets

@@ -33,7 +33,7 @@ from contracts.errors import CURRENT
 from contracts.spec import DALL_E_2, GPT_DEFAULT_MODEL, MODELS, REAL_BASE_URL, ModelProfile
 from contracts.strategies import Case
 from contracts.verify import Answer, image_bytes, problems, send
-from mockserver.handle import FakeHandle
+from mockserver.testing.handle import FakeHandle
 
 KINDS = ("inprocess", "http", "live")
 API_KEY_ENV = "OPENAI_API_KEY"

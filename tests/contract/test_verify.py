@@ -15,7 +15,7 @@ from contracts.spec import DALL_E_2, ENDPOINTS, GPT_DEFAULT_MODEL, MODELS
 from contracts.strategies import RULES, rules_of
 from contracts.verify import NOT_ONE_REQUEST
 from mockserver import create_app
-from mockserver.server import LiveServer
+from mockserver.http.server import LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
 ENDPOINT_PROPERTIES = set(ENDPOINTS)

@@ -15,7 +15,7 @@ import pytest
 
 from contracts.verify import Paced, properties, run, wait_asked
 from mockserver import create_app
-from mockserver.server import LiveServer
+from mockserver.http.server import LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
 

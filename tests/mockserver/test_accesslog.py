@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 
 from mockserver import create_app
-from mockserver.accesslog import AccessLog, install, masked
+from mockserver.api.accesslog import AccessLog, install, masked
 from tests.conftest import API_KEY, AUTH
 
 TEXT_LINE = re.compile(

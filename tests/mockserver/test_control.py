@@ -8,8 +8,8 @@ import pytest
 from flask import Flask
 
 from mockserver import create_app
-from mockserver.handle import ControlError, FakeHandle
-from mockserver.server import LiveServer
+from mockserver.http.server import LiveServer
+from mockserver.testing.handle import ControlError, FakeHandle
 from tests.conftest import AUTH
 
 

@@ -13,8 +13,8 @@ import pytest
 import requests
 
 from mockserver.__main__ import announce, build_parser, options
-from mockserver.config import Config, ServerOptions, reference_table
-from mockserver.inputs import InputError, described
+from mockserver.settings.config import Config, ServerOptions, reference_table
+from mockserver.settings.inputs import InputError, described
 
 
 @contextmanager

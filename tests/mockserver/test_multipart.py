@@ -1,4 +1,4 @@
-"""The multipart parser that compiles nothing per boundary (mockserver/multipart.py) finds
+"""The multipart parser that compiles nothing per boundary (mockserver/http/multipart.py) finds
 what Werkzeug's finds, and the fake parses bodies with a new random boundary each time as
 it parses any other: same fields, same files, same limits, same refusals.
 
@@ -20,7 +20,7 @@ from werkzeug.sansio.multipart import LINE_BREAK, MultipartDecoder
 
 from contracts.spec import MAX_FORM_FIELD_BYTES, MAX_FORM_PARTS
 from mockserver import create_app
-from mockserver.multipart import BoundarySearch, Decoder
+from mockserver.http.multipart import BoundarySearch, Decoder
 
 AUTH = {"Authorization": "Bearer sk-test"}
 

@@ -29,7 +29,7 @@ import pytest
 import requests
 
 from mockserver import create_app
-from mockserver.server import LiveServer, listening_socket
+from mockserver.http.server import LiveServer, listening_socket
 from tests.redisserver import RedisServer, free_port
 
 KEY = "sk-test-processes-0123456789abcdefghij"

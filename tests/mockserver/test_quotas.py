@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 
 from contracts.ratelimits import Window, go_duration, parse_windows
 from mockserver import create_app
-from mockserver.clock import Clock
-from mockserver.server import LiveServer
+from mockserver.http.server import LiveServer
+from mockserver.state.clock import Clock
 
 
 def fake(**settings: Any) -> tuple[FlaskClient, Clock]:

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mockserver import create_app
-from mockserver.server import LiveServer
+from mockserver.http.server import LiveServer
 from tests.conftest import AUTH
 from tests.pngs import pattern, png_bytes
 

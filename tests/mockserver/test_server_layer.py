@@ -23,7 +23,7 @@ import requests
 
 from contracts.spec import MAX_REQUEST_BYTES
 from mockserver import create_app
-from mockserver.server import MAX_HEADER_BYTES, MAX_HEADER_COUNT, MAX_REQUEST_LINE, LiveServer
+from mockserver.http.server import MAX_HEADER_BYTES, MAX_HEADER_COUNT, MAX_REQUEST_LINE, LiveServer
 from tests.conftest import API_KEY, AUTH
 
 GENERATION = json.dumps({"prompt": "cat", "size": "256x256"}).encode()

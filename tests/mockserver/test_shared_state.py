@@ -18,8 +18,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from mockserver import create_app
-from mockserver.clock import Clock
-from mockserver.sharedstate import StateUnavailable
+from mockserver.state.clock import Clock
+from mockserver.state.redis import StateUnavailable
 from tests.conftest import AUTH
 from tests.redisserver import RedisServer, free_port
 
@@ -412,7 +412,7 @@ def test_a_json_edit_reads_a_url_minted_by_the_other_fake(apps: list[Flask], red
 
 def test_a_recipe_travels_as_json_and_comes_back_equal() -> None:
     from mockserver.render import Recipe
-    from mockserver.sharedstate.images import decode_recipe, encode_recipe
+    from mockserver.state.redis.images import decode_recipe, encode_recipe
 
     recipe = Recipe(endpoint="edits", model="gpt-image-1", prompt="a \udc80 cat", width=64, height=48, index=1,
                     n=2, image=b"\x89PNG\x00\xff", mask=b"\x00", extra_images=(b"one", b"\x00two"),
@@ -430,7 +430,7 @@ def test_the_in_memory_fake_never_imports_redis() -> None:
     code = ("import sys, mockserver; app = mockserver.create_app(); "
             "app.test_client().post('/v1/images/generations', json={'prompt': 'a cat'}, "
             "headers={'Authorization': 'Bearer sk-x'}); "
-            "print(sorted(m for m in sys.modules if m == 'redis' or m.startswith('mockserver.sharedstate')))")
+            "print(sorted(m for m in sys.modules if m == 'redis' or m.startswith('mockserver.state.redis')))")
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert found.stdout.strip() == "[]"
 

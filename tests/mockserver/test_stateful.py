@@ -52,8 +52,8 @@ from hypothesis.stateful import (
 from werkzeug.test import TestResponse
 
 from mockserver import create_app
-from mockserver.clock import Clock
-from mockserver.handle import FakeHandle
+from mockserver.state.clock import Clock
+from mockserver.testing.handle import FakeHandle
 
 BASE = 1_700_000_000  # the clock's source: a constant, so a reset always lands at the same time
 URL_TTL = 3600  # the fake's default url_ttl, which these runs never change

@@ -11,9 +11,9 @@ import pytest
 from PIL import Image
 
 from mockserver import create_app
-from mockserver.gallery import Gallery
-from mockserver.handle import FakeHandle
 from mockserver.render import Recipe, render
+from mockserver.state.gallery import Gallery
+from mockserver.testing.handle import FakeHandle
 from tests.pngs import pattern, png_bytes
 
 KEY = {"Authorization": "Bearer sk-test-ui-0000000000000000"}
@@ -159,7 +159,7 @@ def test_guarded_like_the_control_api(path: str) -> None:
 def test_the_package_ships_the_page() -> None:
     from importlib.resources import files
 
-    root = files("mockserver")
+    root = files("mockserver.control")
     for name in ("static/ui.js", "static/ui.css", "templates/ui.html"):
         assert root.joinpath(name).is_file(), name
 

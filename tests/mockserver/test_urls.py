@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from mockserver import create_app
-from mockserver.clock import Clock
+from mockserver.state.clock import Clock
 from tests.conftest import AUTH
 
 

@@ -17,7 +17,7 @@ import pytest
 from PIL import Image
 
 from contracts.models import GPT_ANSWER, MODELS
-from mockserver.server import LiveServer
+from mockserver.http.server import LiveServer
 from tests.conftest import backend_of
 from tests.node.test_node_sdks import CURRENT_VERSION, NODE_DIR, node_modules, run_node
 

@@ -35,7 +35,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from mockserver.server import LiveServer
+from mockserver.http.server import LiveServer
 from tests import pngs
 from tests.conftest import API_KEY, backend_of
 from tests.node import extract_node as extract

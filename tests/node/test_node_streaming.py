@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from mockserver.server import LiveServer
+from mockserver.http.server import LiveServer
 from tests.conftest import backend_of
 from tests.node.test_node_sdks import CURRENT_VERSION, NODE_DIR, node_modules, run_node
 from tests.pngs import pattern, png_bytes

@@ -10,7 +10,7 @@ import requests
 from PIL import Image
 
 from client import ImagesClient, RateLimitError
-from mockserver.pytest_plugin import FakeURL, InProcessFake
+from mockserver.testing.pytest_plugin import FakeURL, InProcessFake
 
 
 def test_images_fake_is_fresh_and_steerable(images_fake: InProcessFake) -> None:

@@ -18,7 +18,7 @@ import pytest
 from PIL import Image
 
 from contracts.timeline import CURRENT_ERA_FROM
-from mockserver.server import LiveServer
+from mockserver.http.server import LiveServer
 from tests.conftest import API_KEY, backend_of
 from tests.pngs import pattern, png_bytes
 
@@ -112,7 +112,7 @@ def test_the_error_era_follows_the_date(live_server: LiveServer) -> None:
 
 @pytest.mark.parametrize("bad", ["2026-13-01", "yesterday", "today", 20261129])
 def test_a_bad_date_is_refused(live_server: LiveServer, bad: Any) -> None:
-    from mockserver.config import ConfigError
+    from mockserver.settings.config import ConfigError
 
     with pytest.raises(ConfigError):
         backend_of(live_server.app).configure({"as_of": bad})

@@ -22,8 +22,8 @@ import pytest
 import requests
 from openai.types import ImagesResponse
 
-from mockserver.handle import FakeHandle
-from mockserver.server import LiveServer
+from mockserver.http.server import LiveServer
+from mockserver.testing.handle import FakeHandle
 from tests import pngs
 from tests.conftest import API_KEY
 

@@ -26,7 +26,7 @@ from openai.types import ImagesResponse
 from PIL import Image
 
 from mockserver import create_app
-from mockserver.server import LiveServer
+from mockserver.http.server import LiveServer
 from tests import pngs
 from tests.conftest import API_KEY
 from tests.sdk.recording import Canned, RequestLog

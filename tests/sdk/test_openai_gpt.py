@@ -19,7 +19,7 @@ from openai.types import ImagesResponse
 from PIL import Image
 
 from contracts.models import GPT_ANSWER, MODELS
-from mockserver.server import LiveServer
+from mockserver.http.server import LiveServer
 from tests.conftest import API_KEY, backend_of
 
 PROMPT = "a white siamese cat"

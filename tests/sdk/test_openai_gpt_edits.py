@@ -16,7 +16,7 @@ import pytest
 from openai.types import ImagesResponse
 from PIL import Image
 
-from mockserver.server import LiveServer
+from mockserver.http.server import LiveServer
 from tests.conftest import API_KEY
 from tests.pngs import mask, pattern, png_bytes
 

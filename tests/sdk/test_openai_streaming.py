@@ -19,7 +19,7 @@ from PIL import Image, ImageChops, ImageStat
 
 import mockserver
 from contracts.usage import PARTIAL_IMAGE_TOKENS, output_tokens, text_tokens
-from mockserver.server import LiveServer
+from mockserver.http.server import LiveServer
 from tests.conftest import API_KEY, backend_of
 from tests.pngs import pattern, png_bytes
 
@@ -255,12 +255,12 @@ def test_intercept_streams_sync_and_async() -> None:
 
 def test_latency_is_spread_over_the_events(monkeypatch: pytest.MonkeyPatch) -> None:
     """--latency-ms holds a whole answer back once, and a stream before each of its events."""
+    import mockserver.api.streaming
     import mockserver.app
-    import mockserver.streaming
 
     slept: list[float] = []
-    monkeypatch.setattr(mockserver.streaming.time, "sleep", slept.append)  # the same `time` module as the app's
-    assert mockserver.app.time is mockserver.streaming.time
+    monkeypatch.setattr(mockserver.api.streaming.time, "sleep", slept.append)  # the same `time` module as the app's
+    assert mockserver.app.time is mockserver.api.streaming.time
     app = mockserver.create_app(latency_ms=600)
     client = app.test_client()
     headers = {"Authorization": f"Bearer {API_KEY}"}
@@ -281,7 +281,7 @@ def test_latency_is_spread_over_the_events(monkeypatch: pytest.MonkeyPatch) -> N
     ({"kind": "hang", "after_events": True}, "after_events"),
 ])
 def test_bad_stream_faults_are_refused(images_fake: Any, spec: dict[str, Any], field: str) -> None:
-    from mockserver.handle import ControlError
+    from mockserver.testing.handle import ControlError
 
     with pytest.raises(ControlError) as raised:
         images_fake.inject_fault(**spec)

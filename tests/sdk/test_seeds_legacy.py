@@ -25,7 +25,7 @@ import pytest
 from PIL import Image
 
 from mockserver import create_app
-from mockserver.server import LiveServer
+from mockserver.http.server import LiveServer
 from tests import pngs
 from tests.conftest import API_KEY
 from tests.sdk.legacy_venv import ensure_legacy_venv

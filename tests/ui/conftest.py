@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from mockserver import create_app
-from mockserver.server import LiveServer
+from mockserver.http.server import LiveServer
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 # Without the networking switches, Chromium on a machine with no outside network stalls

@@ -15,8 +15,8 @@ import requests
 from PIL import Image
 
 from mockserver import create_app
-from mockserver.handle import FakeHandle
-from mockserver.server import LiveServer
+from mockserver.http.server import LiveServer
+from mockserver.testing.handle import FakeHandle
 from tests.pngs import pattern, png_bytes, rgba_with_hole
 
 pytest.importorskip("selenium", reason="the browser tests drive Chromium with selenium")

@@ -1,0 +1,109 @@
+"""The access log: one line per request, as the fake saw it.
+
+    2026-11-29T18:04:05.123Z POST /v1/images/generations 200 12.4ms sk-test0***ABCD -
+    2026-11-29T18:04:05.310Z POST /v1/images/generations 400 1.1ms sk-test0***ABCD invalid_size
+    2026-11-29T18:04:06.002Z POST /v1/images/edits - 0.3ms sk-test0***ABCD fault=reset
+
+Fields: time (UTC, wall clock, not the fake's virtual clock), method, path, status (``-``
+when the connection was dropped on purpose), milliseconds, the masked API key (``-`` when
+none was sent), then the error code, ``fault=<kind>`` for an injected fault, or ``-``.
+With ``access_log="json"`` the same fields are one JSON object per line, for machines.
+
+Off by default (``create_app()``, the pytest plugin and ``intercept()`` stay silent);
+``python -m mockserver`` turns it on unless ``--quiet``. When off it costs one attribute
+read per request; when on, one f-string and one write of a whole line.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from typing import Any, TextIO
+
+from flask import Flask, Request, Response, g, request
+
+from mockserver.core.backend import Backend
+from mockserver.http.connection import ENVIRON_DROP
+
+OFF, JSON = "off", "json"  # the values of Config.access_log (the other one is "text")
+
+_second: tuple[int, str] = (-1, "")
+_JSON = json.JSONEncoder(ensure_ascii=False)  # made once: json.dumps(..., ensure_ascii=False) makes one per call
+
+
+def _timestamp(now: float) -> str:
+    """ISO 8601 UTC with milliseconds; the part up to the second is formatted once per second."""
+    global _second
+    whole = int(now)
+    cached = _second
+    if cached[0] != whole:
+        cached = _second = (whole, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)))
+    return f"{cached[1]}.{int((now - whole) * 1000):03d}Z"
+
+
+def masked(authorization: str | None) -> str | None:
+    """The key of an ``Authorization: Bearer`` header, masked: its first 8 and last 4 characters
+    around ``***`` (a key of 12 characters or fewer shows only its first 3)."""
+    if not authorization:
+        return None
+    scheme, _, key = authorization.partition(" ")
+    key = key.strip() if scheme.lower() == "bearer" else authorization.strip()
+    if not key:
+        return None
+    return key[:8] + "***" + key[-4:] if len(key) > 12 else key[:3] + "***"
+
+
+class AccessLog:
+    """Writes one line per request to ``stream`` (default: the process's standard output at
+    the time of writing), whole lines at once, flushed, so concurrent requests never mix."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream
+        self._lock = threading.Lock()
+
+    def line(self, fmt: str, req: Request, status: int | None, elapsed: float, seen: dict[str, Any]) -> str:
+        key = masked(req.headers.get("Authorization"))
+        fault = seen.get("fault")
+        outcome = f"fault={fault.kind}" if fault is not None else seen.get("error_code") or seen.get("error_type")
+        now = time.time()
+        if fmt == JSON:
+            return _JSON.encode({
+                "time": _timestamp(now), "method": req.method, "path": req.path, "status": status,
+                "ms": round(elapsed * 1000, 1), "api_key": key, "error_code": seen.get("error_code"),
+                "error_type": seen.get("error_type"),
+                "fault": fault.kind if fault is not None else None, "request_id": seen.get("request_id"),
+            })
+        return (f"{_timestamp(now)} {req.method} {req.path} {status if status is not None else '-'} "
+                f"{elapsed * 1000:.1f}ms {key or '-'} {outcome or '-'}")
+
+    def write(self, text: str) -> None:
+        stream = self.stream or sys.stdout
+        with self._lock:
+            try:
+                stream.write(text + "\n")
+                stream.flush()
+            except (OSError, ValueError):  # a closed or broken stream must never fail a request
+                pass
+
+
+def install(app: Flask, backend: Backend, log: AccessLog | None = None) -> AccessLog:
+    """Log every request of ``app`` while ``backend.config.access_log`` is not ``off``. Installed
+    before the app's other after-request hooks, so it runs after them and sees the final answer."""
+    log = log or AccessLog()
+
+    @app.after_request
+    def access_log(response: Response) -> Response:
+        fmt = backend.config.access_log
+        if fmt == OFF:
+            return response
+        req = request._get_current_object()  # type: ignore[attr-defined]
+        seen = g._get_current_object().__dict__
+        started = seen.get("started")
+        elapsed = time.perf_counter() - started if started is not None else 0.0
+        status = None if ENVIRON_DROP in req.environ else response.status_code
+        log.write(log.line(fmt, req, status, elapsed, seen))
+        return response
+
+    return log

@@ -1,0 +1,192 @@
+"""The control API under ``/_mock/``: what tests use to steer a fake.
+
+    POST   /_mock/reset        forget images, quotas, journal, faults; clock back to real time;
+                               with {"config": true} the start-up configuration returns too
+    GET    /_mock/clock        {"now": ..., "frozen": ...}
+    POST   /_mock/clock        {"advance": s} | {"set": epoch_seconds} | {"freeze": true|false}
+                               | {"real_time": true} (back to real time, unfrozen)
+    GET    /_mock/config       the running configuration
+    PATCH  /_mock/config       change any patchable setting; a bad value is a 400 and changes nothing
+    GET    /_mock/faults       queued faults;  POST queues one;  DELETE clears them
+    DELETE /_mock/faults/<id>  unqueue one fault
+    GET    /_mock/requests     the journal (?endpoint=&status=; ?after=<cursor>: only the entries
+                               since a previous answer's "cursor");  DELETE clears it
+    GET    /_mock/images       how many image URLs the fake holds, and their bytes
+
+An API key never opens it: with ``--admin-token`` it needs that token as a
+Bearer token; without one it answers only to loopback clients.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import json
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from contracts.errors import error
+from contracts.rules import bearer_token
+from mockserver.core.backend import Backend
+from mockserver.settings.inputs import InputError, read_fields
+from mockserver.state.clock import ClockMove, ClockRangeError
+from mockserver.state.journal import escape_surrogates
+
+control = Blueprint("control", __name__, url_prefix="/_mock")
+
+
+def _backend() -> Backend:
+    backend: Backend = current_app.extensions["mockserver"]
+    return backend
+
+
+def _loopback(address: str | None) -> bool:
+    """Whether a client address is loopback; on a dual-stack socket (bound to ``::``)
+    an IPv4 client arrives as ``::ffff:127.0.0.1``, which is loopback too."""
+    try:
+        ip = ipaddress.ip_address((address or "").split("%")[0])
+    except ValueError:
+        return False
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return (mapped or ip).is_loopback
+
+
+@control.before_request
+def guard() -> None:
+    token = _backend().config.admin_token
+    if token:
+        # Our own API: the scheme in any case (RFC 9110); the token exactly, in constant time.
+        given = bearer_token(request.headers.get("Authorization"), any_case=True) or ""
+        if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), token.encode()):
+            raise error("admin_token_required")
+    elif not _loopback(request.remote_addr):
+        raise error("control_not_local")
+
+
+def _body() -> dict[str, Any]:
+    raw = request.get_data(cache=False)
+    try:
+        body = json.loads(raw) if raw.strip() else {}
+    except (ValueError, RecursionError):
+        raise error("invalid_json") from None
+    if not isinstance(body, dict):
+        raise error("invalid_config", param=None, message="The body must be a JSON object.")
+    return body
+
+
+def _bad(name: str | None, message: str) -> Exception:
+    return error("invalid_config", param=name, message=f"{name}: {message}" if name else message)
+
+
+def _read(cls: Any, body: dict[str, Any], what: str) -> dict[str, Any]:
+    try:
+        return read_fields(cls, body, what=what)
+    except InputError as exc:
+        raise _bad(exc.name, exc.message) from None
+
+
+@control.post("/reset")
+def reset() -> Response:
+    body = _body()
+    restore = body.get("config", False)
+    if set(body) - {"config"} or not isinstance(restore, bool):
+        raise _bad("config", "the body may only say {\"config\": true} (restore the start-up configuration)")
+    _backend().reset(config=restore)
+    return jsonify({"reset": True, "config_restored": restore})
+
+
+@control.get("/clock")
+def clock() -> Response:
+    c = _backend().clock
+    return jsonify({"now": c.now(), "frozen": c.frozen})
+
+
+@control.post("/clock")
+def move_clock() -> Response:
+    body = _body()
+    if not body:
+        raise _bad(None, "give one of 'advance' (seconds), 'set' (epoch seconds), 'freeze' (true or false) "
+                   "or 'real_time' (true)")
+    move = _read(ClockMove, body, "clock field")
+    c = _backend().clock
+    try:
+        c.move(ClockMove(**move))
+    except ClockRangeError as exc:
+        raise _bad("advance" if "advance" in move else "set", str(exc)) from None
+    return jsonify({"now": c.now(), "frozen": c.frozen})
+
+
+@control.get("/config")
+def get_config() -> Response:
+    return jsonify(_backend().config.to_json())
+
+
+@control.patch("/config")
+def patch_config() -> Response:
+    try:
+        config = _backend().configure(_body())
+    except InputError as exc:
+        raise _bad(exc.name, exc.message) from None
+    return jsonify(config.to_json())
+
+
+@control.get("/faults")
+def list_faults() -> Response:
+    return jsonify({"faults": _backend().faults.list()})
+
+
+@control.post("/faults")
+def add_fault() -> Response:
+    try:
+        fault = _backend().faults.add(_body())
+    except InputError as exc:
+        raise _bad(exc.name, exc.message) from None
+    response = jsonify(fault.to_json())
+    response.status_code = 201
+    return response
+
+
+@control.delete("/faults")
+def clear_faults() -> Response:
+    _backend().faults.clear()
+    return jsonify({"faults": []})
+
+
+@control.delete("/faults/<fault_id>")
+def remove_fault(fault_id: str) -> Response:
+    faults = _backend().faults
+    if not faults.remove(fault_id):
+        raise error("invalid_url", method=request.method, path=request.path)
+    return jsonify({"faults": faults.list()})
+
+
+@control.get("/images")
+def images() -> Response:
+    store = _backend().store
+    return jsonify({"count": len(store), "bytes": store.bytes_used})
+
+
+@control.get("/requests")
+def list_requests() -> Response:
+    endpoint = request.args.get("endpoint") or None
+    status_text = request.args.get("status")
+    status = None
+    if status_text:
+        if not status_text.isdigit():
+            raise _bad("status", f"must be an HTTP status, not {status_text!r}")
+        status = int(status_text)
+    found, cursor, complete = _backend().journal.since(request.args.get("after"))
+    entries = [e for e in found if (endpoint is None or e["endpoint"] == endpoint)
+               and (status is None or e["status"] == status)]
+    answer = {"requests": entries, "cursor": cursor, "complete": complete}
+    try:
+        return jsonify(answer)
+    except UnicodeEncodeError:  # a string no UTF-8 can carry slipped in: show its escape
+        return jsonify(escape_surrogates(answer))
+
+
+@control.delete("/requests")
+def clear_requests() -> Response:
+    _backend().journal.clear()
+    return jsonify({"requests": []})

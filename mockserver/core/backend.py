@@ -1,0 +1,351 @@
+"""The fake's state and behaviour, with no HTTP in it.
+
+A :class:`Backend` owns one fake's clock, configuration, image store, URL
+signer, quota ledger, fault queue and journal. Views parse a request into a
+:class:`contracts.ImageRequest`, hand it here, and serialise what comes back.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import functools
+import hashlib
+import random
+import re
+import threading
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from contracts.errors import FAULT_ERRORS, ApiError, error, mask_key
+from contracts.models import GPT_ANSWER, ModelProfile
+from contracts.policy import STAGE_INPUT, blocked_pattern, category, find_blocked
+from contracts.ratelimits import Window, retry_headers
+from contracts.rules import ImageRequest, bearer_token
+from contracts.spec import ENDPOINTS, GENERATIONS, MODELS, parse_size
+from contracts.streaming import EVENTS, event
+from contracts.usage import revised_prompt, usage
+from mockserver.core.urls import UrlSigner, image_path, new_image_id, own_image
+from mockserver.render import Recipe, render, render_progressive
+from mockserver.settings.config import Config, family_windows
+from mockserver.state.clock import Clock
+from mockserver.state.faults import Fault, FaultQueue
+from mockserver.state.gallery import Gallery
+from mockserver.state.journal import Journal
+from mockserver.state.quotas import QuotaLedger, rate_headers
+from mockserver.state.store import ImageStore
+
+if TYPE_CHECKING:
+    from mockserver.state.redis import SharedState
+
+
+class Backend:
+    """With ``state`` (a ``redis://`` URL) the quotas, clock, faults, journal, images and runtime
+    configuration live in Redis, shared by every Backend given the same URL
+    (:mod:`mockserver.state.redis`); without it, in this object's memory."""
+
+    def __init__(self, config: Config, *, clock: Clock | None = None, state: str | None = None) -> None:
+        config.validate()
+        self._lock = threading.Lock()
+        self.shared: SharedState | None = None
+        if state is not None:
+            if clock is not None:
+                raise ValueError("a shared state has its own clock: give clock or state, not both")
+            self._share(config, state)
+            return
+        self.clock = clock or Clock()
+        self.signer = UrlSigner(config.secret)
+        self.store = ImageStore(max_images=config.store_max_images, max_bytes=config.store_max_bytes)
+        self.quotas = QuotaLedger()
+        self.faults = FaultQueue()
+        self.journal = Journal(config.journal_size)
+        self.gallery = Gallery()  # the images the journal's entries refer to
+        self._config = self._initial_config = config
+        self._apply(config)
+
+    def _share(self, config: Config, url: str) -> None:
+        from mockserver.state import redis as sharedstate
+
+        shared = self.shared = sharedstate.SharedState(url, config)
+        self.clock = shared.clock
+        self.signer = UrlSigner(config.secret or shared.secret)
+        self.store = sharedstate.SharedImageStore(shared, max_images=config.store_max_images,
+                                                  max_bytes=config.store_max_bytes)
+        self.quotas = sharedstate.SharedQuotaLedger(shared.client, shared.fast)
+        self.faults = sharedstate.SharedFaultQueue(shared)
+        self.journal = sharedstate.SharedJournal(shared, config.journal_size)
+        self.gallery = sharedstate.SharedGallery(shared)
+        self._config = self._initial_config = shared.config
+        self._apply(shared.config)
+
+    def refresh(self) -> None:
+        """Bring a shared state's snapshot up to date (one round trip): called as each request starts."""
+        assert self.shared is not None
+        new = self.shared.sync(request=True)
+        if new is not None:
+            with self._lock:
+                self._config = new
+                self._apply(new)
+
+    def close(self) -> None:
+        """Release the shared state's connections (nothing to do in memory)."""
+        if self.shared is not None:
+            close = getattr(self.faults, "close", None)  # the shared queue's release listener
+            if close is not None:
+                close()
+            self.shared.close()
+
+    @property
+    def config(self) -> Config:
+        return self._config
+
+    def _apply(self, config: Config) -> None:
+        """Derive what the running fake needs from a (new) configuration."""
+        self._blocked: re.Pattern[str] | None = blocked_pattern(config.blocked_terms)
+        self._family_windows = family_windows(config.family_rate_limits)
+        self._latency_rng = random.Random(config.latency_seed)
+        self.store.max_images = config.store_max_images
+        self.store.max_bytes = config.store_max_bytes
+        self.journal.resize(config.journal_size)
+
+    def configure(self, changes: Mapping[str, Any]) -> Config:
+        """Swap in a changed configuration (JSON values); ConfigError changes nothing."""
+        with self._lock:
+            new = self.shared.configure(changes) if self.shared is not None else self._config.patch(changes)
+            self._config = new
+            self._apply(new)
+            return new
+
+    def reset(self, *, config: bool = False) -> None:
+        """Forget images, quota counters, the journal and faults; the clock returns to real
+        time. The configuration is kept, unless ``config``: then it returns to the one the
+        fake started with (with a shared state: the one the first fake on it started with)."""
+        if self.shared is not None:
+            from mockserver.state.redis import DATA_KEYS
+
+            new = self.shared.reset(config=config, keys=list(DATA_KEYS))
+            with self._lock:
+                self._config = new
+                self._apply(new)
+            self.faults.release_hangs()
+            return
+        with self._lock:
+            if config:
+                self._config = self._initial_config
+            self.store.clear()
+            self.quotas.clear()
+            self.journal.clear()
+            self.gallery.clear()
+            self.faults.clear()
+            self.clock.reset()
+            self._apply(self._config)
+
+    # --- the API's decisions ---------------------------------------------------------
+
+    def authenticate(self, authorization: str | None) -> str:
+        """The API key of an ``Authorization`` header, or the catalogued 401."""
+        key = bearer_token(authorization)
+        if key is None:
+            raise error("missing_api_key")
+        allowed = self._config.api_keys
+        if allowed and key not in allowed:
+            raise error("invalid_api_key", masked_key=mask_key(key))
+        return key
+
+    def latency(self) -> float:
+        """Seconds to hold this answer back (configured latency plus seeded jitter)."""
+        config = self._config
+        if not config.latency_ms and not config.latency_jitter_ms:
+            return 0.0
+        with self._lock:
+            jitter = self._latency_rng.uniform(0, config.latency_jitter_ms)
+        return (config.latency_ms + jitter) / 1000
+
+    def fault_error(self, fault: Fault, api_key: str) -> ApiError:
+        """The error a ``status`` fault answers with: the real body for its status."""
+        headers = retry_headers(fault.retry_after) if fault.retry_after is not None else {}
+        windows = self._config.rate_limits
+        window = windows[0] if windows else None
+        return error(
+            FAULT_ERRORS.get(fault.status or 500, "server_error"),
+            status=fault.status,
+            headers=headers,
+            organization=self._config.organization,
+            limit=window.limit if window else 0,
+            current=(window.limit + 1) if window else 1,
+            window=window.label if window else "1min",
+            masked_key=mask_key(api_key),
+        )
+
+    def check_access(self, req: ImageRequest) -> None:
+        """The 403 of an organization that must be verified to use this model (a setting)."""
+        if req.model.name in self._config.verification_required_models:
+            raise error("organization_must_be_verified", model=req.model.name)
+
+    def check_policy(self, req: ImageRequest, request_id: str = "") -> None:
+        """Refuse a prompt with a blocked term, or an upload whose SHA-256 is blocked, with the
+        refusal the model's profile names (content_policy_violation or moderation_blocked)."""
+        on_prompt, on_image = req.model.policy_errors
+        term = find_blocked(req.prompt, self._blocked) if req.prompt is not None else None
+        if term is not None:
+            raise self._refusal(on_prompt, request_id, category(term))
+        blocked = self._config.blocked_image_sha256
+        if blocked:
+            for data in (req.image, *req.extra_images, req.mask):
+                if data is not None and hashlib.sha256(data).hexdigest() in blocked:
+                    raise self._refusal(on_image, request_id, None)
+
+    @staticmethod
+    def _refusal(key: str, request_id: str, found: str | None) -> ApiError:
+        # ASSUMPTION: a blocked image (no term to classify) is reported as "other".
+        categories = [found or category("")]
+        return error(
+            key,
+            request_id=request_id,
+            violations=", ".join(categories),
+            moderation_details={"moderation_stage": STAGE_INPUT, "categories": categories},
+        )
+
+    def windows(self, model: ModelProfile) -> tuple[Window, ...]:
+        """The images-per-minute windows of the model's quota family."""
+        return self.family_windows(model.quota_family)
+
+    def family_windows(self, family: str) -> tuple[Window, ...]:
+        """The images-per-minute windows of one quota family."""
+        return self._family_windows.get(family, self._config.rate_limits)
+
+    def spend(self, api_key: str, n: int, model: ModelProfile | None = None) -> dict[str, str]:
+        """Charge ``n`` images to ``api_key``'s quota for the model's family (the endpoint's default
+        model when none is given), or raise the 429; returns the rate-limit headers."""
+        config = self._config
+        if config.quota_mode == "insufficient_quota":
+            raise error("insufficient_quota")
+        if config.quota_mode == "billing_hard_limit_reached":
+            raise error("billing_hard_limit_reached")
+        model = model or _DEFAULT_MODEL
+        windows = self.windows(model)
+        refusal, states = self.quotas.spend((api_key, model.quota_family), n, windows, self.clock.now())
+        headers = rate_headers(states)
+        if refusal is not None:
+            raise error(
+                "rate_limit_exceeded",
+                headers={**headers, **refusal.headers()},
+                organization=config.organization,
+                limit=refusal.window.limit,
+                current=refusal.current,
+                window=refusal.window.label,
+            )
+        return headers
+
+    def rate_limit_headers(self, api_key: str, model: ModelProfile | None = None) -> dict[str, str]:
+        model = model or _DEFAULT_MODEL
+        return rate_headers(self.quotas.states((api_key, model.quota_family), self.windows(model), self.clock.now()))
+
+    def fetch_own_image(self, url: str) -> bytes | None:
+        """What a fetch of ``url`` would get if it is one of this fake's live image URLs; None
+        for any other URL (the fake never makes a network call)."""
+        return own_image(url, signer=self.signer, store=self.store, now=self.clock.now())
+
+    def create_images(
+        self, req: ImageRequest, *, api_key: str, base_url: str, shown: list[dict[str, Any]] | None = None
+    ) -> dict[str, object]:
+        """Answer a valid request: ``{"created": ..., "data": [...]}`` with ``n`` images, in the
+        shape of the model's profile (today's GPT answers add background, output_format, size,
+        quality and usage, and always carry b64_json).
+
+        With ``shown`` (the journal is on), each image's recipe is kept in the gallery and
+        its reference appended there, for the journal entry."""
+        config = self._config
+        created = int(self.clock.now())
+        width, height = parse_size(req.resolved_size)
+        recipes = [_recipe(req, i, width, height) for i in range(req.n)]
+        gpt = req.model.answer == GPT_ANSWER
+        if gpt or req.response_format == "b64_json":
+            data: list[dict[str, str]] = [{"b64_json": base64.b64encode(render(r)).decode("ascii")} for r in recipes]
+            if shown is not None:
+                shown.extend(self.gallery.add_many([(r, None, None) for r in recipes]))
+        else:
+            base = (config.public_base_url or base_url).rstrip("/")
+            data = []
+            expires_at = created + config.url_ttl
+            kept = [(new_image_id(), recipe, float(expires_at)) for recipe in recipes]
+            self.store.add_many(kept, now=self.clock.now())  # one round trip with a shared state
+            if shown is not None:
+                shown.extend(self.gallery.add_many([(recipe, image_id, expires_at) for image_id, recipe, _ in kept]))
+            for image_id, _, _ in kept:
+                path = image_path(config.organization, api_key, image_id)
+                data.append({"url": f"{base}{path}?{self.signer.sign(path, created, config.url_ttl)}"})
+        if req.model.revised_prompt and req.prompt is not None:
+            revised = revised_prompt(req.prompt, req.style)
+            data = [{"revised_prompt": revised, **item} for item in data]
+        if not gpt:
+            return {"created": created, "data": data}
+        body: dict[str, object] = {
+            "created": created,
+            "data": data,
+            "background": req.resolved_background,
+            "output_format": req.output_format,
+            "size": req.resolved_size,
+            "quality": req.resolved_quality or "",
+            "usage": _usage(req, width, height),
+        }
+        safety_identifier = req.effective_safety_identifier
+        if safety_identifier is not None:
+            body["safety_identifier"] = safety_identifier  # [sdk-py] ImagesResponse.safety_identifier
+        return body
+
+    def stream_events(self, req: ImageRequest) -> Iterator[dict[str, Any]]:
+        """The events of a streamed answer (:mod:`contracts.streaming`), each image rendered
+        only when its event is asked for: per image, ``partial_images`` less finished versions
+        (``render_partial``), then the image itself with the request's usage."""
+        width, height = parse_size(req.resolved_size)
+        kinds = EVENTS[req.endpoint]
+        shown = functools.partial(event, size=req.resolved_size, quality=req.resolved_quality or "",
+                                  background=req.resolved_background or "", output_format=req.output_format)
+        total_usage = _usage(req, width, height)
+        steps = req.partial_images
+        for index in range(req.n):
+            output_index = index if req.n > 1 else None
+            images = render_progressive(_recipe(req, index, width, height), steps)
+            for step in range(steps):
+                partial = base64.b64encode(next(images)).decode("ascii")
+                yield shown(kinds.partial, b64_json=partial, created_at=int(self.clock.now()),
+                            partial_image_index=step, output_index=output_index)
+            final = base64.b64encode(next(images)).decode("ascii")
+            yield shown(kinds.completed, b64_json=final, created_at=int(self.clock.now()), usage=total_usage,
+                        output_index=output_index)
+
+
+def _usage(req: ImageRequest, width: int, height: int) -> dict[str, Any]:
+    """The usage block of a GPT answer (streamed or not: partial images add their tokens)."""
+    inputs = [(info.width, info.height) for info in req.inputs]
+    return usage(prompt=req.prompt, quality=req.resolved_quality or "", width=width, height=height, n=req.n,
+                 input_images=inputs, input_fidelity=req.input_fidelity, partial_images=req.partial_images)
+
+
+_DEFAULT_MODEL = MODELS[ENDPOINTS[GENERATIONS].default_model]
+_RECIPE_DEFAULTS = {f.name: f.default for f in dataclasses.fields(Recipe)}
+
+
+def _recipe(req: ImageRequest, index: int, width: int, height: int) -> Recipe:
+    """What determines image ``index`` of the answer. Fields a DALL·E request leaves at their
+    defaults are not passed, so its recipe (and its bytes) stay today's."""
+    extra: dict[str, Any] = {}
+    if req.model.answer == GPT_ANSWER:
+        gif = req.model.gif
+        extra = {
+            "output_format": req.output_format,
+            "background": req.resolved_background or "opaque",
+            "compression": req.output_compression,
+            "quality": req.resolved_quality or "",
+        }
+        if req.output_format == "gif" and gif is not None:
+            extra["frame_count"] = req.frame_count or gif.frame_count_default
+            extra["frame_duration_ms"] = gif.delay(req.frame_duration_ms or gif.frame_duration_default)
+    elif req.resolved_quality:
+        extra["quality"] = req.resolved_quality
+    extra = {k: v for k, v in extra.items() if _RECIPE_DEFAULTS[k] != v}
+    if req.extra_images:
+        extra["extra_images"] = req.extra_images
+    return Recipe(endpoint=req.endpoint, model=req.model.name, prompt=req.prompt, width=width, height=height,
+                  index=index, n=req.n, image=req.image, mask=req.mask, **extra)

@@ -1,0 +1,324 @@
+"""The fake's configuration: one described field per setting, feeding the command line,
+the ``MOCKSERVER_*`` environment, ``create_app(**settings)``, ``GET``/``PATCH /_mock/config``
+and the README's configuration reference (see :mod:`mockserver.settings.inputs` for the format).
+
+A :class:`Config` is immutable; a change builds a new one and swaps it in whole,
+so a request never sees half a change, and a bad value changes nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from contracts import timeline
+from contracts.errors import ERAS
+from contracts.policy import DEFAULT_BLOCKED_TERMS
+from contracts.ratelimits import DEFAULT_WINDOWS, QUOTA_MODES, Window, parse_windows
+from contracts.spec import DALL_E_2, MAX_REQUEST_BYTES, MB, MODELS
+from mockserver.settings.inputs import (
+    Choice,
+    InputError,
+    Integer,
+    List,
+    Optional,
+    Setting,
+    Text,
+    Windows,
+    check_fields,
+    described,
+    read_fields,
+    reference_rows,
+    setting,
+    to_json,
+)
+
+# Shapes (ASSUMPTION: our bounds; each keeps the fake answering, none is the real API's).
+ORGANIZATION = Text(64, pattern=r"org-[A-Za-z0-9_-]{1,60}",
+                    shape="`org-` then 1 to 60 ASCII letters, digits, `_` or `-`")
+SECRET_TEXT = Text(512, pattern=r"[!-~]+", shape="1 to 512 printable ASCII characters, no spaces")
+URL = Text(2000, pattern=r"https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?(/[!-~]*)?",
+           shape="an `http(s)://host[:port][/path]` URL, ASCII")
+HOST = Text(253, pattern=r"[A-Za-z0-9.-]+|[0-9A-Fa-f:.]+", shape="a host name or an IP address")
+SHA256 = Text(64, pattern=r"[0-9a-f]{64}", shape="a SHA-256 digest (64 hex characters)", lower=True)
+YEAR_SECONDS = 365 * 86400
+MAX_WORKERS = 256  # --workers (ASSUMPTION: our bound; each worker holds its own threads and connections)
+
+
+@dataclass(frozen=True)
+class Date(Text):
+    """A calendar date, `YYYY-MM-DD`."""
+
+    max_length: int = 10
+    shape: str = "a date, `YYYY-MM-DD`"
+
+    def read(self, value: Any) -> str:
+        text = super().read(value)
+        try:
+            if timeline.parse_date(text) == text:
+                return text
+        except ValueError:
+            pass
+        raise ValueError(f"must be {self.shape}, not {text!r}")
+
+
+STATE_SCHEMES = ("redis", "rediss", "unix")
+
+
+def shown(url: str) -> str:
+    """``url`` with its password (if any) hidden, for messages."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        netloc = parts.netloc.replace(":" + parts.password + "@", ":****@", 1)
+        return urlunsplit(parts._replace(netloc=netloc))
+    except ValueError:
+        return url
+
+
+def check_url(url: str) -> str:
+    """``url`` if it names a Redis (``redis://HOST:PORT/DB``, ``rediss://`` or ``unix://``);
+    else a ValueError saying what is expected."""
+    if not isinstance(url, str):
+        raise ValueError(f"state must be a redis:// URL, not {url!r}")
+    scheme = url.partition("://")[0].lower() if "://" in url else ""
+    if scheme not in STATE_SCHEMES:
+        raise ValueError(f"state must be a redis://HOST:PORT/DB URL (or rediss://, unix://), not {shown(url)!r}")
+    return url
+
+
+
+@dataclass(frozen=True)
+class StateUrl(Text):
+    """A Redis URL for the shared state (the schemes :func:`check_url` takes)."""
+
+    max_length: int = 2000
+    pattern: str | None = r"[!-~]+"
+    shape: str = "a `redis://[:PASSWORD@]HOST[:PORT][/DB]` URL (or `rediss://`, `unix://`)"
+
+    def read(self, value: Any) -> str:
+        return check_url(super().read(value))
+
+
+@dataclass(frozen=True)
+class FamilyWindows(Text):
+    """`FAMILY=WINDOWS` with a known model family, e.g. `gpt-image-2=5/1m`."""
+
+    max_length: int = 200
+    shape: str = "`FAMILY=WINDOWS`, e.g. `gpt-image-2=5/1m`"
+
+    def read(self, value: Any) -> str:
+        text = super().read(value)
+        _family_entry(text)
+        return text
+
+
+def _family_entry(entry: str) -> tuple[str, tuple[Window, ...]]:
+    families = sorted({p.quota_family for p in MODELS.values()})
+    family, sep, windows = entry.partition("=")
+    family = family.strip()
+    if not sep or family not in families:
+        raise ValueError(f"{entry!r} is not FAMILY=WINDOWS with a known family ({', '.join(families)})")
+    return family, parse_windows(windows)
+
+
+def family_windows(entries: tuple[str, ...]) -> dict[str, tuple[Window, ...]]:
+    """``("gpt-image-2=5/1m", ...)`` -> {family: windows} (entries already read by FamilyWindows)."""
+    return dict(_family_entry(entry) for entry in entries)
+
+
+class ConfigError(InputError):
+    """A setting's value is wrong; ``name`` says which."""
+
+
+@dataclass(frozen=True)
+class Config:
+    api_keys: tuple[str, ...] = setting(
+        (), "Accept only these API keys. By default any non-empty key is accepted.",
+        List(SECRET_TEXT), flag="--api-key",
+    )
+    url_ttl: int = setting(
+        DALL_E_2.url_ttl_seconds, "Seconds an image URL stays valid after `created`.",
+        Integer(1, 10 * YEAR_SECONDS), flag="--url-ttl",
+    )
+    rate_limits: tuple[Window, ...] = setting(
+        DEFAULT_WINDOWS,
+        "Images allowed per API key over sliding windows, e.g. `20/1m,50/5m`, or a preset: "
+        "`default` (50/1m), `beta-2022` (20/1m,50/5m), `off`.",
+        Windows(), flag="--rate-limit",
+    )
+    quota_mode: str = setting(
+        "normal",
+        "`normal`; `insufficient_quota` (every request gets that 429) or "
+        "`billing_hard_limit_reached` (every request gets that 400).",
+        Choice(QUOTA_MODES), flag="--quota-mode",
+    )
+    family_rate_limits: tuple[str, ...] = setting(
+        (),
+        "Windows for one model family instead of `rate_limits`, as `FAMILY=WINDOWS`, "
+        "e.g. `gpt-image-2=5/1m`. Each family (a model and its dated snapshots) has its own quota.",
+        List(FamilyWindows(), max_items=100), flag="--family-rate-limit",
+    )
+    verification_required_models: tuple[str, ...] = setting(
+        (),
+        "Models answered with 403 organization_must_be_verified, as for an unverified organization.",
+        List(Choice(tuple(MODELS)), max_items=100), flag="--require-verification",
+    )
+    blocked_terms: tuple[str, ...] = setting(
+        DEFAULT_BLOCKED_TERMS,
+        "Prompt words or phrases refused with content_policy_violation (whole words, any case, "
+        "after NFKC).",
+        List(Text(200)), flag="--blocked-term", extends_default=True,
+    )
+    blocked_image_sha256: tuple[str, ...] = setting(
+        (), "SHA-256 (hex) of uploaded images refused with content_policy_violation.",
+        List(SHA256, max_items=10_000), flag="--blocked-image-sha256",
+    )
+    latency_ms: int = setting(
+        0, "Added to every API answer, to feel like the real, slow service.",
+        Integer(0, 120_000), flag="--latency-ms",
+    )
+    latency_jitter_ms: int = setting(
+        0, "Up to this much more latency, drawn from a generator seeded by latency_seed.",
+        Integer(0, 120_000), flag="--latency-jitter-ms",
+    )
+    latency_seed: int = setting(
+        0, "Seed of the latency jitter, so slow runs repeat exactly.",
+        Integer(0, 2**63 - 1), flag="--latency-seed",
+    )
+    journal_size: int = setting(
+        1000, "Requests kept by GET /_mock/requests; the oldest are dropped. 0 turns the journal off.",
+        Integer(0, 100_000), flag="--journal-size",
+    )
+    public_base_url: str | None = setting(
+        None, "Base of the image URLs the fake hands out (default: the host the client called).",
+        Optional(URL), flag="--public-base-url",
+    )
+    organization: str = setting(
+        "org-mockserver00000000000000",  # "org-" + 24 characters, as real ids
+        "Organization id shown in the openai-organization header, URLs and quota messages.",
+        ORGANIZATION, flag="--organization",
+    )
+    as_of: str | None = setting(
+        None,
+        "Behave as the service did on this date (YYYY-MM-DD): models not yet released are unknown, "
+        "retired ones and removed endpoints refused, dated defaults and the error wording of the date. "
+        "Unset: every model is served with the seed's defaults.",
+        Optional(Date()), flag="--as-of",
+    )
+    error_era: str = setting(
+        "current",
+        "Error wording: `current` (2024+ validator) or `legacy` (the 2022-23 texts of the seeds' era).",
+        Choice(ERAS), flag="--error-era",
+    )
+    max_request_bytes: int = setting(
+        MAX_REQUEST_BYTES, "Largest request body accepted; larger ones get 413 before they are read.",
+        Integer(1024, 1024 * MB), flag="--max-request-bytes", patchable=False,
+    )
+    store_max_images: int = setting(
+        50_000, "Most image URLs kept at once; the oldest are forgotten first (then 404).",
+        Integer(1, 10_000_000), flag="--store-max-images",
+    )
+    store_max_bytes: int = setting(
+        64 * MB, "Most bytes kept for image URLs (their recipes, uploaded inputs and rendered PNGs); "
+        "bounds the fake's memory however long it runs.",
+        Integer(1, 64 * 1024 * MB), flag="--store-max-bytes",
+    )
+    shutdown_grace_ms: int = setting(
+        5000, "On SIGTERM or SIGINT the fake stops accepting and lets requests in flight finish "
+        "for up to this long, then exits 0; a second signal exits at once.",
+        Integer(0, 600_000), flag="--shutdown-grace-ms", patchable=False,
+    )
+    admin_token: str | None = setting(
+        None, "Require `Authorization: Bearer <token>` on /_mock/. Without it, /_mock/ answers only "
+        "to loopback clients. Never shown by GET /_mock/config.",
+        Optional(SECRET_TEXT), flag="--admin-token", patchable=False, secret=True,
+    )
+    secret: str | None = setting(
+        None, "Key that signs image URLs (default: random per start, so old URLs die with it).",
+        Optional(SECRET_TEXT), flag="--url-secret", patchable=False, secret=True,
+    )
+    access_log: str = setting(
+        "off",
+        "One line per request (time, method, path, status, ms, masked key, error code or fault): "
+        "`off`, `text` or `json`. `python -m mockserver` logs `text` to standard output unless "
+        "`--quiet` (`--log-format json` for machines); `create_app()` and the pytest plugin stay silent.",
+        Choice(("off", "text", "json")), flag="--access-log",
+    )
+    cors_origins: tuple[str, ...] = setting(
+        (), "Browser origins allowed to call the fake (repeatable; `*` for any): `OPTIONS` preflights "
+        "get 204 with the allow headers, answers get `access-control-allow-origin`. Off by default.",
+        List(Text(200, pattern=r"\*|null|https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?",
+                  shape="`*`, `null` or an origin such as `http://localhost:3000`")), flag="--cors",
+    )
+
+    def validate(self) -> None:
+        """Raise ConfigError naming the first setting whose value its description refuses."""
+        check_fields(self, ConfigError)
+
+    def replace(self, **changes: Any) -> Config:
+        new = dataclasses.replace(self, **changes)
+        new.validate()
+        return new
+
+    def patch(self, changes: Mapping[str, Any], *, allow_all: bool = False) -> Config:
+        """A new Config from JSON values (PATCH /_mock/config; every setting when ``allow_all``,
+        as ``create_app(**settings)`` and the command line may); ConfigError on any bad one."""
+        values = read_fields(Config, changes, accept=lambda s: allow_all or s.patchable, what="setting",
+                             error=ConfigError)
+        return dataclasses.replace(self, **values)
+
+    def to_json(self) -> dict[str, Any]:
+        """The running configuration as JSON (the admin token and URL secret are hidden)."""
+        return to_json(self)
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    """How ``python -m mockserver`` listens: command line and environment only."""
+
+    host: str = setting("127.0.0.1", "Address to listen on; `0.0.0.0` or `::` for every interface.", HOST,
+                        flag="--host", patchable=False)
+    port: int = setting(5000, "Port; `0` picks a free one and prints it.", Integer(0, 65535), flag="--port",
+                        patchable=False)
+    threads: int = setting(16, "Worker threads answering the API and image URLs (the control plane has its own).",
+                           Integer(1, 1024), flag="--threads",
+                           patchable=False)
+    state: str | None = setting(
+        None, "Where the fake keeps its state (quotas, clock, faults, journal, images, configuration): "
+        "a Redis URL, shared by every process and host given the same one. Default: this process's memory.",
+        Optional(StateUrl()), flag="--state", patchable=False,
+    )
+    workers: int = setting(
+        1, "Processes serving the one port (pre-forked), each with its own `--threads`; more than 1 needs "
+        "`--state`, so they share one fake.", Integer(1, MAX_WORKERS), flag="--workers", patchable=False,
+    )
+
+    def __post_init__(self) -> None:
+        if self.workers > 1 and self.state is None:
+            raise InputError("workers", f"{self.workers} workers need --state redis://HOST:PORT/DB to share "
+                             "one fake: each would otherwise keep its own quotas, clock, faults and images")
+
+
+def settings() -> list[dataclasses.Field[Any]]:
+    """Every setting of Config, in order, with its description (``field.metadata["setting"]``)."""
+    return [f for f, _ in described(Config)]
+
+
+def _where(s: Setting) -> str:
+    return "" if s.patchable else " Fixed at start."
+
+
+def reference_table() -> str:
+    """The configuration reference as a Markdown table (the README embeds it; a test checks it)."""
+    rows = [
+        "| flag | environment | setting | default | accepts | what it does |",
+        "| --- | --- | --- | --- | --- | --- |",
+        *reference_rows(ServerOptions, where=lambda s: " Command line and environment only."),
+        *reference_rows(Config, where=_where),
+    ]
+    return "\n".join(rows)

@@ -1,0 +1,156 @@
+"""Injected faults: answers and connection failures on demand, reproducibly.
+
+A fault matches requests to one endpoint (or ``*``), lets the first ``after`` of
+them through, then fires ``count`` times (null: every time), each time with
+``probability`` drawn from a generator seeded by ``seed``. Kinds:
+
+- ``status``: the real error body for ``status`` (500 server_error, 503 overloaded,
+  429 rate_limit_exceeded, ...), with ``retry-after`` when asked;
+- ``reset``: the connection is dropped without an answer; nothing is processed;
+- ``hang``: the connection is held for ``delay_ms``, then dropped;
+- ``malformed_json``: the request is processed, and its answer arrives as broken JSON;
+- ``truncated``: the request is processed, and its answer stops half-way
+  (``Content-Length`` promises more; the connection closes).
+
+``delay_ms`` also delays the other kinds' answers.
+
+``after_events`` (``reset`` and ``hang`` only) makes a fault for streamed answers
+(``stream: true``): it matches only streams, which are processed (quota spent) and send
+``after_events`` events, then are cut (``reset``) or held for ``delay_ms`` and cut (``hang``).
+Other faults hit a stream before its first event, as any request."""
+
+from __future__ import annotations
+
+import random
+import threading
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from contracts.spec import ENDPOINT_NAMES
+from mockserver.settings.inputs import Choice, InputError, Integer, Number, Optional, read_fields, setting, to_json
+
+KINDS = ("status", "reset", "hang", "malformed_json", "truncated")
+MAX_DELAY_MS = 300_000
+STREAM_KINDS = ("reset", "hang")  # the kinds a fault on a stream (after_events) may have
+MAX_EVENTS = 1000
+MAX_QUEUED = 1000
+
+
+class FaultError(InputError):
+    """A fault's description is wrong; ``name`` says which field."""
+
+
+_ENDPOINTS = (*ENDPOINT_NAMES, "*")
+
+
+@dataclass
+class Fault:
+    """A queued fault: the described fields are the JSON body of ``POST /_mock/faults``."""
+
+    endpoint: str = setting("*", "The endpoint it matches (`*`: any).", Choice(_ENDPOINTS))
+    kind: str = setting(
+        "status", "`status`: answers the real error body for `status`; `reset`: drops the connection unanswered; "
+        "`hang`: holds it for `delay_ms`, then drops it; `malformed_json`, `truncated`: processes the request, "
+        "then breaks its answer.", Choice(KINDS))
+    status: int | None = setting(
+        None, "The status answered: 400 to 599 for `status` (default 500); 200 to 599 for the kinds that "
+        "process the request (default 200).", Optional(Integer(200, 599)),
+    )
+    count: int | None = setting(1, "Times it fires (null: every time).", Optional(Integer(1, 1_000_000)))
+    after: int = setting(0, "Matching requests let through first.", Integer(0, 1_000_000))
+    delay_ms: int = setting(0, "Held this long before answering (or dropping).", Integer(0, MAX_DELAY_MS))
+    retry_after: float | None = setting(None, "Seconds of `retry-after` (status faults).",
+                                        Optional(Number(0, 86400)))
+    probability: float = setting(1.0, "Chance it fires on a matching request.", Number(0, 1, above=True))
+    seed: int | None = setting(None, "Seed of the probability draws.", Optional(Integer(-(2**63), 2**63 - 1)))
+    after_events: int | None = setting(
+        None, "With `reset` or `hang`: a fault for streamed answers only, which sends this many events, then "
+        "cuts the stream (`hang`: after `delay_ms`).", Optional(Integer(0, MAX_EVENTS)),
+    )
+    id: str = field(default_factory=lambda: "fault_" + uuid.uuid4().hex[:12])
+    seen: int = 0
+    fired: int = 0
+    _rng: random.Random = field(default_factory=random.Random, repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, **to_json(self), "seen": self.seen, "fired": self.fired}
+
+
+def parse_fault(spec: Any) -> Fault:
+    """A Fault from its JSON description; FaultError names the first bad field."""
+    values = read_fields(Fault, spec, what="fault field", error=FaultError)
+    kind = values.get("kind", "status")
+    status = values.get("status")
+    if status is None:
+        status = 500 if kind == "status" else 200
+    elif kind == "status" and status < 400:
+        raise FaultError("status", f"must be an error status from 400 to 599 for a status fault, not {status}")
+    if values.get("after_events") is not None and kind not in STREAM_KINDS:
+        raise FaultError("after_events", f"needs kind {' or '.join(STREAM_KINDS)}, not {kind!r}")
+    fault = Fault(**{**values, "status": status, "probability": float(values.get("probability", 1.0))})
+    fault._rng = random.Random(fault.seed)
+    return fault
+
+
+class FaultQueue:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._faults: list[Fault] = []
+        self._release = threading.Event()
+
+    def add(self, spec: Any) -> Fault:
+        fault = parse_fault(spec)
+        with self._lock:
+            if len(self._faults) >= MAX_QUEUED:
+                raise FaultError("fault", f"at most {MAX_QUEUED} faults can be queued")
+            self._faults.append(fault)
+        return fault
+
+    def take(self, endpoint: str, *, stream: bool = False) -> Fault | None:
+        """The fault that fires for this request to ``endpoint``, if any (first match wins);
+        with ``stream``, among the faults for streams (``after_events``) only, else among the others."""
+        with self._lock:
+            for fault in self._faults:
+                if fault.endpoint not in ("*", endpoint) or (fault.after_events is not None) != stream:
+                    continue
+                fault.seen += 1
+                if fault.seen <= fault.after:
+                    continue
+                if fault.probability < 1 and fault._rng.random() >= fault.probability:
+                    continue
+                fault.fired += 1
+                if fault.count is not None and fault.fired >= fault.count:
+                    self._faults.remove(fault)
+                return fault
+            return None
+
+    def remove(self, fault_id: str) -> bool:
+        """Unqueue one fault; False if no queued fault has that id."""
+        with self._lock:
+            for fault in self._faults:
+                if fault.id == fault_id:
+                    self._faults.remove(fault)
+                    return True
+            return False
+
+    def list(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [f.to_json() for f in self._faults]
+
+    def clear(self) -> None:
+        """Forget every fault and end the hangs in progress."""
+        with self._lock:
+            self._faults.clear()
+        self.release_hangs()
+
+    @property
+    def hang_release(self) -> threading.Event:
+        """What a hang starting now waits on (besides its delay)."""
+        return self._release
+
+    def release_hangs(self) -> None:
+        """End every hang in progress now (its connection is dropped); later hangs wait again."""
+        with self._lock:
+            release, self._release = self._release, threading.Event()
+        release.set()

@@ -1,0 +1,172 @@
+"""The fault queue in Redis: a fault fires exactly ``count`` times across every fake.
+
+``faults`` lists the queued ids in order; ``fault:<id>`` is a hash with what the take script
+matches on (endpoint, stream, after, count, probability, seed), its counters (seen, fired) and
+the fault's JSON (``spec``). One script takes the first matching fault atomically.
+
+The probability draws cannot follow Python's ``random.Random(seed)`` inside Redis, so the
+``k``-th matching request past ``after`` draws ``int(sha1("<seed>:<k>")[:13], 16) / 2**52``.
+ASSUMPTION: a seeded fault repeats exactly run after run, but the sequence of draws differs from
+the in-memory fake's (a fault without a seed draws from its id).
+
+``DELETE /_mock/faults`` (and reset) publish on ``faults:release``: every fake that has a hang
+in progress listens there (from its first hang on), and ends it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from dataclasses import fields
+from typing import TYPE_CHECKING, Any
+
+from mockserver.state.faults import MAX_QUEUED, Fault, FaultError, FaultQueue, parse_fault
+from mockserver.state.redis.connection import FAULT, QUEUE, RELEASE
+
+if TYPE_CHECKING:
+    from mockserver.state.redis.state import SharedState
+
+
+_ADD = """
+if redis.call('LLEN', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
+redis.call('RPUSH', KEYS[1], ARGV[2])
+redis.call('HSET', KEYS[3], 'endpoint', ARGV[3], 'stream', ARGV[4], 'after', ARGV[5], 'count', ARGV[6],
+           'probability', ARGV[7], 'seed', ARGV[8], 'seen', 0, 'fired', 0, 'spec', ARGV[9])
+redis.call('HSET', KEYS[2], 'nf', redis.call('LLEN', KEYS[1]))
+return 1
+"""
+
+# KEYS: queue, state. ARGV: endpoint, stream ('1' or '0'). Returns {spec, seen, fired} or nil.
+_TAKE = f"local FAULT = '{FAULT}'" + """
+for _, id in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  local key = FAULT .. id
+  local f = redis.call('HMGET', key, 'endpoint', 'stream', 'after', 'count', 'probability', 'seed', 'spec')
+  if f[1] and (f[1] == '*' or f[1] == ARGV[1]) and f[2] == ARGV[2] then
+    local seen = redis.call('HINCRBY', key, 'seen', 1)
+    if seen > tonumber(f[3]) then
+      local p = tonumber(f[5])
+      local fire = p >= 1 or
+        tonumber(string.sub(redis.sha1hex(f[6] .. ':' .. (seen - tonumber(f[3]))), 1, 13), 16) / 4503599627370496 < p
+      if fire then
+        local fired = redis.call('HINCRBY', key, 'fired', 1)
+        if f[4] ~= '' and fired >= tonumber(f[4]) then
+          redis.call('LREM', KEYS[1], 0, id)
+          redis.call('DEL', key)
+          redis.call('HSET', KEYS[2], 'nf', redis.call('LLEN', KEYS[1]))
+        end
+        return {f[7], seen, fired}
+      end
+    end
+  end
+end
+return false
+"""
+
+_LIST = f"local FAULT = '{FAULT}'" + """
+local out = {}
+for _, id in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
+  local f = redis.call('HMGET', FAULT .. id, 'spec', 'seen', 'fired')
+  if f[1] then out[#out + 1] = f end
+end
+return out
+"""
+
+_REMOVE = """
+if redis.call('LREM', KEYS[1], 0, ARGV[1]) == 0 then return 0 end
+redis.call('DEL', KEYS[3])
+redis.call('HSET', KEYS[2], 'nf', redis.call('LLEN', KEYS[1]))
+return 1
+"""
+
+_CLEAR = f"local FAULT = '{FAULT}'" + """
+for _, id in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do redis.call('DEL', FAULT .. id) end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[2], 'nf', 0)
+return 1
+"""
+
+_INIT_FIELDS = {f.name for f in fields(Fault) if f.init and not f.name.startswith("_")}
+
+
+def _fault(spec: bytes, seen: Any, fired: Any) -> Fault:
+    values = {k: v for k, v in json.loads(spec).items() if k in _INIT_FIELDS}
+    return Fault(**{**values, "seen": int(seen), "fired": int(fired)})
+
+
+def _wait(_exc: BaseException, _pubsub: Any, _thread: Any) -> None:
+    time.sleep(0.5)  # Redis is away: the listener reconnects (and subscribes again) on its next read
+
+
+class SharedFaultQueue(FaultQueue):
+    """The :class:`mockserver.faults.FaultQueue` interface, on Redis."""
+
+    def __init__(self, state: SharedState) -> None:
+        super().__init__()
+        from mockserver.state.redis.state import STATE
+
+        self._state = state
+        self._client = client = state.client
+        self._keys = [QUEUE, STATE]
+        self._add, self._take = client.register_script(_ADD), client.register_script(_TAKE)
+        self._list, self._remove = client.register_script(_LIST), client.register_script(_REMOVE)
+        self._clear = client.register_script(_CLEAR)
+        self._listener: Any = None
+        self._listener_pid = 0
+        self._hangs = 0
+
+    def add(self, spec: Any) -> Fault:
+        fault = parse_fault(spec)
+        record = fault.to_json()
+        args = [MAX_QUEUED, fault.id, fault.endpoint, "1" if fault.after_events is not None else "0", fault.after,
+                "" if fault.count is None else fault.count, repr(fault.probability),
+                fault.id if fault.seed is None else str(fault.seed), json.dumps(record, separators=(",", ":"))]
+        if not self._add(keys=[*self._keys, FAULT + fault.id], args=args):
+            raise FaultError("fault", f"at most {MAX_QUEUED} faults can be queued")
+        return fault
+
+    def take(self, endpoint: str, *, stream: bool = False) -> Fault | None:
+        if not self._state.faults_queued:  # the request's snapshot saw none: no round trip
+            return None
+        found = self._state.fast.scripts([(self._take, self._keys, [endpoint, "1" if stream else "0"])])[0]
+        return _fault(*found) if found else None
+
+    def remove(self, fault_id: str) -> bool:
+        return bool(self._remove(keys=[*self._keys, FAULT + fault_id], args=[fault_id]))
+
+    def list(self) -> list[dict[str, Any]]:
+        return [_fault(*found).to_json() for found in self._list(keys=self._keys)]
+
+    def clear(self) -> None:
+        self._clear(keys=self._keys)
+        self.release_hangs()
+
+    def release_hangs(self) -> None:
+        """End the hangs in progress on every fake sharing this state."""
+        self._client.publish(RELEASE, b"1")
+        super().release_hangs()
+
+    @property
+    def hang_release(self) -> threading.Event:
+        """What a hang starting now waits on: set by a release from any fake (we listen on
+        ``faults:release`` while a hang of ours lasts)."""
+        event = super().hang_release
+        self._listen()
+        return event
+
+    def _listen(self) -> None:
+        with self._lock:
+            if self._listener is not None and self._listener_pid == os.getpid():
+                return
+            self._listener_pid = os.getpid()  # a forked worker starts its own (threads do not survive a fork)
+            pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+            pubsub.subscribe(**{RELEASE: lambda _message: FaultQueue.release_hangs(self)})
+            self._listener = pubsub.run_in_thread(sleep_time=0.2, daemon=True, exception_handler=_wait)
+
+    def close(self) -> None:
+        with self._lock:
+            listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.stop()
+            listener.join(2)

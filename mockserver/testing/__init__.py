@@ -1,0 +1,1 @@
+"""Test support for users: FakeHandle, ``intercept()``, the transports, the pytest plugin."""
