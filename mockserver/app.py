@@ -3,39 +3,35 @@
 Nothing happens at import; every fake has its own clock, store, quotas, faults,
 journal and config, so one process can run as many as it likes.
 
-A request to ``/v1`` goes: authentication, injected fault, then the view (parse,
-rules, content policy, quota, answer); every answer is held back by the latency,
-gets the API's headers and a journal entry on the way out. (A streamed answer
-spreads the latency over its events instead.)
+Every request gets an :class:`~mockserver.core.exchange.Exchange` first; a request under
+``/v1/`` is then answered by the request pipeline (:mod:`mockserver.core.pipeline`, in the
+order the API decides), the control plane and image URLs by their blueprints.
 """
 
 from __future__ import annotations
 
-import functools
-import secrets
 import time
 from collections.abc import Callable
 from types import FunctionType
 from typing import Any
 
-from flask import Flask, Request, Response, g, request
+from flask import Flask, Request, Response, request
 
-from contracts.errors import error, mask_key
-from contracts.spec import API_PREFIX, ENDPOINTS, MAX_FORM_FIELD_BYTES, MAX_FORM_PARTS, OPENAI_VERSION
-from mockserver.api import accesslog, cors, errors, files
+from contracts.errors import error
+from contracts.spec import MAX_FORM_FIELD_BYTES, MAX_FORM_PARTS
+from mockserver.api import accesslog, cors, errors, files, images
 from mockserver.api.files import blobs
-from mockserver.api.images import images
 from mockserver.api.index import index
 from mockserver.control.routes import control
 from mockserver.control.ui import ui
 from mockserver.core import urls
 from mockserver.core.backend import Backend
+from mockserver.core.exchange import ENVIRON_KEY, Exchange
+from mockserver.core.pipeline import PREFIX, Pipeline
 from mockserver.http import multipart
-from mockserver.http.connection import ENVIRON_CLOSE_AFTER, ENVIRON_DROP, ENVIRON_RELEASE, drop_connections
+from mockserver.http.connection import drop_connections
 from mockserver.settings.config import Config
 from mockserver.state.clock import Clock
-
-_ENDPOINT_BY_PATH = {e.url_path: name for name, e in ENDPOINTS.items()}
 
 
 class _App(Flask):
@@ -99,151 +95,59 @@ def create_app(
     # to the merged path (an HTML body). Set before the blueprints add their rules.
     app.url_map.merge_slashes = False
     app.extensions["mockserver"] = backend
-    app.register_blueprint(images)
     app.register_blueprint(blobs)
     app.register_blueprint(control)
     app.register_blueprint(index)
     app.register_blueprint(ui)  # GET /_mock/ui, the live view
     errors.register(app)
-    accesslog.install(app, backend)  # first installed: its after-request hook runs last
-    cors.install(app, backend)  # its preflight answer comes before authentication
-    app.wsgi_app = drop_connections(app.wsgi_app)  # type: ignore[method-assign]
+
+    # Every request first gets its exchange (the facts the answer, the journal and the access
+    # log read). The hook resolves Flask's request proxy once (each proxy access costs a lookup).
+    @app.before_request
+    def begin() -> None:
+        req = request._get_current_object()  # type: ignore[attr-defined]
+        req.environ[ENVIRON_KEY] = Exchange(method=req.method, path=req.path)
+
     if backend.shared is not None:
         _share(app, backend)
 
-    # The hooks run on every request: they resolve Flask's context proxies once and use
-    # locals (each proxy access costs a context lookup).
-    @app.before_request
-    def start() -> Response | None:
-        ctx, req = g._get_current_object(), request._get_current_object()  # type: ignore[attr-defined]
-        ctx.started = time.perf_counter()
-        ctx.request_id = "req_" + secrets.token_hex(16)
-        path = req.path
-        if not path.startswith(API_PREFIX + "/"):
-            return None
-        ctx.endpoint = endpoint = _ENDPOINT_BY_PATH.get(path) if req.method == "POST" else None
-        ctx.latency = backend.latency()  # slept in finish(), or spread over a stream's events
-        ctx.api_key = api_key = backend.authenticate(req.headers.get("Authorization"))
-        fault = backend.faults.take(endpoint) if endpoint else None
-        if fault is None:
-            return None
-        ctx.fault = fault
-        if fault.kind in ("reset", "hang"):
-            req.environ[ENVIRON_DROP] = fault.delay_ms / 1000 if fault.kind == "hang" else 0.0
-            req.environ[ENVIRON_RELEASE] = backend.faults.hang_release
-            return Response(status=204)  # never sent: the connection is dropped instead
-        if fault.delay_ms:
-            time.sleep(fault.delay_ms / 1000)
-        if fault.kind == "status":
-            raise backend.fault_error(fault, api_key)
-        return None  # malformed_json / truncated: processed, then damaged on the way out
+    accesslog.install(app, backend)  # its after-request hook runs last: it sees the final answer
+    cors.install(app, backend)  # its preflight answer comes before authentication
+    images.install(app, backend)  # every request under /v1/: the request pipeline
 
     @app.after_request
     def finish(response: Response) -> Response:
-        ctx, req = g._get_current_object(), request._get_current_object()  # type: ignore[attr-defined]
-        seen = ctx.__dict__
-        if not req.path.startswith(API_PREFIX + "/"):
-            if not req.path.startswith(urls.PREFIX):  # image URLs answer as blob storage does
-                response.headers["x-request-id"] = seen.get("request_id", "")
+        req = request._get_current_object()  # type: ignore[attr-defined]
+        path = req.path
+        ex = req.environ.get(ENVIRON_KEY)
+        if path.startswith(PREFIX):
+            # The pipeline's answers are final; one it did not give (a preflight, a shared
+            # state lost before it began) gets the API's headers here.
+            if ex is not None and "x-request-id" not in response.headers:
+                elapsed = time.perf_counter() - ex.started
+                for name, value in Pipeline.headers(ex, elapsed, backend.config):
+                    response.headers.add(name, value)
             return response
-        if seen.get("latency"):
-            time.sleep(seen["latency"])
-        api_key = seen.get("api_key")
-        fault = seen.get("fault")
-        if fault is not None and fault.kind in ("malformed_json", "truncated"):
-            _damage(response, fault.kind, fault.status or 200)
-            req.environ[ENVIRON_CLOSE_AFTER] = fault.kind == "truncated"
-        elapsed = time.perf_counter() - seen.get("started", time.perf_counter())
-        config = backend.config
-        extra = [
-            ("x-request-id", seen.get("request_id", "")),
-            ("openai-processing-ms", str(max(1, round(elapsed * 1000)))),
-            ("openai-version", OPENAI_VERSION),
-            ("openai-organization", config.organization),
-            ("access-control-expose-headers", "X-Request-ID"),
-        ]
-        add = response.headers.add  # (one add each: Headers.extend costs twice as much)
-        if seen.get("state_lost"):  # Redis is away: answer without touching the shared state
-            for name, value in extra:
-                add(name, value)
-            return response
-        try:
-            if api_key is not None and config.rate_limits:
-                rate = seen.get("rate_headers") or backend.rate_limit_headers(api_key, seen.get("model"))
-                extra += [(k, v) for k, v in rate.items() if k not in response.headers]
-            for name, value in extra:
-                add(name, value)
-            if config.journal_size and "preflight" not in seen:
-                _journal(backend, req, response, seen, elapsed)
-            if backend.shared is not None:
-                backend.shared.flush()  # this request's writes (images, journal): one round trip
-        except Exception as exc:
-            if backend.shared is None:
-                raise
-            # The shared state was lost on the way out: the answer becomes its 503 (state_lost).
-            lost = app.make_response(app.handle_user_exception(exc))
-            lost.headers.extend(extra[:5])
-            return lost
+        if not path.startswith(urls.PREFIX):  # image URLs answer as blob storage does
+            response.headers["x-request-id"] = ex.request_id if ex is not None else ""
         return response
 
+    app.wsgi_app = drop_connections(app.wsgi_app)  # type: ignore[method-assign]
     return app
-
-
-def _journal(backend: Backend, req: Request, response: Response, seen: dict[str, Any], elapsed: float) -> None:
-    """One journal entry for this API request: what was asked and what was answered."""
-    api_key, fault = seen.get("api_key"), seen.get("fault")
-    entry = {
-        "id": seen.get("request_id"),
-        "time": backend.clock.now(),
-        "method": req.method,
-        "path": req.path,
-        "endpoint": seen.get("endpoint"),
-        "api_key": mask_key(api_key) if api_key else None,
-        "params": seen.get("journal_params"),
-        "status": None if ENVIRON_DROP in req.environ else response.status_code,
-        "error_code": seen.get("error_code"),
-        "error_type": seen.get("error_type"),
-        "fault": fault.kind if fault is not None else None,
-        "duration_ms": round(elapsed * 1000, 3),
-        "images": seen.get("journal_images") or [],  # references, never the bytes (mockserver/state/gallery.py)
-    }
-    stream = seen.get("stream")
-    if stream is not None:
-        stream.attach(entry)  # a streamed answer: the events sent are counted as they go
-    number = backend.journal.record(entry)
-    if stream is not None and number is not None:  # a shared journal: written again when the stream ends
-        stream.on_end = functools.partial(backend.journal.update, number, entry)
 
 
 def _share(app: Flask, backend: Backend) -> None:
     """A fake on a shared state: each request starts by reading the state's snapshot (one
     round trip), and a lost Redis answers the API's 503 (the control API's too) until it is back."""
-    from mockserver.state import redis as sharedstate
+    # Before the other before-request hooks, so every one sees this request's snapshot.
+    app.before_request(backend.refresh)
 
-    # First of all the before-request hooks, so every other one sees this request's snapshot.
-    app.before_request_funcs.setdefault(None, []).insert(0, backend.refresh)
-
-    @app.errorhandler(sharedstate.connection.errors()[0])
+    @app.errorhandler(backend.lost_errors[0])
     def state_lost(exc: Exception) -> Response:
-        g.state_lost = True
-        backend.shared.discard()  # type: ignore[union-attr]
-        if "request_id" not in g:  # lost before the request had started
-            g.request_id = "req_" + secrets.token_hex(16)
+        backend.discard_request()
         app.logger.warning("shared state unavailable on %s %s: %s", request.method, request.path, exc)
         if request.path.startswith(urls.PREFIX):  # image URLs answer as blob storage does
             return files.server_busy()
         # ASSUMPTION: the real service's 503 "overloaded" (a retryable server_error) is the
         # nearest catalogued answer to a fake whose state store is away.
         return errors.render_error(error("overloaded"))
-
-
-def _damage(response: Response, kind: str, status: int) -> None:
-    """Break an answer in transit, as a flaky proxy would."""
-    body = response.get_data()
-    response.status_code = status
-    if kind == "malformed_json":
-        response.set_data(body[: max(1, len(body) // 2)] + b'\x00"}}')
-    else:  # truncated: half the body, but the promise of all of it
-        response.set_data(body[: len(body) // 2])
-        response.headers["Content-Length"] = str(len(body))
-        response.headers["Connection"] = "close"

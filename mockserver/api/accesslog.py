@@ -20,12 +20,12 @@ import json
 import sys
 import threading
 import time
-from typing import Any, TextIO
+from typing import TextIO
 
-from flask import Flask, Request, Response, g, request
+from flask import Flask, Request, Response, request
 
 from mockserver.core.backend import Backend
-from mockserver.http.connection import ENVIRON_DROP
+from mockserver.core.exchange import ENVIRON_KEY, Exchange
 
 OFF, JSON = "off", "json"  # the values of Config.access_log (the other one is "text")
 
@@ -63,17 +63,17 @@ class AccessLog:
         self.stream = stream
         self._lock = threading.Lock()
 
-    def line(self, fmt: str, req: Request, status: int | None, elapsed: float, seen: dict[str, Any]) -> str:
+    def line(self, fmt: str, req: Request, status: int | None, elapsed: float, ex: Exchange) -> str:
         key = masked(req.headers.get("Authorization"))
-        fault = seen.get("fault")
-        outcome = f"fault={fault.kind}" if fault is not None else seen.get("error_code") or seen.get("error_type")
+        fault = ex.fault
+        outcome = f"fault={fault.kind}" if fault is not None else ex.error_code or ex.error_type
         now = time.time()
         if fmt == JSON:
             return _JSON.encode({
                 "time": _timestamp(now), "method": req.method, "path": req.path, "status": status,
-                "ms": round(elapsed * 1000, 1), "api_key": key, "error_code": seen.get("error_code"),
-                "error_type": seen.get("error_type"),
-                "fault": fault.kind if fault is not None else None, "request_id": seen.get("request_id"),
+                "ms": round(elapsed * 1000, 1), "api_key": key, "error_code": ex.error_code,
+                "error_type": ex.error_type,
+                "fault": fault.kind if fault is not None else None, "request_id": ex.request_id,
             })
         return (f"{_timestamp(now)} {req.method} {req.path} {status if status is not None else '-'} "
                 f"{elapsed * 1000:.1f}ms {key or '-'} {outcome or '-'}")
@@ -99,11 +99,10 @@ def install(app: Flask, backend: Backend, log: AccessLog | None = None) -> Acces
         if fmt == OFF:
             return response
         req = request._get_current_object()  # type: ignore[attr-defined]
-        seen = g._get_current_object().__dict__
-        started = seen.get("started")
-        elapsed = time.perf_counter() - started if started is not None else 0.0
-        status = None if ENVIRON_DROP in req.environ else response.status_code
-        log.write(log.line(fmt, req, status, elapsed, seen))
+        ex = req.environ.get(ENVIRON_KEY) or Exchange()
+        elapsed = time.perf_counter() - ex.started
+        status = None if ex.dropped else response.status_code
+        log.write(log.line(fmt, req, status, elapsed, ex))
         return response
 
     return log

@@ -11,12 +11,10 @@ fake answers as before: an ``OPTIONS`` is just another request.
 
 from __future__ import annotations
 
-import secrets
-import time
-
-from flask import Flask, Response, g, request
+from flask import Flask, Response, request
 
 from mockserver.core.backend import Backend
+from mockserver.core.exchange import ENVIRON_KEY
 
 ANY = "*"
 ALLOW_METHODS = "GET, POST, PATCH, DELETE, OPTIONS"
@@ -51,9 +49,7 @@ def install(app: Flask, backend: Backend) -> None:
         allow = allowed(origins, headers.get("Origin"))
         if allow is None or "Access-Control-Request-Method" not in headers:
             return None
-        g.started = time.perf_counter()
-        g.request_id = "req_" + secrets.token_hex(16)
-        g.preflight = True
+        request.environ[ENVIRON_KEY].preflight = True
         response = Response(status=204)
         del response.headers["Content-Type"]
         response.headers["Access-Control-Allow-Methods"] = ALLOW_METHODS

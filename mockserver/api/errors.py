@@ -8,23 +8,32 @@ HTML, never a traceback.
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, g, jsonify, request
+from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from contracts.errors import ApiError, error
-from contracts.timeline import era
+from mockserver.core.exchange import ENVIRON_KEY, Exchange
+from mockserver.core.pipeline import refusal
 
 
 def render_error(exc: ApiError) -> Response:
-    backend = current_app.extensions["mockserver"]
-    config = backend.config
-    body = exc.body(era(config.as_of, config.error_era), request_id=g.get("request_id", ""))
-    g.error_code = body["error"]["code"]
-    g.error_type = body["error"]["type"]
-    response = jsonify(body)
-    response.status_code = exc.status
-    response.headers.update(exc.headers)
+    """The response of a refusal outside the pipeline (the control plane, a path outside
+    ``/v1``, Flask's own errors): the same envelope the API's refusals get."""
+    ex = request.environ.get(ENVIRON_KEY) or Exchange()  # (none: the request failed before it had one)
+    answer = refusal(exc, ex, current_app.extensions["mockserver"].config)
+    response = Response(answer.body, status=answer.status, content_type=answer.media_type)
+    for name, value in answer.headers:
+        response.headers[name] = value
     return response
+
+
+def from_http(exc: HTTPException) -> ApiError:
+    """The catalogued error of one of Werkzeug's own HTTP errors (a 408 or 413 also closes
+    the connection: the rest of the body was never read)."""
+    found = _from_http(exc)
+    if exc.code in (408, 413):
+        found.headers["Connection"] = "close"
+    return found
 
 
 def _from_http(exc: HTTPException) -> ApiError:
@@ -53,11 +62,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:
-        response = render_error(_from_http(exc))
-        if exc.code in (408, 413):
-            # The rest of the body was never read; the connection cannot be reused.
-            response.headers["Connection"] = "close"
-        return response
+        return render_error(from_http(exc))
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response:

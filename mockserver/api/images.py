@@ -1,30 +1,33 @@
-"""The three image endpoints: parse, decide, serialise.
+"""The three image endpoints over HTTP: Flask's request adapted to the request pipeline
+(:mod:`mockserver.core.pipeline`), and its answer to a response.
 
-Views only translate HTTP: they read the body into plain values, hand them to
-:mod:`contracts.rules` (which decides) and to the backend (which remembers and
-renders), and return the JSON answer. Every refusal is raised as an ApiError.
+Every request under ``/v1/`` is answered here, from a before-request hook: the pipeline
+decides (authentication, faults, routing, the rules, policy, quota, the answer, headers,
+journal); this module only reads the body into plain values for :mod:`contracts.rules` and
+writes what comes back. Every refusal leaves as the API's JSON error.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, request
-from werkzeug.exceptions import RequestEntityTooLarge
+from flask import Flask, Request, Response, current_app, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from contracts import timeline
 from contracts.errors import error
 from contracts.rules import ImageRequest, Upload, parse_form_request, parse_json_edit, parse_json_request
-from contracts.spec import EDITS, ENDPOINTS, GENERATIONS, VARIATIONS
-from mockserver.api import files
-from mockserver.api.streaming import StreamProgress, stream_response
-from mockserver.http.connection import ENVIRON_CONNECTION
+from contracts.spec import EDITS, GENERATIONS
+from mockserver.api import errors, files
+from mockserver.api.streaming import stream_body
+from mockserver.core.backend import Backend
+from mockserver.core.exchange import ENVIRON_KEY, Answer, Exchange, StreamProgress
+from mockserver.core.pipeline import PREFIX, Pipeline
+from mockserver.http.connection import ENVIRON_CLOSE_AFTER, ENVIRON_CONNECTION, ENVIRON_DROP, ENVIRON_RELEASE
+from mockserver.state.faults import Fault
 from mockserver.state.journal import describe_upload, escape_surrogates, summarise
-
-images = Blueprint("images", __name__)
-
 
 # Where a lone surrogate may hide in a UTF-8 JSON body: an escape of U+D800..U+DFFF, or
 # such a code point encoded directly (Python's json decodes bytes with "surrogatepass").
@@ -43,7 +46,7 @@ def _lone_surrogate(raw: bytes, body: Any) -> bool:
     return False
 
 
-def read_json() -> Any:
+def read_json(ex: Exchange) -> Any:
     """The request body as a JSON value, whatever the Content-Type says."""
     raw = request.get_data(cache=False)  # bounded by MAX_CONTENT_LENGTH (413)
     try:
@@ -52,13 +55,13 @@ def read_json() -> Any:
         raise error("invalid_json") from None
     if _lone_surrogate(raw, body):
         # ASSUMPTION (contracts.errors, invalid_json): refused as JSON no strict parser accepts.
-        g.journal_params = summarise(escape_surrogates(body))
+        ex.params = summarise(escape_surrogates(body))
         raise error("invalid_json")
-    g.journal_params = summarise(body)
+    ex.params = summarise(body)
     return body
 
 
-def read_form() -> tuple[list[tuple[str, str]], list[Upload]]:
+def read_form(ex: Exchange) -> tuple[list[tuple[str, str]], list[Upload]]:
     """Text fields and file parts of a multipart body, in order."""
     if request.mimetype != "multipart/form-data":
         raise error("not_multipart", content_type=request.mimetype or "")
@@ -88,7 +91,7 @@ def read_form() -> tuple[list[tuple[str, str]], list[Upload]]:
         empty_form = raw is not None and raw.strip() == f"--{boundary}--".encode("latin-1", "replace")
         if not empty_form:
             raise error("invalid_multipart")  # a body in which no part could be found
-    g.journal_params = {
+    ex.params = {
         "fields": summarise(dict(fields)),
         "files": [describe_upload(u) for u in uploads],
     }
@@ -117,62 +120,65 @@ def _form_limit(exc: RequestEntityTooLarge) -> Exception:
     return exc
 
 
-def _answer(req: ImageRequest) -> Response:
-    """A valid request passes the model's access check, the content policy and the quota (of the
-    model's family), then gets its images."""
-    backend = current_app.extensions["mockserver"]
-    ctx, environ = g._get_current_object(), request.environ
-    ctx.model = req.model  # the rate-limit headers are those of the answering model's family
-    backend.check_access(req)
-    backend.check_policy(req, ctx.request_id)
-    ctx.rate_headers = backend.spend(ctx.api_key, req.n, req.model)  # once per request, streamed or not
-    if req.stream:
-        return _stream(backend, req, ctx)
-    base_url = files.base_url(environ)
-    shown = ctx.journal_images = [] if backend.config.journal_size else None  # for the live view
-    body = backend.create_images(req, api_key=ctx.api_key, base_url=base_url, shown=shown)
-    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")), content_type="application/json")
+class FlaskHttp:
+    """Flask's request, as the pipeline reads it (:class:`mockserver.core.pipeline.Http`)."""
+
+    __slots__ = ("authorization", "backend", "environ", "method", "path")
+
+    def __init__(self, req: Request, backend: Backend) -> None:
+        self.method = req.method
+        self.path = req.path
+        self.authorization = req.headers.get("Authorization")
+        self.environ = req.environ
+        self.backend = backend
+
+    def parse(self, endpoint: str, ex: Exchange, as_of: str | None) -> ImageRequest:
+        try:
+            if endpoint == GENERATIONS:
+                return parse_json_request(GENERATIONS, read_json(ex), as_of=as_of)
+            if endpoint == EDITS and request.mimetype == "application/json":  # [spec] JSON edits (GPT image models)
+                return parse_json_edit(read_json(ex), self.backend.fetch_own_image, as_of=as_of)
+            fields, uploads = read_form(ex)
+            return parse_form_request(endpoint, fields, uploads, as_of=as_of)
+        except HTTPException as exc:  # the body's size, a slow body, a body Werkzeug cannot read
+            raise errors.from_http(exc) from None
+
+    def base_url(self) -> str:
+        return files.base_url(self.environ)
+
+    def stream(self, events: Iterator[dict[str, Any]], progress: StreamProgress, latency: float,
+               cut: Fault | None) -> Iterator[bytes]:
+        return stream_body(events, progress=progress, latency=latency, fault=cut,
+                           connection=self.environ.get(ENVIRON_CONNECTION))
 
 
-def _stream(backend: Any, req: ImageRequest, ctx: Any) -> Response:
-    """A streamed answer: its latency is spread over the events instead of held back at once,
-    and a fault for streams (after_events) may cut it."""
-    fault = backend.faults.take(req.endpoint, stream=True)
-    if fault is not None:
-        ctx.fault = fault
-    ctx.stream = progress = StreamProgress(req.n * (req.partial_images + 1))
-    latency, ctx.latency = ctx.__dict__.get("latency", 0.0), 0.0
-    return stream_response(backend.stream_events(req), progress=progress, latency=latency, fault=fault,
-                           connection=request.environ.get(ENVIRON_CONNECTION))
+def to_response(answer: Answer, environ: dict[str, Any]) -> Response:
+    """The HTTP response of the pipeline's answer (a dropped connection or one cut after a
+    short body is left to :func:`mockserver.http.connection.drop_connections`)."""
+    response = Response(answer.body, status=answer.status, content_type=answer.media_type)
+    if answer.content_length is not None:
+        response.headers["Content-Length"] = str(answer.content_length)
+    add = response.headers.add  # (one add each: Headers.extend costs twice as much)
+    for name, value in answer.headers:
+        add(name, value)
+    if answer.drop_after is not None:
+        environ[ENVIRON_DROP] = answer.drop_after
+        environ[ENVIRON_RELEASE] = answer.release
+    elif answer.close_after:
+        environ[ENVIRON_CLOSE_AFTER] = True
+    return response
 
 
-def _as_of(endpoint: str) -> str | None:
-    """The date the fake plays (None: every model and endpoint is served); an endpoint the
-    service had removed by then answers as an unknown route (contracts.timeline)."""
-    as_of: str | None = current_app.extensions["mockserver"].config.as_of
-    if not timeline.endpoint_served(endpoint, as_of):
-        raise error(timeline.REMOVED_ROUTE_ERROR, method=request.method, path=request.path)
-    return as_of
+def install(app: Flask, backend: Backend) -> None:
+    """Answer every request under ``/v1/`` through the pipeline, from a before-request hook
+    (so no view is dispatched: the pipeline routes, after authenticating, as the API does)."""
+    pipeline = Pipeline(backend)
 
-
-@images.post(ENDPOINTS[GENERATIONS].url_path)
-def generations() -> Response:
-    as_of = _as_of(GENERATIONS)
-    return _answer(parse_json_request(GENERATIONS, read_json(), as_of=as_of))
-
-
-@images.post(ENDPOINTS[EDITS].url_path)
-def edits() -> Response:
-    as_of = _as_of(EDITS)
-    if request.mimetype == "application/json":  # [spec] JSON edits (GPT image models)
-        backend = current_app.extensions["mockserver"]
-        return _answer(parse_json_edit(read_json(), backend.fetch_own_image, as_of=as_of))
-    fields, uploads = read_form()
-    return _answer(parse_form_request(EDITS, fields, uploads, as_of=as_of))
-
-
-@images.post(ENDPOINTS[VARIATIONS].url_path)
-def variations() -> Response:
-    as_of = _as_of(VARIATIONS)
-    fields, uploads = read_form()
-    return _answer(parse_form_request(VARIATIONS, fields, uploads, as_of=as_of))
+    @app.before_request
+    def api() -> Response | None:
+        req = request._get_current_object()  # type: ignore[attr-defined]
+        environ = req.environ
+        ex = environ[ENVIRON_KEY]
+        if not req.path.startswith(PREFIX) or ex.preflight:
+            return None
+        return to_response(pipeline.serve(ex, FlaskHttp(req, backend)), environ)

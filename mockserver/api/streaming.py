@@ -11,50 +11,22 @@ events sent as they go.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
-from flask import Response
-
-from contracts.streaming import MEDIA_TYPE, frame
+from contracts.streaming import frame
+from mockserver.core.exchange import StreamProgress
 from mockserver.state.faults import Fault
 
 
-class StreamProgress:
-    """How many events a stream has sent, mirrored into its journal entry once it exists."""
-
-    def __init__(self, planned: int) -> None:
-        self.planned = planned
-        self.sent = 0
-        self.entry: dict[str, Any] | None = None
-        self.on_end: Callable[[], None] | None = None  # a shared journal writes the entry again
-
-    def end(self) -> None:
-        """The stream is over (sent whole, cut, or its client gone)."""
-        if self.on_end is not None:
-            with contextlib.suppress(Exception):  # a lost shared state must not break the stream's end
-                self.on_end()
-
-    def attach(self, entry: dict[str, Any]) -> None:
-        self.entry = entry
-        entry["stream"] = True
-        entry["events"] = self.sent
-
-    def count(self) -> None:
-        self.sent += 1
-        if self.entry is not None:
-            self.entry["events"] = self.sent
-
-
-def stream_response(
+def stream_body(
     events: Iterator[dict[str, Any]], *, progress: StreamProgress, latency: float, fault: Fault | None,
     connection: Any,
-) -> Response:
-    """``200 text/event-stream`` whose body renders and sends ``progress.planned`` events."""
+) -> Iterator[bytes]:
+    """The body of a ``200 text/event-stream`` answer: it renders and sends ``progress.planned`` events."""
     total = progress.planned
     pause = latency / total if total else 0.0
     cut_after = fault.after_events if fault is not None else None
@@ -74,9 +46,7 @@ def stream_response(
         if progress.sent == cut_after and fault is not None:
             _cut(fault, connection)
 
-    response = Response(body(), status=200, mimetype=MEDIA_TYPE)
-    response.headers["Cache-Control"] = "no-cache"  # ASSUMPTION: what an SSE answer usually carries
-    return response
+    return body()
 
 
 def _cut(fault: Fault, connection: Any) -> None:

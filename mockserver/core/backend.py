@@ -48,6 +48,7 @@ class Backend:
         config.validate()
         self._lock = threading.Lock()
         self.shared: SharedState | None = None
+        self._lost: tuple[type[Exception], ...] = ()
         if state is not None:
             if clock is not None:
                 raise ValueError("a shared state has its own clock: give clock or state, not both")
@@ -67,6 +68,7 @@ class Backend:
         from mockserver.state import redis as sharedstate
 
         shared = self.shared = sharedstate.SharedState(url, config)
+        self._lost = sharedstate.connection.errors()
         self.clock = shared.clock
         self.signer = UrlSigner(config.secret or shared.secret)
         self.store = sharedstate.SharedImageStore(shared, max_images=config.store_max_images,
@@ -77,6 +79,21 @@ class Backend:
         self.gallery = sharedstate.SharedGallery(shared)
         self._config = self._initial_config = shared.config
         self._apply(shared.config)
+
+    @property
+    def lost_errors(self) -> tuple[type[Exception], ...]:
+        """The exceptions that mean the shared state is away (none in memory)."""
+        return self._lost
+
+    def end_request(self) -> None:
+        """The request's answer is final: write what it deferred (a shared state: one round trip)."""
+        if self.shared is not None:
+            self.shared.flush()
+
+    def discard_request(self) -> None:
+        """Forget what a request whose state was lost had deferred."""
+        if self.shared is not None:
+            self.shared.discard()
 
     def refresh(self) -> None:
         """Bring a shared state's snapshot up to date (one round trip): called as each request starts."""
