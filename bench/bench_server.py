@@ -39,6 +39,7 @@ Run:  .venv/bin/python bench/bench_server.py [--concurrency 8 --warmup 5 --durat
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import io
 import json
@@ -113,6 +114,9 @@ def parse_args() -> argparse.Namespace:
     add("--no-pin", action="store_true", help="part 7: do not pin the servers and the load generator to CPUs")
     add("--fake-checkout", type=Path, default=None,
         help="part 7: run the fake of another checkout (e.g. `git archive` of an older commit), for before/after")
+    add("--before-checkout", type=Path, default=None,
+        help="part 7: also run the fake of another checkout (e.g. `git worktree add DIR OLD_COMMIT`) in the same "
+        "alternating rounds, as 'fake (before)': before and after side by side in one run")
     args = parser.parse_args()
     args.concurrency = max(1, min(args.concurrency, 64))
     args.warmup = max(0.0, min(args.warmup, 60.0))
@@ -578,9 +582,15 @@ def sdk_rows(args: argparse.Namespace) -> dict[str, tuple[float, float, float]]:
     saved = os.sched_getaffinity(0) if pin else None
     try:
         fake_cwd = args.fake_checkout.resolve() if args.fake_checkout else ROOT
-        with start_server(MOCKSERVER_CMD, cwd=fake_cwd) as fake, start_server(BARE_CMD) as bare:
+        before_cwd = args.before_checkout.resolve() if args.before_checkout else None
+        with contextlib.ExitStack() as stack:
+            fake = stack.enter_context(start_server(MOCKSERVER_CMD, cwd=fake_cwd))
+            bare = stack.enter_context(start_server(BARE_CMD))
             servers = {"fake": fake, "bare flask": bare}
             print(f"fake: python -m mockserver from {fake_cwd}")
+            if before_cwd is not None:
+                servers["fake (before)"] = stack.enter_context(start_server(MOCKSERVER_CMD, cwd=before_cwd))
+                print(f"fake (before): python -m mockserver from {before_cwd}")
             if pin:
                 for server in servers.values():
                     os.sched_setaffinity(server.pid, {0})
@@ -588,7 +598,8 @@ def sdk_rows(args: argparse.Namespace) -> dict[str, tuple[float, float, float]]:
             for name, (fake_body, bare_body) in templates.items():
                 check_sdk_answer(fake, fake_body, name)
                 check_sdk_answer(bare, bare_body, name)
-                payloads = {"fake": as_payload(fake_body), "bare flask": as_payload(bare_body)}
+                payloads = {"fake": as_payload(fake_body), "bare flask": as_payload(bare_body),
+                            "fake (before)": as_payload(fake_body)}
                 for who, server in servers.items():
                     run_load(server.port, payloads[who], concurrency=args.concurrency, warmup=0.0,
                              duration=args.warmup)
@@ -612,7 +623,14 @@ def sdk_rows(args: argparse.Namespace) -> dict[str, tuple[float, float, float]]:
     )
     out: dict[str, tuple[float, float, float]] = {}
     for name in templates:
-        fake_res, bare_res = results[name, "fake"], results[name, "bare flask"]
+        bare_res = results[name, "bare flask"]
+        if (name, "fake (before)") in results:
+            before = results[name, "fake (before)"]
+            if before.server_cpu and bare_res.server_cpu:
+                cpu = (bare_res.server_cpu / bare_res.count) / (before.server_cpu / before.count)
+                print(f"{name}: before: bare/fake server CPU per request {cpu * 100:.0f}%, "
+                      f"fake/bare req/s {before.rps / bare_res.rps * 100:.0f}%")
+        fake_res = results[name, "fake"]
         ratio = fake_res.rps / bare_res.rps
         p99 = percentile(fake_res.latencies, 99) / percentile(bare_res.latencies, 99)
         cpu = float("nan")

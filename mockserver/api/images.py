@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from contracts.errors import error
 from contracts.rules import ImageRequest, Upload, parse_form_request, parse_json_edit, parse_json_request
-from contracts.spec import EDITS, GENERATIONS
+from contracts.spec import EDITS, ENDPOINTS, GENERATIONS
 from mockserver.api import errors, files
 from mockserver.api.streaming import stream_body
 from mockserver.core.backend import Backend
@@ -169,10 +169,18 @@ def to_response(answer: Answer, environ: dict[str, Any]) -> Response:
     return response
 
 
+def _answered_by_the_pipeline() -> Response:
+    raise AssertionError("a request under /v1/ is answered by the pipeline's hook, never dispatched")
+
+
 def install(app: Flask, backend: Backend) -> None:
     """Answer every request under ``/v1/`` through the pipeline, from a before-request hook
     (so no view is dispatched: the pipeline routes, after authenticating, as the API does)."""
     pipeline = Pipeline(backend)
+    # The endpoints' rules, so that Flask's routing (done for every request, before the hooks)
+    # finds a match rather than building a NotFound; the pipeline answers before any view.
+    for name, endpoint in ENDPOINTS.items():
+        app.add_url_rule(endpoint.url_path, f"api.{name}", _answered_by_the_pipeline, methods=["POST"])
 
     @app.before_request
     def api() -> Response | None:
