@@ -44,7 +44,7 @@ _JSON = "application/json"
 _STREAM = STREAM_MEDIA_TYPE + "; charset=utf-8"  # as Werkzeug writes a text/* media type
 _PROCESSED_FAULTS = ("malformed_json", "truncated")  # processed, then damaged on the way out
 _DROP_FAULTS = ("reset", "hang")  # the connection dropped: nothing processed
-_log = logging.getLogger("mockserver")
+_log = logging.getLogger("mockserver")  # Flask's app.logger: the app is named "mockserver"
 
 
 class Http(Protocol):
@@ -161,7 +161,7 @@ class Pipeline:
         "overloaded", a retryable server_error, is the nearest catalogued answer)."""
         ex.state_lost = True
         self.backend.discard_request()
-        _log.warning("shared state unavailable: %s", exc)
+        _log.warning("shared state unavailable on %s %s: %s", ex.method, ex.path, exc)
         return refusal(error("overloaded"), ex, self.backend.config)
 
     # --- every answer, on the way out ----------------------------------------------------
