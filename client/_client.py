@@ -24,16 +24,8 @@ from client._images import ImageRef, Picture, upload_part
 from client._results import ImagesResult, response_problems
 from client._retry import DEFAULT_MAX_RETRIES, send_with_retries
 from client._stream import ImageStream
-from contracts.spec import (
-    EDITS,
-    ENDPOINTS,
-    GENERATIONS,
-    GPT_SPECIFIC_PARAMETERS,
-    MODELS,
-    REAL_BASE_URL,
-    VARIATIONS,
-    ModelProfile,
-)
+from contracts.models import EDITS, GENERATIONS, GPT_SPECIFIC_PARAMETERS, MODELS, VARIATIONS, ModelProfile
+from contracts.spec import ENDPOINTS, REAL_BASE_URL
 from contracts.streaming import MEDIA_TYPE as EVENT_STREAM
 
 USER_AGENT = "images-api-twin-client/0.1.0"

@@ -26,7 +26,7 @@ from client._download import download_png
 from client._errors import InvalidImageError
 from client._formats import FORMATS, PNG, ImageFormat, raster_size, sniff, with_extension
 from contracts import png
-from contracts.spec import DALL_E_2
+from contracts.models import DALL_E_2
 
 
 class Downloader(Protocol):

@@ -34,7 +34,7 @@ from typing import Any
 
 from contracts import imagefile
 from contracts.errors import enumerate_values, error, json_type_name
-from contracts.spec import MB, UploadRules
+from contracts.models import MB, UploadRules
 
 # What the fake can read behind a URL that is not a data: URL: its bytes, or None.
 Fetch = Callable[[str], bytes | None]

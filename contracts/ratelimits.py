@@ -5,7 +5,9 @@ Sources: the seed documents give the limits ("20 images per minute and 50 per
 5 minutes" in the 2022 beta guide, "50 images per minute" in the later one);
 the 429 body is the catalogue's ``rate_limit_exceeded``; the headers follow the
 documented ``x-ratelimit-*`` family ([guide] rate limits; docs/assumptions.md for the
-image ones).
+image ones), their names in :mod:`contracts.headers`. How long to wait is written here
+(:func:`retry_headers`, :func:`go_duration`) and read here (:func:`retry_after_seconds`,
+:func:`parse_go_duration`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+
+from contracts.headers import RETRY_AFTER, RETRY_AFTER_MS
 
 
 @dataclass(frozen=True)
@@ -49,21 +53,11 @@ PRESETS: Mapping[str, tuple[Window, ...]] = MappingProxyType(
 
 QUOTA_MODES = ("normal", "insufficient_quota", "billing_hard_limit_reached")
 
-# UNCERTAIN (docs/assumptions.md, headers): no capture from api.openai.com
-# shows the image headers. Client projects read these names; we send them, and the
-# family's documented request/token headers are not sent for images.
-HEADER_LIMIT = "x-ratelimit-limit-images"
-HEADER_REMAINING = "x-ratelimit-remaining-images"
-HEADER_RESET = "x-ratelimit-reset-images"
-# [spec] Retry-After: whole seconds, >= 1. ASSUMPTION: retry-after-ms is sent too (the
-# SDKs read it first; whether the real image endpoints send it is UNCERTAIN).
-HEADER_RETRY_AFTER = "retry-after"
-HEADER_RETRY_AFTER_MS = "retry-after-ms"
 
 def retry_headers(seconds: float) -> dict[str, str]:
     """``retry-after`` (whole seconds, at least 1) and ``retry-after-ms`` for a wait of ``seconds``."""
     ms = math.ceil(round(seconds * 1000, 6))  # round off float noise first: 0.57 s is 570 ms, not 571
-    return {HEADER_RETRY_AFTER: str(max(1, math.ceil(seconds))), HEADER_RETRY_AFTER_MS: str(max(1, ms))}
+    return {RETRY_AFTER: str(max(1, math.ceil(seconds))), RETRY_AFTER_MS: str(max(1, ms))}
 
 
 _UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600}

@@ -32,8 +32,8 @@ from contracts.errors import (
     quote,
 )
 from contracts.imagefile import ImageInfo
-from contracts.models import Choice, ModelProfile, SizeRule
-from contracts.spec import EDITS, ENDPOINTS, GPT_SPECIFIC_PARAMETERS, MB, MODELS, Endpoint
+from contracts.models import EDITS, GPT_SPECIFIC_PARAMETERS, MB, MODELS, Choice, ModelProfile, SizeRule
+from contracts.spec import ENDPOINTS, Endpoint
 
 _MISSING: Any = object()
 _INTEGER = re.compile(r"[+-]?[0-9]+")

@@ -12,7 +12,6 @@ spreads the latency over its events instead.)
 from __future__ import annotations
 
 import functools
-import secrets
 import time
 from collections.abc import Callable
 from types import FunctionType
@@ -21,7 +20,19 @@ from typing import Any
 from flask import Flask, Request, Response, g, request
 
 from contracts.errors import error, mask_key
-from contracts.spec import API_PREFIX, ENDPOINTS, MAX_FORM_FIELD_BYTES, MAX_FORM_PARTS, OPENAI_VERSION
+from contracts.headers import (
+    API_VERSION,
+    AUTHORIZATION,
+    EXPOSE_HEADERS,
+    EXPOSED_BY_THE_API,
+    OPENAI_ORGANIZATION,
+    OPENAI_VERSION,
+    PROCESSING_MS,
+    REQUEST_ID,
+    new_request_id,
+)
+from contracts.limits import MAX_FORM_FIELD_BYTES, MAX_FORM_PARTS
+from contracts.spec import API_PREFIX, ENDPOINTS
 from mockserver.api import accesslog, cors, errors, files
 from mockserver.api.files import blobs
 from mockserver.api.images import images
@@ -117,13 +128,13 @@ def create_app(
     def start() -> Response | None:
         ctx, req = g._get_current_object(), request._get_current_object()  # type: ignore[attr-defined]
         ctx.started = time.perf_counter()
-        ctx.request_id = "req_" + secrets.token_hex(16)
+        ctx.request_id = new_request_id()
         path = req.path
         if not path.startswith(API_PREFIX + "/"):
             return None
         ctx.endpoint = endpoint = _ENDPOINT_BY_PATH.get(path) if req.method == "POST" else None
         ctx.latency = backend.latency()  # slept in finish(), or spread over a stream's events
-        ctx.api_key = api_key = backend.authenticate(req.headers.get("Authorization"))
+        ctx.api_key = api_key = backend.authenticate(req.headers.get(AUTHORIZATION))
         fault = backend.faults.take(endpoint) if endpoint else None
         if fault is None:
             return None
@@ -144,7 +155,7 @@ def create_app(
         seen = ctx.__dict__
         if not req.path.startswith(API_PREFIX + "/"):
             if not req.path.startswith(urls.PREFIX):  # image URLs answer as blob storage does
-                response.headers["x-request-id"] = seen.get("request_id", "")
+                response.headers[REQUEST_ID] = seen.get("request_id", "")
             return response
         if seen.get("latency"):
             time.sleep(seen["latency"])
@@ -156,11 +167,11 @@ def create_app(
         elapsed = time.perf_counter() - seen.get("started", time.perf_counter())
         config = backend.config
         extra = [
-            ("x-request-id", seen.get("request_id", "")),
-            ("openai-processing-ms", str(max(1, round(elapsed * 1000)))),
-            ("openai-version", OPENAI_VERSION),
-            ("openai-organization", config.organization),
-            ("access-control-expose-headers", "X-Request-ID"),
+            (REQUEST_ID, seen.get("request_id", "")),
+            (PROCESSING_MS, str(max(1, round(elapsed * 1000)))),
+            (OPENAI_VERSION, API_VERSION),
+            (OPENAI_ORGANIZATION, config.organization),
+            (EXPOSE_HEADERS, EXPOSED_BY_THE_API),
         ]
         add = response.headers.add  # (one add each: Headers.extend costs twice as much)
         if seen.get("state_lost"):  # Redis is away: answer without touching the shared state
@@ -228,7 +239,7 @@ def _share(app: Flask, backend: Backend) -> None:
         g.state_lost = True
         backend.shared.discard()  # type: ignore[union-attr]
         if "request_id" not in g:  # lost before the request had started
-            g.request_id = "req_" + secrets.token_hex(16)
+            g.request_id = new_request_id()
         app.logger.warning("shared state unavailable on %s %s: %s", request.method, request.path, exc)
         if request.path.startswith(urls.PREFIX):  # image URLs answer as blob storage does
             return files.server_busy()

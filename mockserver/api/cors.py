@@ -11,21 +11,17 @@ fake answers as before: an ``OPTIONS`` is just another request.
 
 from __future__ import annotations
 
-import secrets
 import time
 
 from flask import Flask, Response, g, request
 
+from contracts.headers import REQUEST_HEADERS, RESPONSE_HEADERS, new_request_id
 from mockserver.core.backend import Backend
 
 ANY = "*"
 ALLOW_METHODS = "GET, POST, PATCH, DELETE, OPTIONS"
-ALLOW_HEADERS = "Authorization, Content-Type, OpenAI-Organization, OpenAI-Project"
-EXPOSE_HEADERS = ", ".join((
-    "x-request-id", "openai-processing-ms", "openai-version", "openai-organization",
-    "x-ratelimit-limit-images", "x-ratelimit-remaining-images", "x-ratelimit-reset-images",
-    "retry-after", "retry-after-ms",
-))
+ALLOW_HEADERS = ", ".join(REQUEST_HEADERS)
+EXPOSE_HEADERS = ", ".join(RESPONSE_HEADERS)
 MAX_AGE_SECONDS = "600"
 
 
@@ -52,7 +48,7 @@ def install(app: Flask, backend: Backend) -> None:
         if allow is None or "Access-Control-Request-Method" not in headers:
             return None
         g.started = time.perf_counter()
-        g.request_id = "req_" + secrets.token_hex(16)
+        g.request_id = new_request_id()
         g.preflight = True
         response = Response(status=204)
         del response.headers["Content-Type"]

@@ -16,8 +16,9 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from contracts import timeline
 from contracts.errors import error
+from contracts.models import EDITS, GENERATIONS, VARIATIONS
 from contracts.rules import ImageRequest, Upload, parse_form_request, parse_json_edit, parse_json_request
-from contracts.spec import EDITS, ENDPOINTS, GENERATIONS, VARIATIONS
+from contracts.spec import ENDPOINTS
 from mockserver.api import files
 from mockserver.api.streaming import StreamProgress, stream_response
 from mockserver.http.connection import ENVIRON_CONNECTION

@@ -28,12 +28,13 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from contracts.errors import error
 from contracts.rules import bearer_token
+from contracts.spec import CONTROL_PREFIX
 from mockserver.core.backend import Backend
 from mockserver.settings.inputs import InputError, read_fields
 from mockserver.state.clock import ClockMove, ClockRangeError
 from mockserver.state.journal import escape_surrogates
 
-control = Blueprint("control", __name__, url_prefix="/_mock")
+control = Blueprint("control", __name__, url_prefix=CONTROL_PREFIX)
 
 
 def _backend() -> Backend:
