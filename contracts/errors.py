@@ -176,6 +176,17 @@ _SPECS = [
         "surrogate (\\ud800), which no UTF-8 text can carry (ASSUMPTION: the real API's strict parser refuses it)",
     ),
     ErrorSpec(
+        "json_too_deep", 400, _IRE,
+        Wording(
+            "We could not parse the JSON body of your request: its arrays and objects nest deeper "
+            f"than {{max_depth}} levels. {HELP_HINT}",
+            None, None,
+        ),
+        assumption="the real parser's depth limit is not published (contracts.limits.MAX_JSON_DEPTH is "
+        "ours); refused as unparseable, as invalid_json (status, type, code and param alike), the "
+        "message naming the depth",
+    ),
+    ErrorSpec(
         "invalid_url", 404, _IRE,
         Wording("Invalid URL ({method} {path})", None, None),
         source="[obs] an unknown path, method and path echoed; also for a known path called with the "

@@ -54,6 +54,8 @@ NOT_ONE_REQUEST: Mapping[str, str] = {
     "request_line_too_long": "the HTTP layer: the edge's limits are not known (ASSUMPTION)",
     "headers_too_large": "the HTTP layer: the edge's limits are not known (ASSUMPTION)",
     "http_version_not_supported": "the HTTP layer: the real edge speaks HTTP/2 over TLS",
+    "json_too_deep": "the real parser's depth limit is not published (ASSUMPTION): the fake's guess, not a rule "
+    "to hold another server to",
     "parameter_needs_stream": "a rule of streamed answers: the strategies break it once they build stream cases",
     "stream_format": "a rule of streamed answers: the strategies break it once they build stream cases",
     "model_retired": "depends on the date the service is at (the fake's --as-of), not on one request",

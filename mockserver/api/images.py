@@ -16,6 +16,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from contracts import timeline
 from contracts.errors import error
+from contracts.limits import parse_json_body
 from contracts.models import EDITS, GENERATIONS, VARIATIONS
 from contracts.rules import ImageRequest, Upload, parse_form_request, parse_json_edit, parse_json_request
 from contracts.spec import ENDPOINTS
@@ -47,10 +48,7 @@ def _lone_surrogate(raw: bytes, body: Any) -> bool:
 def read_json() -> Any:
     """The request body as a JSON value, whatever the Content-Type says."""
     raw = request.get_data(cache=False)  # bounded by MAX_CONTENT_LENGTH (413)
-    try:
-        body = json.loads(raw)
-    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
-        raise error("invalid_json") from None
+    body = parse_json_body(raw)  # invalid_json, or json_too_deep past MAX_JSON_DEPTH
     if _lone_surrogate(raw, body):
         # ASSUMPTION (contracts.errors, invalid_json): refused as JSON no strict parser accepts.
         g.journal_params = summarise(escape_surrogates(body))

@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-import json
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from contracts.errors import error
+from contracts.limits import parse_json_body
 from contracts.rules import bearer_token
 from contracts.spec import CONTROL_PREFIX
 from mockserver.core.backend import Backend
@@ -67,10 +67,7 @@ def guard() -> None:
 
 def _body() -> dict[str, Any]:
     raw = request.get_data(cache=False)
-    try:
-        body = json.loads(raw) if raw.strip() else {}
-    except (ValueError, RecursionError):
-        raise error("invalid_json") from None
+    body = parse_json_body(raw) if raw.strip() else {}  # invalid_json, or json_too_deep
     if not isinstance(body, dict):
         raise error("invalid_config", param=None, message="The body must be a JSON object.")
     return body
