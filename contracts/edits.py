@@ -33,7 +33,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from contracts import imagefile
-from contracts.errors import enumerate_values, error, json_type_name
+from contracts.envelope import enumerate_values, json_type_name
+from contracts.errors import error
 from contracts.models import MB, UploadRules
 
 # What the fake can read behind a URL that is not a data: URL: its bytes, or None.

@@ -19,7 +19,8 @@ from typing import Any
 
 from flask import Flask, Request, Response, g, request
 
-from contracts.errors import error, mask_key
+from contracts.auth import mask_key
+from contracts.errors import error
 from contracts.headers import (
     API_VERSION,
     AUTHORIZATION,

@@ -12,7 +12,8 @@ from typing import Any, Literal, TypeAlias
 
 from hypothesis import strategies as st
 
-from contracts.errors import CATALOGUE, CURRENT
+from contracts.envelope import CURRENT
+from contracts.errors import CATALOGUE
 from contracts.models import DALL_E_2
 from contracts.spec import API_PREFIX, ENDPOINTS
 

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import requests
 
 from contracts import timeline
-from contracts.errors import CURRENT, ERAS
+from contracts.envelope import CURRENT, ERAS
 from contracts.models import DALL_E_2, ENDPOINT_NAMES, GPT_DEFAULT_MODEL, MODELS, ModelProfile
 from contracts.strategies import Case
 from contracts.verify.oracle import disagreement

@@ -16,7 +16,7 @@ import requests
 from PIL import Image
 
 from contracts import png
-from contracts.errors import CURRENT
+from contracts.envelope import CURRENT
 from contracts.models import DALL_E_2, GPT_ANSWER, MODELS, ModelProfile
 from contracts.shapes import ERROR_KEYS, images_response_problems
 from contracts.spec import parse_size

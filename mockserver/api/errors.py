@@ -8,9 +8,10 @@ HTML, never a traceback.
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, g, jsonify, request
+from flask import Flask, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
+from contracts.envelope import CONTENT_TYPE, render
 from contracts.errors import ApiError, error
 from contracts.timeline import era
 
@@ -21,8 +22,7 @@ def render_error(exc: ApiError) -> Response:
     body = exc.body(era(config.as_of, config.error_era), request_id=g.get("request_id", ""))
     g.error_code = body["error"]["code"]
     g.error_type = body["error"]["type"]
-    response = jsonify(body)
-    response.status_code = exc.status
+    response = Response(render(body), status=exc.status, content_type=CONTENT_TYPE)
     response.headers.update(exc.headers)
     return response
 

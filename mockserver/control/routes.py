@@ -25,9 +25,10 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from contracts.auth import bearer_token
 from contracts.errors import error
+from contracts.headers import AUTHORIZATION
 from contracts.limits import parse_json_body
-from contracts.rules import bearer_token
 from contracts.spec import CONTROL_PREFIX
 from mockserver.core.backend import Backend
 from mockserver.settings.inputs import InputError, read_fields
@@ -58,7 +59,7 @@ def guard() -> None:
     token = _backend().config.admin_token
     if token:
         # Our own API: the scheme in any case (RFC 9110); the token exactly, in constant time.
-        given = bearer_token(request.headers.get("Authorization"), any_case=True) or ""
+        given = bearer_token(request.headers.get(AUTHORIZATION), any_case=True) or ""
         if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), token.encode()):
             raise error("admin_token_required")
     elif not _loopback(request.remote_addr):

@@ -23,7 +23,8 @@ from typing import cast
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
-from contracts.errors import error, mask_key
+from contracts.auth import mask_key
+from contracts.errors import error
 from contracts.models import ENDPOINT_NAMES
 from contracts.spec import CONTROL_PREFIX
 from mockserver.control.routes import guard

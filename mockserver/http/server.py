@@ -31,7 +31,6 @@ from __future__ import annotations
 import collections
 import contextlib
 import http
-import json
 import logging
 import socket
 import threading
@@ -46,6 +45,7 @@ from cheroot.makefile import StreamReader, StreamWriter
 from flask import Flask
 from werkzeug.exceptions import RequestTimeout
 
+from contracts.envelope import CONTENT_TYPE, render
 from contracts.errors import ApiError, error
 from contracts.headers import REQUEST_ID, new_request_id
 from contracts.limits import MAX_HEADER_BYTES, MAX_HEADER_COUNT, MAX_REQUEST_LINE
@@ -278,13 +278,13 @@ class _Request(cheroot_server.HTTPRequest):
         code = int(str(status)[:3])
         reason = msg.decode("latin-1") if isinstance(msg, bytes) else str(msg)
         api_error = _server_error(code, reason)
-        body = json.dumps(api_error.body()).encode()
+        body = render(api_error.body())
         phrase = http.HTTPStatus(api_error.status).phrase if api_error.status in _KNOWN else "Error"
         self.close_connection = True  # the rest of the stream cannot be trusted
         self.conn.linger = True
         head = (
             f"{self.server.protocol} {api_error.status} {phrase}\r\n"
-            "Content-Type: application/json\r\n"
+            f"Content-Type: {CONTENT_TYPE}\r\n"
             f"Content-Length: {len(body)}\r\n"
             f"{REQUEST_ID}: {new_request_id()}\r\n"
             "Connection: close\r\n\r\n"

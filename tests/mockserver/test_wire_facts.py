@@ -7,13 +7,20 @@ The expected values are literals, never computed by the code under test.
 
 from __future__ import annotations
 
+import http.client
+import io
 import json
+import re
+import socket
+from contextlib import closing
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 
 from mockserver import create_app
+from mockserver.api.accesslog import AccessLog, install
+from mockserver.http.server import LiveServer
 from tests.conftest import AUTH
 
 IRE = "invalid_request_error"
@@ -89,3 +96,100 @@ def test_the_control_api_keeps_the_same_depth_limit() -> None:
     assert deep.status_code == 400 and deep.get_json() == TOO_DEEP
     at_limit = client.patch("/_mock/config", json={"latency_ms": nested(63)})
     assert at_limit.status_code == 400 and at_limit.get_json()["error"]["code"] == "invalid_config"
+
+
+# --- keys: one Bearer parser, one masking rule -------------------------------------------------
+
+LONG_KEY = "sk-abc12" + "x" * 39 + "wxyz"
+
+
+def logged(client: FlaskClient, out: io.StringIO) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in out.getvalue().splitlines()]
+
+
+def test_a_wrong_key_is_masked_by_one_rule_in_the_401_the_journal_and_the_log() -> None:
+    out = io.StringIO()
+    app = create_app(api_keys=("sk-good",), access_log="json")
+    install(app, app.extensions["mockserver"], AccessLog(out))
+    client = app.test_client()
+    response = client.post("/v1/images/generations", json={"prompt": "cat"},
+                           headers={"Authorization": f"Bearer {LONG_KEY}"})
+    api_masked = "sk-abc12" + "*" * 39 + "wxyz"  # [obs] every hidden character an '*'
+    assert response.status_code == 401
+    assert f"Incorrect API key provided: {api_masked}." in response.get_json()["error"]["message"]
+    (entry,) = client.get("/_mock/requests").get_json()["requests"]
+    assert entry["api_key"] is None  # refused before it was anyone's key
+    log = [line for line in logged(client, out) if line["path"] == "/v1/images/generations"]
+    assert [line["api_key"] for line in log] == ["sk-abc12***wxyz"]  # the same characters, the length hidden
+
+
+def test_an_accepted_key_is_masked_alike_in_the_journal_and_the_log() -> None:
+    out = io.StringIO()
+    app = create_app(access_log="json")
+    install(app, app.extensions["mockserver"], AccessLog(out))
+    client = app.test_client()
+    assert client.post("/v1/images/generations", json={"prompt": "cat", "size": "256x256"},
+                       headers={"Authorization": f"Bearer {LONG_KEY}"}).status_code == 200
+    (entry,) = client.get("/_mock/requests").get_json()["requests"]
+    assert entry["api_key"] == "sk-abc12" + "*" * 39 + "wxyz"
+    assert logged(client, out)[0]["api_key"] == "sk-abc12***wxyz"
+
+
+def test_the_api_takes_the_scheme_as_written_and_the_log_shows_what_was_sent() -> None:
+    out = io.StringIO()
+    app = create_app(access_log="json")
+    install(app, app.extensions["mockserver"], AccessLog(out))
+    client = app.test_client()
+    lower = client.post("/v1/images/generations", json={"prompt": "cat", "size": "256x256"},
+                        headers={"Authorization": f"bearer {LONG_KEY}"})
+    assert lower.status_code == 401  # [obs] `bearer <key>` is refused as no key at all
+    assert lower.get_json()["error"]["message"].startswith("You didn't provide an API key.")
+    exact = client.post("/v1/images/generations", json={"prompt": "cat", "size": "256x256"},
+                        headers={"Authorization": f"Bearer {LONG_KEY}"})
+    assert exact.status_code == 200
+    assert [line["api_key"] for line in logged(client, out)] == ["sk-abc12***wxyz", "sk-abc12***wxyz"]
+
+
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER"])
+def test_the_control_api_takes_its_admin_token_in_any_case_of_the_scheme(scheme: str) -> None:
+    client = create_app(admin_token="admin-secret").test_client()
+    assert client.get("/_mock/config", headers={"Authorization": f"{scheme} admin-secret"}).status_code == 200
+    assert client.get("/_mock/config", headers={"Authorization": f"{scheme} admin-wrong"}).status_code == 401
+
+
+# --- one envelope, one request id, wherever the answer comes from ---------------------------
+
+REQUEST_ID = re.compile(r"req_[0-9a-f]{32}")
+
+
+def raw_exchange(port: int, data: bytes) -> tuple[int, dict[str, str], bytes]:
+    with closing(socket.create_connection(("127.0.0.1", port), timeout=5)) as sock:
+        sock.sendall(data)
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+
+
+def test_the_http_layer_and_the_api_write_the_same_envelope_and_request_id() -> None:
+    with LiveServer(create_app()) as server:
+        edge = raw_exchange(server.port, b"GARBAGE\r\n\r\n")  # the HTTP server's own answer
+        api = raw_exchange(server.port, b"POST /v1/images/generations HTTP/1.1\r\nHost: fake\r\n"
+                           b"Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
+        unknown = raw_exchange(server.port, b"GET /nothing HTTP/1.1\r\nHost: fake\r\nConnection: close\r\n\r\n")
+    for _, headers, body in (edge, api, unknown):
+        assert headers["content-type"] == "application/json"
+        assert REQUEST_ID.fullmatch(headers["x-request-id"]), headers
+        # Compact UTF-8 JSON and a newline, whoever answered.
+        assert body == json.dumps(json.loads(body), separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+    assert edge[0] == 400 and json.loads(edge[2])["error"]["message"].startswith("Malformed HTTP request")
+    assert api[0] == 401 and unknown[0] == 404
+
+
+def test_a_cors_preflight_gets_a_request_id_of_the_same_form() -> None:
+    client = create_app(cors_origins=["https://app.example"]).test_client()
+    answer = client.options("/v1/images/generations", headers={
+        "Origin": "https://app.example", "Access-Control-Request-Method": "POST"})
+    assert answer.status_code == 204
+    assert REQUEST_ID.fullmatch(answer.headers["x-request-id"])
+    assert answer.headers["Access-Control-Allow-Headers"] == (
+        "Authorization, Content-Type, OpenAI-Organization, OpenAI-Project")
