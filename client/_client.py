@@ -24,6 +24,8 @@ from client._images import ImageRef, Picture, upload_part
 from client._results import ImagesResult, response_problems
 from client._retry import DEFAULT_MAX_RETRIES, send_with_retries
 from client._stream import ImageStream
+from contracts.auth import SCHEME
+from contracts.headers import AUTHORIZATION, REQUEST_ID
 from contracts.models import EDITS, GENERATIONS, GPT_SPECIFIC_PARAMETERS, MODELS, VARIATIONS, ModelProfile
 from contracts.spec import ENDPOINTS, REAL_BASE_URL
 from contracts.streaming import MEDIA_TYPE as EVENT_STREAM
@@ -346,7 +348,7 @@ class ImagesClient:
 
     def _headers(self, retries_taken: int) -> dict[str, str]:
         return {
-            "Authorization": f"Bearer {self._api_key}",
+            AUTHORIZATION: f"{SCHEME} {self._api_key}",
             "Accept": "application/json",
             "User-Agent": USER_AGENT,
             "x-stainless-retry-count": str(retries_taken),
@@ -421,7 +423,7 @@ class ImagesClient:
             output_format = profile.output_format.default
         return ImagesResult.from_body(
             body,
-            request_id=headers.get("x-request-id"),
+            request_id=headers.get(REQUEST_ID),
             size=str(size) if size is not None else None,
             output_format=str(output_format) if output_format is not None else None,
             downloader=self,

@@ -19,6 +19,7 @@ import urllib3.exceptions
 
 from client._errors import APIConnectionError, APIResponseValidationError, APITimeoutError
 from client._results import DecodedImage, ImageData, Usage, _usage, _usage_problems
+from contracts.headers import REQUEST_ID
 
 PARTIAL_TYPES = frozenset({"image_generation.partial_image", "image_edit.partial_image"})
 COMPLETED_TYPES = frozenset({"image_generation.completed", "image_edit.completed"})
@@ -123,7 +124,7 @@ class ImageStream:
     def __init__(self, response: requests.Response, *, url: str) -> None:
         self.response = response
         self.url = url
-        self.request_id = response.headers.get("x-request-id")
+        self.request_id = response.headers.get(REQUEST_ID)
         self._events = self._read()
 
     def __iter__(self) -> Iterator[ImageEvent]:

@@ -12,9 +12,11 @@ image ones), their names in :mod:`contracts.headers`. How long to wait is writte
 
 from __future__ import annotations
 
+import email.utils
 import math
 import re
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -98,3 +100,46 @@ def go_duration(seconds: float) -> str:
     if minutes:
         return f"{minutes}m{secs}s"
     return f"{secs}s"
+
+
+# --- reading them back: what a client (or the conformance report) makes of an answer ----------
+
+_GO_DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?"
+                          r"(?:(\d+(?:\.\d+)?)ms)?")
+
+
+def retry_after_seconds(headers: Mapping[str, str], now: Callable[[], float] = time.time) -> float | None:
+    """The wait an answer asks for, in seconds, read as the SDKs read it [sdk-py
+    ``_calculate_retry_timeout``]: ``retry-after-ms`` in milliseconds, else ``retry-after`` in
+    seconds, else ``retry-after`` as an HTTP date (less ``now()``); a value that is no number (nor
+    date) is passed over. None when nothing readable is there. The value is not judged: a
+    negative, huge or NaN wait is for the caller to refuse or bound (the SDK's 0 < wait <= 60)."""
+    for name, scale in ((RETRY_AFTER_MS, 1000.0), (RETRY_AFTER, 1.0)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            return float(value) / scale
+        except ValueError:
+            continue  # not a number: `retry-after` may still be a date
+    value = headers.get(RETRY_AFTER)
+    if value is None:
+        return None
+    try:
+        parsed = email.utils.parsedate_tz(value)
+        if parsed is None:
+            return None
+        return float(email.utils.mktime_tz(parsed) - now())
+    except (TypeError, ValueError, OverflowError):  # a date no clock can hold
+        return None
+
+
+def parse_go_duration(text: str | None) -> float | None:
+    """Seconds of a reset time as :func:`go_duration` writes it (``12ms``, ``1s``, ``6m0s``,
+    ``1h2m3.5s``); None for anything else."""
+    match = _GO_DURATION.fullmatch(text.strip()) if text else None
+    if match is None or not any(match.groups()):
+        return None
+    hours, minutes, seconds, millis = (float(group or 0) for group in match.groups())
+    return hours * 3600 + minutes * 60 + seconds + millis / 1000
+

@@ -7,9 +7,6 @@ The example is sent again once the endpoint's ``retry-after-ms`` / ``retry-after
 
 from __future__ import annotations
 
-import contextlib
-import email.utils
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -17,16 +14,16 @@ from typing import TextIO
 
 import requests
 
+from contracts.headers import RATELIMIT_RESET_IMAGES, RATELIMIT_RESET_REQUESTS
+from contracts.ratelimits import parse_go_duration, retry_after_seconds
 from contracts.strategies import Case, Refusal
 from contracts.verify.sending import DEFAULT_TIMEOUT, Answer, send
 
 DEFAULT_MAX_WAIT = 120.0  # seconds one example may wait, in all, on 429s that pace the run
 FALLBACK_WAIT = 1.0  # when a 429 says nothing of when to come back: 1 s, doubling
 
-# The headers that say when to come back, in the order they are believed.
-_RESET_HEADERS = ("x-ratelimit-reset-images", "x-ratelimit-reset-requests")
-_GO_DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?"
-                          r"(?:(\d+(?:\.\d+)?)ms)?")
+# The reset headers believed when no retry-after says when to come back, in this order.
+_RESET_HEADERS = (RATELIMIT_RESET_IMAGES, RATELIMIT_RESET_REQUESTS)
 
 
 class Paced(Exception):
@@ -34,26 +31,16 @@ class Paced(Exception):
 
 
 def wait_asked(headers: Mapping[str, str], now: float | None = None) -> float | None:
-    """Seconds a 429's headers ask the client to wait (``retry-after-ms``, then ``retry-after``
-    as seconds or an HTTP date, then the ``x-ratelimit-reset-*`` durations), or None."""
-    value = headers.get("retry-after-ms")
-    if value is not None:
-        with contextlib.suppress(ValueError):
-            return max(0.0, float(value) / 1000)
-    value = headers.get("retry-after")
-    if value is not None:
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            parsed = email.utils.parsedate_tz(value)
-            if parsed is not None:
-                return max(0.0, email.utils.mktime_tz(parsed) - (time.time() if now is None else now))
+    """Seconds a 429's headers ask the client to wait, never less than 0: ``retry-after-ms``, then
+    ``retry-after`` as seconds or an HTTP date (read as the SDKs read them), then the
+    ``x-ratelimit-reset-*`` durations; None when none says."""
+    asked = retry_after_seconds(headers, time.time if now is None else lambda: now)
+    if asked is not None:
+        return max(0.0, asked)
     for name in _RESET_HEADERS:
-        value = headers.get(name)
-        match = _GO_DURATION.fullmatch(value.strip()) if value else None
-        if match and any(match.groups()):
-            h, m, sec, ms = (float(g or 0) for g in match.groups())
-            return h * 3600 + m * 60 + sec + ms / 1000
+        reset = parse_go_duration(headers.get(name))
+        if reset is not None:
+            return reset
     return None
 
 
