@@ -24,8 +24,9 @@ import requests
 
 from client._download import download_png
 from client._errors import InvalidImageError
-from client._formats import FORMATS, PNG, ImageFormat, raster_size, sniff, with_extension
+from client._formats import PNG, raster_size, sniff, with_extension
 from contracts import png
+from contracts.media import FORMATS, ImageFormat
 from contracts.models import DALL_E_2
 
 
@@ -131,7 +132,7 @@ class ImageData:
     def format(self) -> ImageFormat:
         """The image's format: the one the answer reported or the request asked for; else read
         from the first bytes of ``b64_json``; else PNG (what a DALL·E URL serves)."""
-        if self.output_format in FORMATS:
+        if self.output_format is not None and self.output_format in FORMATS:
             return FORMATS[self.output_format]
         if self.b64_json:
             try:

@@ -7,6 +7,7 @@ The expected values are literals, never computed by the code under test.
 
 from __future__ import annotations
 
+import base64
 import http.client
 import io
 import json
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from client._formats import sniff as client_sniff
 from mockserver import create_app
 from mockserver.api.accesslog import AccessLog, install
 from mockserver.http.server import LiveServer
@@ -193,3 +195,31 @@ def test_a_cors_preflight_gets_a_request_id_of_the_same_form() -> None:
     assert REQUEST_ID.fullmatch(answer.headers["x-request-id"])
     assert answer.headers["Access-Control-Allow-Headers"] == (
         "Authorization, Content-Type, OpenAI-Organization, OpenAI-Project")
+
+
+# --- media types: the fake's answers and the client name a format alike ------------------------
+
+
+@pytest.mark.parametrize("fmt", ["png", "jpeg", "webp"])
+def test_the_live_view_serves_an_image_with_the_type_the_client_reads_from_its_bytes(fmt: str) -> None:
+    client = client_of()
+    answer = client.post("/v1/images/generations", json={
+        "model": "gpt-image-1", "prompt": "cat", "size": "1024x1024", "quality": "low", "output_format": fmt})
+    assert answer.status_code == 200
+    data = base64.b64decode(answer.get_json()["data"][0]["b64_json"])
+    (entry,) = client.get("/_mock/requests").get_json()["requests"]
+    served = client.get(f"/_mock/images/{entry['images'][0]['id']}")
+    found = client_sniff(data)
+    assert served.data == data and found is not None
+    assert served.headers["Content-Type"] == found.media_type == {
+        "png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}[fmt]
+
+
+def test_an_image_url_is_served_as_the_png_its_signature_names() -> None:
+    client = client_of()
+    url = client.post("/v1/images/generations", json={"prompt": "cat", "size": "256x256"}).get_json()["data"][0]["url"]
+    assert "rsct=image/png" in url  # the blob store is told the type it serves
+    served = client.get(url.removeprefix("http://localhost"))
+    assert served.status_code == 200 and served.headers["Content-Type"] == "image/png"
+    found = client_sniff(served.data)
+    assert found is not None and found.media_type == "image/png"
