@@ -21,12 +21,13 @@ from client._errors import (
     status_error,
 )
 from client._images import ImageRef, Picture, upload_part
-from client._results import ImagesResult, response_problems
+from client._results import ImagesResult
 from client._retry import DEFAULT_MAX_RETRIES, send_with_retries
 from client._stream import ImageStream
 from contracts.auth import SCHEME
 from contracts.headers import AUTHORIZATION, REQUEST_ID
 from contracts.models import EDITS, GENERATIONS, GPT_SPECIFIC_PARAMETERS, MODELS, VARIATIONS, ModelProfile
+from contracts.shapes import readable_response_problems
 from contracts.spec import ENDPOINTS, REAL_BASE_URL
 from contracts.streaming import MEDIA_TYPE as EVENT_STREAM
 
@@ -409,7 +410,8 @@ class ImagesClient:
         n = params.get("n")
         if not isinstance(n, int):
             n = profile.default_n if profile else None
-        problems = response_problems(body, n=n, response_format=str(response_format) if response_format else None)
+        problems = readable_response_problems(
+            body, n=n, response_format=str(response_format) if response_format else None)
         if problems:
             raise APIResponseValidationError(
                 f"HTTP {status} answer is not an images response: {'; '.join(problems)}",

@@ -20,6 +20,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from client._formats import sniff as client_sniff
+from contracts.models import GPT_ANSWER, MODELS
+from contracts.shapes import images_response_problems, readable_response_problems
 from mockserver import create_app
 from mockserver.api.accesslog import AccessLog, install
 from mockserver.http.server import LiveServer
@@ -223,3 +225,26 @@ def test_an_image_url_is_served_as_the_png_its_signature_names() -> None:
     assert served.status_code == 200 and served.headers["Content-Type"] == "image/png"
     found = client_sniff(served.data)
     assert found is not None and found.media_type == "image/png"
+
+
+# --- the response shape: the fake's answers read both ways -------------------------------------
+
+
+@pytest.mark.parametrize(("model", "extra"), [
+    ("dall-e-2", {"size": "256x256"}),
+    ("dall-e-2", {"size": "256x256", "response_format": "b64_json", "n": 2}),
+    ("dall-e-3", {"size": "1024x1024"}),
+    ("gpt-image-1", {"quality": "low", "n": 2}),
+    ("gpt-image-1.5", {"quality": "low", "output_format": "webp", "size": "auto"}),
+])
+def test_the_fakes_answers_keep_the_shape_exactly_and_readably(model: str, extra: dict[str, Any]) -> None:
+    answer = client_of().post("/v1/images/generations", json={"model": model, "prompt": "cat", **extra})
+    assert answer.status_code == 200
+    body = answer.get_json()
+    profile = MODELS[model]
+    gpt = profile.answer == GPT_ANSWER
+    n = extra.get("n", 1)
+    response_format = "b64_json" if gpt else extra.get("response_format", "url")
+    assert images_response_problems(body, n=n, response_format=response_format, gpt=gpt,
+                                    revised_prompt=profile.revised_prompt) == []
+    assert readable_response_problems(body, n=n, response_format=None if gpt else response_format) == []
