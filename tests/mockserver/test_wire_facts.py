@@ -25,6 +25,7 @@ from contracts.shapes import images_response_problems, readable_response_problem
 from mockserver import create_app
 from mockserver.api.accesslog import AccessLog, install
 from mockserver.http.server import LiveServer
+from mockserver.testing.handle import FakeHandle
 from tests.conftest import AUTH
 
 IRE = "invalid_request_error"
@@ -248,3 +249,35 @@ def test_the_fakes_answers_keep_the_shape_exactly_and_readably(model: str, extra
     assert images_response_problems(body, n=n, response_format=response_format, gpt=gpt,
                                     revised_prompt=profile.revised_prompt) == []
     assert readable_response_problems(body, n=n, response_format=None if gpt else response_format) == []
+
+
+# --- header names: what CORS exposes is what the API sends --------------------------------------
+
+
+def test_cors_exposes_every_header_of_the_api_a_page_may_need() -> None:
+    client = client_of(cors_origins=["https://app.example"], rate_limits="1/1m")
+    origin = {"Origin": "https://app.example"}
+    assert client.post("/v1/images/generations", json={"prompt": "cat", "size": "256x256"},
+                       headers=origin).status_code == 200
+    refused = client.post("/v1/images/generations", json={"prompt": "cat", "size": "256x256"}, headers=origin)
+    assert refused.status_code == 429
+    exposed = set(refused.headers["Access-Control-Expose-Headers"].split(", "))
+    sent = {name.lower() for name, _ in refused.headers
+            if name.lower().startswith(("x-", "openai-", "retry-after"))}
+    assert sent == {"x-request-id", "openai-processing-ms", "openai-version", "openai-organization",
+                    "x-ratelimit-limit-images", "x-ratelimit-remaining-images", "x-ratelimit-reset-images",
+                    "retry-after", "retry-after-ms"}
+    assert sent == exposed
+
+
+# --- the control prefix ------------------------------------------------------------------------
+
+
+def test_the_index_lists_the_control_routes_the_handle_calls() -> None:
+    app = create_app()
+    routes = [route["path"] for route in app.test_client().get("/").get_json()["control"]]
+    assert routes and all(path.startswith("/_mock/") for path in routes)
+    assert {"/_mock/reset", "/_mock/clock", "/_mock/config", "/_mock/requests"} <= set(routes)
+    with FakeHandle.in_process(app) as fake:
+        fake.reset()
+        assert fake.requests() == []
