@@ -34,7 +34,8 @@ from client._results import ImagesResult
 from client._retry import DEFAULT_MAX_RETRIES
 from client._samples import write_samples
 from client._stream import ImageEvent, ImageStream, PartialImageEvent
-from contracts.spec import DALL_E_2, GPT_DEFAULT_MODEL, MODELS, REAL_BASE_URL
+from contracts.models import DALL_E_2, GPT_DEFAULT_MODEL, MODELS
+from contracts.spec import REAL_BASE_URL
 from contracts.version import program, version
 
 EXIT_API_ERROR = 1

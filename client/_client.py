@@ -21,19 +21,14 @@ from client._errors import (
     status_error,
 )
 from client._images import ImageRef, Picture, upload_part
-from client._results import ImagesResult, response_problems
+from client._results import ImagesResult
 from client._retry import DEFAULT_MAX_RETRIES, send_with_retries
 from client._stream import ImageStream
-from contracts.spec import (
-    EDITS,
-    ENDPOINTS,
-    GENERATIONS,
-    GPT_SPECIFIC_PARAMETERS,
-    MODELS,
-    REAL_BASE_URL,
-    VARIATIONS,
-    ModelProfile,
-)
+from contracts.auth import SCHEME
+from contracts.headers import AUTHORIZATION, REQUEST_ID
+from contracts.models import EDITS, GENERATIONS, GPT_SPECIFIC_PARAMETERS, MODELS, VARIATIONS, ModelProfile
+from contracts.shapes import readable_response_problems
+from contracts.spec import ENDPOINTS, REAL_BASE_URL
 from contracts.streaming import MEDIA_TYPE as EVENT_STREAM
 
 USER_AGENT = "images-api-twin-client/0.1.0"
@@ -354,7 +349,7 @@ class ImagesClient:
 
     def _headers(self, retries_taken: int) -> dict[str, str]:
         return {
-            "Authorization": f"Bearer {self._api_key}",
+            AUTHORIZATION: f"{SCHEME} {self._api_key}",
             "Accept": "application/json",
             "User-Agent": USER_AGENT,
             "x-stainless-retry-count": str(retries_taken),
@@ -415,7 +410,8 @@ class ImagesClient:
         n = params.get("n")
         if not isinstance(n, int):
             n = profile.default_n if profile else None
-        problems = response_problems(body, n=n, response_format=str(response_format) if response_format else None)
+        problems = readable_response_problems(
+            body, n=n, response_format=str(response_format) if response_format else None)
         if problems:
             raise APIResponseValidationError(
                 f"HTTP {status} answer is not an images response: {'; '.join(problems)}",
@@ -429,7 +425,7 @@ class ImagesClient:
             output_format = profile.output_format.default
         return ImagesResult.from_body(
             body,
-            request_id=headers.get("x-request-id"),
+            request_id=headers.get(REQUEST_ID),
             size=str(size) if size is not None else None,
             output_format=str(output_format) if output_format is not None else None,
             downloader=self,

@@ -15,7 +15,7 @@ import requests
 
 from client._errors import ImageDownloadError, ImageURLExpiredError
 from client._retry import send_with_retries
-from contracts.spec import DALL_E_2
+from contracts.models import DALL_E_2
 
 Timeout = float | tuple[float, float] | None
 # openai-python's defaults: 5 s to connect, 600 s for the rest.

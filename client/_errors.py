@@ -17,7 +17,8 @@ from typing import Any
 import requests
 from requests.structures import CaseInsensitiveDict
 
-from client._retry import retry_after_seconds
+from contracts.headers import REQUEST_ID
+from contracts.ratelimits import retry_after_seconds
 
 # [guide] the type of the errors a person fixes by changing the input (moderation, a bad mask,
 # an unsupported background): not to be retried as they are.
@@ -87,7 +88,7 @@ class APIResponseValidationError(APIError):
         self.status = status
         self.body = body
         self.headers: Mapping[str, str] = CaseInsensitiveDict(headers)
-        self.request_id: str | None = self.headers.get("x-request-id")
+        self.request_id: str | None = self.headers.get(REQUEST_ID)
 
 
 class APIStatusError(APIError):
@@ -111,7 +112,7 @@ class APIStatusError(APIError):
         self.type = type
         self.code = code
         self.param = param
-        self.request_id: str | None = self.headers.get("x-request-id")
+        self.request_id: str | None = self.headers.get(REQUEST_ID)
         envelope = body.get("error") if isinstance(body, dict) else None
         # The whole ``error`` object, fields this client does not know included.
         self.error: Mapping[str, Any] = envelope if isinstance(envelope, dict) else {}

@@ -22,7 +22,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from client._errors import InvalidImageError
 from client._formats import PNG, sniff
-from contracts.spec import DALL_E_2, MODELS
+from contracts.models import DALL_E_2, MODELS
 
 PNG_CONTENT_TYPE = PNG.media_type
 DEFAULT_FILENAME = "image.png"

@@ -6,7 +6,8 @@ that made it, so a URL is downloaded with the same session and retry settings.
 
 Parsing is lenient where the API may grow: a field this client does not know is ignored
 (and kept in ``raw``); a known field of the wrong shape is an
-:class:`~client.APIResponseValidationError`.
+:class:`~client.APIResponseValidationError` (the shape is :mod:`contracts.shapes`', read
+"readably").
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ import requests
 
 from client._download import download_png
 from client._errors import InvalidImageError
-from client._formats import FORMATS, PNG, ImageFormat, raster_size, sniff, with_extension
+from client._formats import PNG, raster_size, sniff, with_extension
 from contracts import png
-from contracts.spec import DALL_E_2
+from contracts.media import FORMATS, ImageFormat
+from contracts.models import DALL_E_2
 
 
 class Downloader(Protocol):
@@ -131,7 +133,7 @@ class ImageData:
     def format(self) -> ImageFormat:
         """The image's format: the one the answer reported or the request asked for; else read
         from the first bytes of ``b64_json``; else PNG (what a DALL·E URL serves)."""
-        if self.output_format in FORMATS:
+        if self.output_format is not None and self.output_format in FORMATS:
             return FORMATS[self.output_format]
         if self.b64_json:
             try:
@@ -259,7 +261,8 @@ class ImagesResult:
         output_format: str | None = None,
         downloader: Downloader | None = None,
     ) -> ImagesResult:
-        """Build a result from a body :func:`response_problems` found nothing wrong with.
+        """Build a result from a body :func:`contracts.shapes.readable_response_problems` found
+        nothing wrong with.
 
         ``size`` and ``output_format`` are what was asked for; what the answer reports wins."""
         answered_size = body.get("size")
@@ -294,57 +297,3 @@ def _details(value: Any) -> TokenDetails | None:
 def _usage(value: Mapping[str, Any]) -> Usage:
     return Usage(value["input_tokens"], value["output_tokens"], value["total_tokens"],
                  _details(value.get("input_tokens_details")), _details(value.get("output_tokens_details")))
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _usage_problems(usage: Any) -> list[str]:
-    if not isinstance(usage, Mapping):
-        return [f"usage is {type(usage).__name__}, not an object"]
-    problems = [f"usage.{key} is {usage.get(key)!r}, not an integer"
-                for key in ("input_tokens", "output_tokens", "total_tokens") if not _is_int(usage.get(key))]
-    for name in ("input_tokens_details", "output_tokens_details"):
-        details = usage.get(name)
-        if details is None and name == "output_tokens_details":
-            continue  # optional [spec] ImageGenUsage
-        if not isinstance(details, Mapping):
-            problems.append(f"usage.{name} is {details!r:.60}, not an object")
-            continue
-        problems += [f"usage.{name}.{key} is {details.get(key)!r}, not an integer"
-                     for key in ("text_tokens", "image_tokens") if not _is_int(details.get(key))]
-    return problems
-
-
-def response_problems(body: Any, *, n: int | None, response_format: str | None) -> list[str]:
-    """What is wrong with an images answer to a request for ``n`` images (None: any number)
-    in ``response_format`` (None: url or b64_json). Unknown fields are not problems."""
-    if not isinstance(body, Mapping):
-        return [f"body is {type(body).__name__}, not an object"]
-    problems = []
-    if not _is_int(body.get("created")):
-        problems.append(f"created is {body.get('created')!r}, not an integer")
-    for key in ("background", "output_format", "quality", "size"):
-        if body.get(key) is not None and not isinstance(body[key], str):
-            problems.append(f"{key} is {body[key]!r:.60}, not a string")
-    if body.get("usage") is not None:
-        problems += _usage_problems(body["usage"])
-    data = body.get("data")
-    if not isinstance(data, list):
-        return [*problems, f"data is {type(data).__name__}, not an array"]
-    if n is not None and len(data) != n:
-        problems.append(f"data has {len(data)} items, expected {n}")
-    kinds = (response_format,) if response_format else ("url", "b64_json")
-    for i, item in enumerate(data):
-        if not isinstance(item, Mapping):
-            problems.append(f"data[{i}] is {item!r:.80}, not an object")
-            continue
-        given = [kind for kind in ("url", "b64_json") if item.get(kind) is not None]
-        if len(given) != 1 or given[0] not in kinds:
-            problems.append(f"data[{i}] has {given or 'neither url nor b64_json'}, expected one of {list(kinds)}")
-        elif not isinstance(item[given[0]], str) or not item[given[0]]:
-            problems.append(f"data[{i}].{given[0]} is not a non-empty string")
-        if item.get("revised_prompt") is not None and not isinstance(item["revised_prompt"], str):
-            problems.append(f"data[{i}].revised_prompt is not a string")
-    return problems

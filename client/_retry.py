@@ -5,17 +5,20 @@ and the statuses 408, 409, 429 and >= 500, obey a ``x-should-retry`` header, and
 wait what the server asks (``retry-after-ms``, else ``retry-after`` in seconds or
 as an HTTP date) when that is more than 0 and at most 60 seconds, or else back
 off exponentially with up to 25 % jitter. (openai-python 2.52+ honours up to
-120 s and gives up beyond; we keep the older, node-compatible rule.)
+120 s and gives up beyond; we keep the older, node-compatible rule.) The headers are read by
+:func:`contracts.ratelimits.retry_after_seconds`, the reader of what the fake writes.
 """
 
 from __future__ import annotations
 
-import email.utils
 import math
 import time
 from collections.abc import Callable, Mapping
 
 import requests
+
+from contracts.headers import SHOULD_RETRY
+from contracts.ratelimits import retry_after_seconds
 
 DEFAULT_MAX_RETRIES = 2
 INITIAL_RETRY_DELAY = 0.5
@@ -31,33 +34,11 @@ RETRYABLE_EXCEPTIONS: tuple[type[Exception], ...] = (
 )
 
 
-def retry_after_seconds(headers: Mapping[str, str], now: Callable[[], float] = time.time) -> float | None:
-    """The delay a response asks for, in seconds, or None when it asks for none (or garbles it)."""
-    for name, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
-        value = headers.get(name)
-        if value is None:
-            continue
-        try:
-            return float(value) / divisor
-        except ValueError:
-            continue  # not a number: `retry-after` may still be a date
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        parsed = email.utils.parsedate_tz(value)
-        if parsed is None:
-            return None
-        return float(email.utils.mktime_tz(parsed) - now())
-    except (TypeError, ValueError, OverflowError):
-        return None
-
-
 def should_retry(status: int, headers: Mapping[str, str]) -> bool:
     """Whether an error answer deserves another try."""
     if status < 400:
         return False  # the SDK only ever retries error answers
-    hint = headers.get("x-should-retry")
+    hint = headers.get(SHOULD_RETRY)
     if hint == "true":
         return True
     if hint == "false":

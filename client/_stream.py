@@ -18,7 +18,9 @@ import requests
 import urllib3.exceptions
 
 from client._errors import APIConnectionError, APIResponseValidationError, APITimeoutError
-from client._results import DecodedImage, ImageData, Usage, _usage, _usage_problems
+from client._results import DecodedImage, ImageData, Usage, _usage
+from contracts.headers import REQUEST_ID
+from contracts.shapes import readable_usage_problems
 
 PARTIAL_TYPES = frozenset({"image_generation.partial_image", "image_edit.partial_image"})
 COMPLETED_TYPES = frozenset({"image_generation.completed", "image_edit.completed"})
@@ -85,8 +87,8 @@ def parse_event(data: Mapping[str, Any]) -> ImageEvent:
             raise ValueError(f"{kind} event has partial_image_index {index!r}")
         return PartialImageEvent(str(kind), **common, partial_image_index=index, raw=dict(data))
     usage = data.get("usage")
-    if usage is not None and _usage_problems(usage):
-        raise ValueError(f"{kind} event has bad usage: {'; '.join(_usage_problems(usage))}")
+    if usage is not None and readable_usage_problems(usage):
+        raise ValueError(f"{kind} event has bad usage: {'; '.join(readable_usage_problems(usage))}")
     return CompletedEvent(str(kind), **common, usage=_usage(usage) if usage is not None else None, raw=dict(data))
 
 
@@ -123,7 +125,7 @@ class ImageStream:
     def __init__(self, response: requests.Response, *, url: str) -> None:
         self.response = response
         self.url = url
-        self.request_id = response.headers.get("x-request-id")
+        self.request_id = response.headers.get(REQUEST_ID)
         self._events = self._read()
 
     def __iter__(self) -> Iterator[ImageEvent]:

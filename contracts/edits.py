@@ -33,8 +33,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from contracts import imagefile
-from contracts.errors import enumerate_values, error, json_type_name
-from contracts.spec import MB, UploadRules
+from contracts.envelope import enumerate_values, json_type_name
+from contracts.errors import error
+from contracts.media import media_type
+from contracts.models import MB, UploadRules
 
 # What the fake can read behind a URL that is not a data: URL: its bytes, or None.
 Fetch = Callable[[str], bytes | None]
@@ -185,7 +187,7 @@ def _read(ref: _Ref, rules: UploadRules, fetch: Fetch) -> Part:
         raise error("invalid_image_url", url=ref.value)
     # What the fake serves is what it rendered: the bytes show the type a fetch would declare.
     kind = imagefile.sniff(data)
-    return Part(param, imagefile.MEDIA_TYPES[kind] if kind else DEFAULT_MEDIA_TYPE, data)
+    return Part(param, media_type(kind) if kind else DEFAULT_MEDIA_TYPE, data)
 
 
 def decode_data_url(url: str, param: str) -> Part:

@@ -27,15 +27,11 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-PNG = "png"
-JPEG = "jpeg"
-WEBP = "webp"
-FORMATS = (PNG, JPEG, WEBP)
+from contracts import media
+from contracts.media import JPEG, PNG, WEBP
 
-# The media type of each format, as a multipart part or a data: URL declares it.
-MEDIA_TYPES = {PNG: "image/png", JPEG: "image/jpeg", WEBP: "image/webp"}
+FORMATS = (PNG, JPEG, WEBP)  # what an upload to a GPT image model may be
 
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _PNG_IEND = b"\x00\x00\x00\x00IEND\xaeB`\x82"
 _PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # colour type -> samples per pixel
 _PNG_MODES = {0: "L", 2: "RGB", 3: "P", 4: "LA", 6: "RGBA"}
@@ -76,18 +72,14 @@ class ImageInfo:
 
     @property
     def media_type(self) -> str:
-        return MEDIA_TYPES[self.format]
+        return media.media_type(self.format)
 
 
 def sniff(data: bytes) -> str | None:
-    """The format of ``data`` from its first bytes: "png", "jpeg", "webp" or None."""
-    if data[:8] == _PNG_SIGNATURE:
-        return PNG
-    if data[:3] == b"\xff\xd8\xff":
-        return JPEG
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return WEBP
-    return None
+    """The format of ``data`` from its first bytes (:func:`contracts.media.sniff`) when it is one
+    an upload may be: "png", "jpeg", "webp" or None."""
+    kind = media.sniff(data)
+    return kind if kind in FORMATS else None
 
 
 def header_info(data: bytes) -> ImageInfo:

@@ -31,7 +31,8 @@ from dataclasses import dataclass
 
 from PIL import Image, PngImagePlugin
 
-SIGNATURE = b"\x89PNG\r\n\x1a\n"
+from contracts.media import PNG_SIGNATURE
+
 IEND = b"\x00\x00\x00\x00IEND\xaeB`\x82"  # the last chunk of every PNG: no data, a fixed CRC
 _IHDR = struct.Struct(">I4sIIBBBBB")  # length, type, width, height, depth, colour, ...
 _CHUNK_HEAD = struct.Struct(">I4s")
@@ -66,7 +67,7 @@ class PngInfo:
 
 
 def is_png(data: bytes) -> bool:
-    return data[:8] == SIGNATURE
+    return data[:8] == PNG_SIGNATURE
 
 
 def header_size(data: bytes) -> tuple[int, int]:

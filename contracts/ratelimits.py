@@ -5,16 +5,22 @@ Sources: the seed documents give the limits ("20 images per minute and 50 per
 5 minutes" in the 2022 beta guide, "50 images per minute" in the later one);
 the 429 body is the catalogue's ``rate_limit_exceeded``; the headers follow the
 documented ``x-ratelimit-*`` family ([guide] rate limits; docs/assumptions.md for the
-image ones).
+image ones), their names in :mod:`contracts.headers`. How long to wait is written here
+(:func:`retry_headers`, :func:`go_duration`) and read here (:func:`retry_after_seconds`,
+:func:`parse_go_duration`).
 """
 
 from __future__ import annotations
 
+import email.utils
 import math
 import re
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
+
+from contracts.headers import RETRY_AFTER, RETRY_AFTER_MS
 
 
 @dataclass(frozen=True)
@@ -49,21 +55,11 @@ PRESETS: Mapping[str, tuple[Window, ...]] = MappingProxyType(
 
 QUOTA_MODES = ("normal", "insufficient_quota", "billing_hard_limit_reached")
 
-# UNCERTAIN (docs/assumptions.md, headers): no capture from api.openai.com
-# shows the image headers. Client projects read these names; we send them, and the
-# family's documented request/token headers are not sent for images.
-HEADER_LIMIT = "x-ratelimit-limit-images"
-HEADER_REMAINING = "x-ratelimit-remaining-images"
-HEADER_RESET = "x-ratelimit-reset-images"
-# [spec] Retry-After: whole seconds, >= 1. ASSUMPTION: retry-after-ms is sent too (the
-# SDKs read it first; whether the real image endpoints send it is UNCERTAIN).
-HEADER_RETRY_AFTER = "retry-after"
-HEADER_RETRY_AFTER_MS = "retry-after-ms"
 
 def retry_headers(seconds: float) -> dict[str, str]:
     """``retry-after`` (whole seconds, at least 1) and ``retry-after-ms`` for a wait of ``seconds``."""
     ms = math.ceil(round(seconds * 1000, 6))  # round off float noise first: 0.57 s is 570 ms, not 571
-    return {HEADER_RETRY_AFTER: str(max(1, math.ceil(seconds))), HEADER_RETRY_AFTER_MS: str(max(1, ms))}
+    return {RETRY_AFTER: str(max(1, math.ceil(seconds))), RETRY_AFTER_MS: str(max(1, ms))}
 
 
 _UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600}
@@ -104,3 +100,46 @@ def go_duration(seconds: float) -> str:
     if minutes:
         return f"{minutes}m{secs}s"
     return f"{secs}s"
+
+
+# --- reading them back: what a client (or the conformance report) makes of an answer ----------
+
+_GO_DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?"
+                          r"(?:(\d+(?:\.\d+)?)ms)?")
+
+
+def retry_after_seconds(headers: Mapping[str, str], now: Callable[[], float] = time.time) -> float | None:
+    """The wait an answer asks for, in seconds, read as the SDKs read it [sdk-py
+    ``_calculate_retry_timeout``]: ``retry-after-ms`` in milliseconds, else ``retry-after`` in
+    seconds, else ``retry-after`` as an HTTP date (less ``now()``); a value that is no number (nor
+    date) is passed over. None when nothing readable is there. The value is not judged: a
+    negative, huge or NaN wait is for the caller to refuse or bound (the SDK's 0 < wait <= 60)."""
+    for name, scale in ((RETRY_AFTER_MS, 1000.0), (RETRY_AFTER, 1.0)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            return float(value) / scale
+        except ValueError:
+            continue  # not a number: `retry-after` may still be a date
+    value = headers.get(RETRY_AFTER)
+    if value is None:
+        return None
+    try:
+        parsed = email.utils.parsedate_tz(value)
+        if parsed is None:
+            return None
+        return float(email.utils.mktime_tz(parsed) - now())
+    except (TypeError, ValueError, OverflowError):  # a date no clock can hold
+        return None
+
+
+def parse_go_duration(text: str | None) -> float | None:
+    """Seconds of a reset time as :func:`go_duration` writes it (``12ms``, ``1s``, ``6m0s``,
+    ``1h2m3.5s``); None for anything else."""
+    match = _GO_DURATION.fullmatch(text.strip()) if text else None
+    if match is None or not any(match.groups()):
+        return None
+    hours, minutes, seconds, millis = (float(group or 0) for group in match.groups())
+    return hours * 3600 + minutes * 60 + seconds + millis / 1000
+

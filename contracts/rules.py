@@ -23,38 +23,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from contracts import edits, png, timeline
-from contracts.errors import (
-    ApiError,
-    enumerate_values,
-    error,
-    json_type_name,
-    python_list,
-    quote,
-)
+from contracts.envelope import enumerate_values, json_type_name, python_list, quote
+from contracts.errors import ApiError, error
 from contracts.imagefile import ImageInfo
-from contracts.models import Choice, ModelProfile, SizeRule
-from contracts.spec import EDITS, ENDPOINTS, GPT_SPECIFIC_PARAMETERS, MB, MODELS, Endpoint
+from contracts.models import EDITS, GPT_SPECIFIC_PARAMETERS, MB, MODELS, Choice, ModelProfile, SizeRule
+from contracts.spec import ENDPOINTS, Endpoint
 
 _MISSING: Any = object()
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 # A free-form size. ASSUMPTION: plain ASCII digits without sign or leading zeros, a lowercase x.
 _WXH = re.compile(r"([1-9][0-9]{0,5})x([1-9][0-9]{0,5})")
-
-
-def bearer_token(authorization: str | None, *, any_case: bool = False) -> str | None:
-    """The credential of an ``Authorization: Bearer <credential>`` header, or None.
-
-    Spaces around the header and between the scheme and the credential are ignored. The
-    scheme must be written ``Bearer`` exactly: [obs] the real API refused a client that sent
-    ``bearer <key>`` (a public report against a generated OpenAI client, 2023-11), though HTTP
-    calls schemes case-insensitive. ``any_case`` accepts any case (RFC 9110), as the fake's
-    own control API does for its admin token.
-    """
-    scheme, _, credential = (authorization or "").strip().partition(" ")
-    if not (scheme == "Bearer" or (any_case and scheme.lower() == "bearer")):
-        return None
-    return credential.strip() or None
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,16 @@
-"""The Images API contract as data: endpoints and per-model profiles.
+"""Where the Images API is: its base URL, its path prefix and its three endpoints (and the fake's
+own control API's prefix).
 
-Every limit, size and default the fake, the client and the tests use is written
-here once, with the source it came from.  Source tags (``docs/sources.md``):
+Every limit, size and default the fake, the client and the tests use is written once in
+``contracts/``, with the source it came from.  Source tags (``docs/sources.md``):
 ``[spec]`` the official OpenAPI spec, ``[obs]`` a captured real response,
 ``[guide]`` the DALL·E guide of the seed examples, ``[sdk-py]``/``[sdk-node]`` the
 official SDKs, ``ASSUMPTION`` a choice of ours where nothing could be confirmed
 (``docs/assumptions.md``).
 
-A model is a :class:`~contracts.models.ModelProfile` (the profiles live in
-:mod:`contracts.models`, re-exported here); adding a model means adding a profile,
-not touching the views or the rules.
+A model is a :class:`~contracts.models.ModelProfile` (the profiles, and the endpoints' names,
+live in :mod:`contracts.models`); adding a model means adding a profile, not touching the views
+or the rules. The request limits live in :mod:`contracts.limits`.
 """
 
 from __future__ import annotations
@@ -18,31 +19,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from contracts.models import (
-    DALL_E_2,
-    EDITS,
-    ENDPOINT_NAMES,
-    GENERATIONS,
-    GPT_DEFAULT_MODEL,
-    GPT_SPECIFIC_PARAMETERS,
-    MB,
-    MODELS,
-    VARIATIONS,
-    Choice,
-    ModelProfile,
-    UploadRules,
-)
+from contracts.models import EDITS, GENERATIONS, GPT_DEFAULT_MODEL, VARIATIONS
 
-__all__ = [
-    "API_PREFIX", "DALL_E_2", "EDITS", "ENDPOINTS", "ENDPOINT_NAMES", "GENERATIONS", "GPT_DEFAULT_MODEL",
-    "GPT_SPECIFIC_PARAMETERS", "MAX_FORM_PARTS", "MAX_JSON_DEPTH", "MAX_REQUEST_BYTES", "MB", "MODELS",
-    "OPENAI_VERSION", "REAL_BASE_URL", "VARIATIONS", "Choice", "Endpoint", "ModelProfile", "UploadRules",
-    "parse_size",
-]
+__all__ = ["API_PREFIX", "CONTROL_PREFIX", "ENDPOINTS", "REAL_BASE_URL", "Endpoint", "parse_size"]
 
 API_PREFIX = "/v1"
 REAL_BASE_URL = "https://api.openai.com/v1"  # [spec] servers[0]
-OPENAI_VERSION = "2020-10-01"  # [obs] openai-version response header
+# The fake's own control API (/_mock/reset, /_mock/clock, ...); the real service has none.
+CONTROL_PREFIX = "/_mock"
 
 
 @dataclass(frozen=True)
@@ -82,15 +66,3 @@ def parse_size(size: str) -> tuple[int, int]:
     """'512x512' -> (512, 512)."""
     width, _, height = size.partition("x")
     return int(width), int(height)
-
-
-# Request-level limits of the fake itself (not a model's).
-# ASSUMPTION: the real edge limit is not known; a body larger than this is refused
-# with 413 before it is read. It leaves room for a 4 MB image, a 4 MB mask and fields.
-MAX_REQUEST_BYTES = 16 * MB
-# ASSUMPTION: JSON nested deeper than this is refused as unparseable.
-MAX_JSON_DEPTH = 64
-# ASSUMPTION: multipart bodies with more parts than this are refused (Werkzeug's form-part limit).
-MAX_FORM_PARTS = 64
-# ASSUMPTION: a multipart text field (not a file) larger than this is refused (Werkzeug's default).
-MAX_FORM_FIELD_BYTES = 500_000

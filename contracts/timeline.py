@@ -17,7 +17,7 @@ import datetime
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from contracts.errors import CURRENT, LEGACY
+from contracts.envelope import CURRENT, LEGACY
 from contracts.models import EDITS, GENERATIONS, GPT_DEFAULT_MODEL, MODELS, VARIATIONS, Lifecycle, ModelProfile
 
 # When each endpoint was served. Sources: released with the Images API beta (seeds; the day is an
@@ -37,7 +37,7 @@ ENDPOINTS: Mapping[str, Lifecycle] = MappingProxyType(
 DATED_DEFAULTS: Mapping[str, str] = MappingProxyType({EDITS: GPT_DEFAULT_MODEL})
 
 # ASSUMPTION: the current validator's wording (code invalid_value, "Invalid value: ...") from the
-# start of 2024; the catalogue's legacy texts are those of 2022-23 (contracts.errors).
+# start of 2024; the catalogue's legacy texts are those of 2022-23 (contracts.api_errors).
 CURRENT_ERA_FROM = "2024-01-01"
 
 # ASSUMPTION (no capture for an image model): the error the API gives for a shut-down model

@@ -9,7 +9,7 @@ import signal
 import sys
 from collections.abc import Mapping, Sequence
 
-from contracts.spec import API_PREFIX
+from contracts.spec import API_PREFIX, CONTROL_PREFIX
 from contracts.version import program, version
 from mockserver.app import create_app
 from mockserver.http.lifecycle import Stopping, exit_now
@@ -75,7 +75,7 @@ def announce(host: str, url: str, base_url: str, config: Config | None = None, *
 def _more_start_up_lines(url: str, config: Config) -> list[str]:
     """Where the control API is, how to stop the fake, and what it logs."""
     access = "with --admin-token's bearer token" if config.admin_token else "from this machine only"
-    lines = [f"control API at {url}/_mock/ ({access}); an index of both at {url}/",
+    lines = [f"control API at {url}{CONTROL_PREFIX}/ ({access}); an index of both at {url}/",
              "stop it with Ctrl+C (or SIGTERM)"]
     if config.access_log == "off":
         lines.append("access log off (--quiet)")

@@ -18,7 +18,8 @@ from typing import Any
 from flask import Flask, Request, Response, request
 
 from contracts.errors import error
-from contracts.spec import MAX_FORM_FIELD_BYTES, MAX_FORM_PARTS
+from contracts.headers import REQUEST_ID
+from contracts.limits import MAX_FORM_FIELD_BYTES, MAX_FORM_PARTS
 from mockserver.api import accesslog, cors, errors, files, images
 from mockserver.api.files import blobs
 from mockserver.api.index import index
@@ -123,13 +124,13 @@ def create_app(
         if path.startswith(PREFIX):
             # The pipeline's answers are final; one it did not give (a preflight, a shared
             # state lost before it began) gets the API's headers here.
-            if ex is not None and "x-request-id" not in response.headers:
+            if ex is not None and REQUEST_ID not in response.headers:
                 elapsed = time.perf_counter() - ex.started
                 for name, value in Pipeline.headers(ex, elapsed, backend.config):
                     response.headers.add(name, value)
             return response
         if not path.startswith(urls.PREFIX):  # image URLs answer as blob storage does
-            response.headers["x-request-id"] = ex.request_id if ex is not None else ""
+            response.headers[REQUEST_ID] = ex.request_id if ex is not None else ""
         return response
 
     app.wsgi_app = drop_connections(app.wsgi_app)  # type: ignore[method-assign]

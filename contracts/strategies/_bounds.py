@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from hypothesis.errors import InvalidArgument
 
-from contracts.spec import ENDPOINTS, ModelProfile
+from contracts.models import ModelProfile
+from contracts.spec import ENDPOINTS
 
 
 def checked_profile(profile: ModelProfile) -> ModelProfile:

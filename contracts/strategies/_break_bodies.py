@@ -8,15 +8,9 @@ from dataclasses import replace
 
 from hypothesis import strategies as st
 
-from contracts.spec import (
-    EDITS,
-    ENDPOINTS,
-    GENERATIONS,
-    MAX_FORM_FIELD_BYTES,
-    MAX_FORM_PARTS,
-    MAX_REQUEST_BYTES,
-    VARIATIONS,
-)
+from contracts.limits import MAX_FORM_FIELD_BYTES, MAX_FORM_PARTS, MAX_REQUEST_BYTES
+from contracts.models import EDITS, GENERATIONS, VARIATIONS
+from contracts.spec import ENDPOINTS
 from contracts.strategies._bounds import Limits
 from contracts.strategies._breakers import base_params, breaks, json_values
 from contracts.strategies._case import JSON_CONTENT_TYPE, Case, CaseStrategy, refusal

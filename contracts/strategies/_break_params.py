@@ -9,8 +9,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from contracts.models import EDITS, GENERATIONS, GPT_SPECIFIC_PARAMETERS, MODELS, VARIATIONS
 from contracts.policy import DEFAULT_BLOCKED_TERMS
-from contracts.spec import EDITS, ENDPOINTS, GENERATIONS, GPT_SPECIFIC_PARAMETERS, MODELS, VARIATIONS
+from contracts.spec import ENDPOINTS
 from contracts.strategies._bounds import Limits
 from contracts.strategies._breakers import base_params, breaks, broken, json_values
 from contracts.strategies._case import Case, CaseStrategy, Refusal, form_case, listing, python_list, quote, refusal

@@ -15,8 +15,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from contracts.models import SizeRule
-from contracts.spec import EDITS, ENDPOINTS, GENERATIONS, ModelProfile
+from contracts.models import EDITS, GENERATIONS, ModelProfile, SizeRule
+from contracts.spec import ENDPOINTS
 from contracts.strategies._bounds import Limits
 from contracts.strategies._breakers import breaks, broken
 from contracts.strategies._case import CaseStrategy, Refusal, listing, quote, refusal

@@ -10,8 +10,8 @@ from dataclasses import replace
 from hypothesis import strategies as st
 from PIL import Image
 
-from contracts.png import SIGNATURE
-from contracts.spec import EDITS, MB, VARIATIONS, ModelProfile
+from contracts.media import PNG_SIGNATURE as SIGNATURE
+from contracts.models import EDITS, MB, VARIATIONS, ModelProfile
 from contracts.strategies._bounds import Limits
 from contracts.strategies._breakers import base_params, breaks
 from contracts.strategies._case import Case, Part, form_case, python_list, refusal

@@ -9,7 +9,8 @@ from typing import Any, TypeAlias
 from hypothesis import strategies as st
 
 from contracts.errors import CATALOGUE
-from contracts.spec import ENDPOINTS, ModelProfile
+from contracts.models import ModelProfile
+from contracts.spec import ENDPOINTS
 from contracts.strategies._bounds import Limits
 from contracts.strategies._case import Case, CaseStrategy, Refusal, Success, form_case, json_case
 from contracts.strategies._valid import valid_params, valid_uploads

@@ -12,8 +12,10 @@ from typing import Any, Literal, TypeAlias
 
 from hypothesis import strategies as st
 
-from contracts.errors import CATALOGUE, CURRENT
-from contracts.spec import API_PREFIX, DALL_E_2, ENDPOINTS
+from contracts.envelope import CURRENT
+from contracts.errors import CATALOGUE
+from contracts.models import DALL_E_2
+from contracts.spec import API_PREFIX, ENDPOINTS
 
 # Sent as the Authorization header; ``{api_key}`` is filled in by whoever sends the case.
 DEFAULT_AUTHORIZATION = "Bearer {api_key}"

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from PIL import Image, ImageDraw
 
-from contracts.spec import DALL_E_2, ModelProfile
+from contracts.models import DALL_E_2, ModelProfile
 from contracts.strategies._bounds import checked_profile, side_bound, subset
 from contracts.strategies._case import Part
 

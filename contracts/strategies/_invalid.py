@@ -8,8 +8,9 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from contracts.errors import CATALOGUE
+from contracts.models import DALL_E_2, EDITS, GENERATIONS, VARIATIONS, ModelProfile
 from contracts.policy import DEFAULT_BLOCKED_TERMS
-from contracts.spec import DALL_E_2, EDITS, ENDPOINTS, GENERATIONS, VARIATIONS, ModelProfile
+from contracts.spec import ENDPOINTS
 
 # Importing the breaker modules registers their breakers (and nothing else uses them by name).
 from contracts.strategies import _break_bodies, _break_params, _break_today, _break_uploads  # noqa: F401

@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from PIL import Image
 
-from contracts.models import SizeRule
+from contracts.models import DALL_E_2, EDITS, GENERATIONS, VARIATIONS, ModelProfile, SizeRule
 from contracts.policy import DEFAULT_BLOCKED_TERMS
-from contracts.spec import DALL_E_2, EDITS, ENDPOINTS, GENERATIONS, VARIATIONS, ModelProfile
+from contracts.spec import ENDPOINTS
 from contracts.strategies._bounds import Limits, checked_profile, limits_for, served_endpoints
 from contracts.strategies._case import Case, CaseStrategy, Part, Success, form_case, json_case
 from contracts.strategies._images import BUILD_MODES, as_part, carrier_modes, drawn_png, expect_mode, sides

@@ -24,6 +24,8 @@ from typing import TextIO
 
 from flask import Flask, Request, Response, request
 
+from contracts.auth import mask_for_log as masked  # the key as sent, masked (any Bearer case)
+from contracts.headers import AUTHORIZATION
 from mockserver.core.backend import Backend
 from mockserver.core.exchange import ENVIRON_KEY, Exchange
 
@@ -43,18 +45,6 @@ def _timestamp(now: float) -> str:
     return f"{cached[1]}.{int((now - whole) * 1000):03d}Z"
 
 
-def masked(authorization: str | None) -> str | None:
-    """The key of an ``Authorization: Bearer`` header, masked: its first 8 and last 4 characters
-    around ``***`` (a key of 12 characters or fewer shows only its first 3)."""
-    if not authorization:
-        return None
-    scheme, _, key = authorization.partition(" ")
-    key = key.strip() if scheme.lower() == "bearer" else authorization.strip()
-    if not key:
-        return None
-    return key[:8] + "***" + key[-4:] if len(key) > 12 else key[:3] + "***"
-
-
 class AccessLog:
     """Writes one line per request to ``stream`` (default: the process's standard output at
     the time of writing), whole lines at once, flushed, so concurrent requests never mix."""
@@ -64,7 +54,7 @@ class AccessLog:
         self._lock = threading.Lock()
 
     def line(self, fmt: str, req: Request, status: int | None, elapsed: float, ex: Exchange) -> str:
-        key = masked(req.headers.get("Authorization"))
+        key = masked(req.headers.get(AUTHORIZATION))
         fault = ex.fault
         outcome = f"fault={fault.kind}" if fault is not None else ex.error_code or ex.error_type
         now = time.time()

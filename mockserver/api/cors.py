@@ -13,17 +13,14 @@ from __future__ import annotations
 
 from flask import Flask, Response, request
 
+from contracts.headers import REQUEST_HEADERS, RESPONSE_HEADERS
 from mockserver.core.backend import Backend
 from mockserver.core.exchange import ENVIRON_KEY
 
 ANY = "*"
 ALLOW_METHODS = "GET, POST, PATCH, DELETE, OPTIONS"
-ALLOW_HEADERS = "Authorization, Content-Type, OpenAI-Organization, OpenAI-Project"
-EXPOSE_HEADERS = ", ".join((
-    "x-request-id", "openai-processing-ms", "openai-version", "openai-organization",
-    "x-ratelimit-limit-images", "x-ratelimit-remaining-images", "x-ratelimit-reset-images",
-    "retry-after", "retry-after-ms",
-))
+ALLOW_HEADERS = ", ".join(REQUEST_HEADERS)
+EXPOSE_HEADERS = ", ".join(RESPONSE_HEADERS)
 MAX_AGE_SECONDS = "600"
 
 

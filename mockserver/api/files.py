@@ -21,6 +21,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 from werkzeug.sansio.utils import get_host
 
+from contracts.media import MEDIA_TYPES, PNG
 from mockserver.core.urls import (
     PREFIX,
     SAS_FIELDS,
@@ -118,7 +119,7 @@ def blob(org: str, user: str, name: str) -> Response:
     etag = '"0x' + hashlib.sha256(data).hexdigest()[:15].upper() + '"'
     return Response(
         data,
-        content_type="image/png",
+        content_type=MEDIA_TYPES[PNG],
         headers={
             "Content-Disposition": "inline",
             "ETag": etag,

@@ -18,8 +18,10 @@ from flask import Flask, Request, Response, current_app, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from contracts.errors import error
+from contracts.limits import parse_json_body
+from contracts.models import EDITS, GENERATIONS
 from contracts.rules import ImageRequest, Upload, parse_form_request, parse_json_edit, parse_json_request
-from contracts.spec import EDITS, ENDPOINTS, GENERATIONS
+from contracts.spec import ENDPOINTS
 from mockserver.api import errors, files
 from mockserver.api.streaming import stream_body
 from mockserver.core.backend import Backend
@@ -49,10 +51,7 @@ def _lone_surrogate(raw: bytes, body: Any) -> bool:
 def read_json(ex: Exchange) -> Any:
     """The request body as a JSON value, whatever the Content-Type says."""
     raw = request.get_data(cache=False)  # bounded by MAX_CONTENT_LENGTH (413)
-    try:
-        body = json.loads(raw)
-    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
-        raise error("invalid_json") from None
+    body = parse_json_body(raw)  # invalid_json, or json_too_deep past MAX_JSON_DEPTH
     if _lone_surrogate(raw, body):
         # ASSUMPTION (contracts.errors, invalid_json): refused as JSON no strict parser accepts.
         ex.params = summarise(escape_surrogates(body))

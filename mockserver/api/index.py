@@ -7,12 +7,10 @@ from typing import Any
 
 from flask import Blueprint, current_app, request
 
-from contracts.spec import API_PREFIX, ENDPOINTS
+from contracts.spec import API_PREFIX, CONTROL_PREFIX, ENDPOINTS
 from contracts.version import version
 
 index = Blueprint("index", __name__)
-
-CONTROL_PREFIX = "/_mock"
 
 
 def _control_routes() -> list[dict[str, Any]]:

@@ -21,19 +21,21 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-import json
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from contracts.auth import bearer_token
 from contracts.errors import error
-from contracts.rules import bearer_token
+from contracts.headers import AUTHORIZATION
+from contracts.limits import parse_json_body
+from contracts.spec import CONTROL_PREFIX
 from mockserver.core.backend import Backend
 from mockserver.settings.inputs import InputError, read_fields
 from mockserver.state.clock import ClockMove, ClockRangeError
 from mockserver.state.journal import escape_surrogates
 
-control = Blueprint("control", __name__, url_prefix="/_mock")
+control = Blueprint("control", __name__, url_prefix=CONTROL_PREFIX)
 
 
 def _backend() -> Backend:
@@ -57,7 +59,7 @@ def guard() -> None:
     token = _backend().config.admin_token
     if token:
         # Our own API: the scheme in any case (RFC 9110); the token exactly, in constant time.
-        given = bearer_token(request.headers.get("Authorization"), any_case=True) or ""
+        given = bearer_token(request.headers.get(AUTHORIZATION), any_case=True) or ""
         if not hmac.compare_digest(given.encode("utf-8", "surrogateescape"), token.encode()):
             raise error("admin_token_required")
     elif not _loopback(request.remote_addr):
@@ -66,10 +68,7 @@ def guard() -> None:
 
 def _body() -> dict[str, Any]:
     raw = request.get_data(cache=False)
-    try:
-        body = json.loads(raw) if raw.strip() else {}
-    except (ValueError, RecursionError):
-        raise error("invalid_json") from None
+    body = parse_json_body(raw) if raw.strip() else {}  # invalid_json, or json_too_deep
     if not isinstance(body, dict):
         raise error("invalid_config", param=None, message="The body must be a JSON object.")
     return body

@@ -23,14 +23,16 @@ from typing import cast
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
-from contracts.errors import error, mask_key
-from contracts.spec import ENDPOINT_NAMES
+from contracts.auth import mask_key
+from contracts.errors import error
+from contracts.models import ENDPOINT_NAMES
+from contracts.spec import CONTROL_PREFIX
 from mockserver.control.routes import guard
 from mockserver.core.backend import Backend
 from mockserver.state.faults import KINDS
 
 ui = Blueprint(
-    "ui", __name__, url_prefix="/_mock",
+    "ui", __name__, url_prefix=CONTROL_PREFIX,
     template_folder="templates", static_folder="static", static_url_path="/ui/static",
 )
 

@@ -17,12 +17,13 @@ import threading
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from contracts.errors import FAULT_ERRORS, ApiError, error, mask_key
-from contracts.models import GPT_ANSWER, ModelProfile
+from contracts.auth import bearer_token, mask_key
+from contracts.errors import FAULT_ERRORS, ApiError, error
+from contracts.models import GENERATIONS, GPT_ANSWER, MODELS, ModelProfile
 from contracts.policy import STAGE_INPUT, blocked_pattern, category, find_blocked
 from contracts.ratelimits import Window, retry_headers
-from contracts.rules import ImageRequest, bearer_token
-from contracts.spec import ENDPOINTS, GENERATIONS, MODELS, parse_size
+from contracts.rules import ImageRequest
+from contracts.spec import ENDPOINTS, parse_size
 from contracts.streaming import EVENTS, event
 from contracts.usage import revised_prompt, usage
 from mockserver.core.urls import UrlSigner, image_path, new_image_id, own_image

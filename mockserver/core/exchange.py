@@ -10,21 +10,16 @@ used to travel in ``flask.g``. The HTTP side keeps it in the WSGI environ under
 from __future__ import annotations
 
 import contextlib
-import secrets
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from contracts.headers import new_request_id
 from contracts.models import ModelProfile
 from mockserver.state.faults import Fault
 
 ENVIRON_KEY = "mockserver.exchange"
-
-
-def new_request_id() -> str:
-    """``req_`` and 32 hex digits, as the API's ``x-request-id``."""
-    return "req_" + secrets.token_hex(16)
 
 
 @dataclass(slots=True, eq=False)

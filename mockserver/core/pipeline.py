@@ -27,9 +27,20 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
 from contracts import timeline
-from contracts.errors import ApiError, error, mask_key
+from contracts.auth import mask_key
+from contracts.envelope import render
+from contracts.errors import ApiError, error
+from contracts.headers import (
+    API_VERSION,
+    EXPOSE_HEADERS,
+    EXPOSED_BY_THE_API,
+    OPENAI_ORGANIZATION,
+    OPENAI_VERSION,
+    PROCESSING_MS,
+    REQUEST_ID,
+)
 from contracts.rules import ImageRequest
-from contracts.spec import API_PREFIX, ENDPOINTS, OPENAI_VERSION
+from contracts.spec import API_PREFIX, ENDPOINTS
 from contracts.streaming import MEDIA_TYPE as STREAM_MEDIA_TYPE
 from mockserver.core.exchange import Answer, Exchange, StreamProgress
 from mockserver.state.faults import Fault
@@ -71,12 +82,10 @@ class Http(Protocol):
 
 def refusal(exc: ApiError, ex: Exchange, config: Config) -> Answer:
     """The answer of a catalogued refusal: the API's JSON error envelope, in the era the fake
-    plays, as Flask's ``jsonify`` writes it (compact, a final newline). The exchange
-    remembers its code and type."""
+    plays (:func:`contracts.envelope.render`). The exchange remembers its code and type."""
     body = exc.body(timeline.era(config.as_of, config.error_era), request_id=ex.request_id)
     ex.error_code, ex.error_type = body["error"]["code"], body["error"]["type"]
-    text = json.dumps(body, ensure_ascii=False, separators=(",", ":")) + "\n"
-    return Answer(exc.status, text.encode("utf-8"), list(exc.headers.items()))
+    return Answer(exc.status, render(body), list(exc.headers.items()))
 
 
 class Pipeline:
@@ -199,11 +208,11 @@ class Pipeline:
     def headers(ex: Exchange, elapsed: float, config: Config) -> list[tuple[str, str]]:
         """The headers the API adds to every answer (the rate limits' come apart)."""
         return [
-            ("x-request-id", ex.request_id),
-            ("openai-processing-ms", str(max(1, round(elapsed * 1000)))),
-            ("openai-version", OPENAI_VERSION),
-            ("openai-organization", config.organization),
-            ("access-control-expose-headers", "X-Request-ID"),
+            (REQUEST_ID, ex.request_id),
+            (PROCESSING_MS, str(max(1, round(elapsed * 1000)))),
+            (OPENAI_VERSION, API_VERSION),
+            (OPENAI_ORGANIZATION, config.organization),
+            (EXPOSE_HEADERS, EXPOSED_BY_THE_API),
         ]
 
     def _journal(self, ex: Exchange, answer: Answer, elapsed: float) -> None:

@@ -21,6 +21,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+from contracts.media import MEDIA_TYPES, PNG
+
 if TYPE_CHECKING:
     from mockserver.state.store import ImageStore
 
@@ -106,7 +108,7 @@ class UrlSigner:
             "sv": STORAGE_VERSION,
             "sr": "b",
             "rscd": "inline",
-            "rsct": "image/png",
+            "rsct": MEDIA_TYPES[PNG],
             "skoid": self._skoid,
             "sktid": self._sktid,
             "skt": iso(created - SAS_START_BEFORE),

@@ -31,9 +31,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import http
-import json
 import logging
-import secrets
 import socket
 import threading
 import time
@@ -47,17 +45,12 @@ from cheroot.makefile import StreamReader, StreamWriter
 from flask import Flask
 from werkzeug.exceptions import RequestTimeout
 
+from contracts.envelope import CONTENT_TYPE, render
 from contracts.errors import ApiError, error
-from contracts.spec import API_PREFIX
+from contracts.headers import REQUEST_ID, new_request_id
+from contracts.limits import MAX_HEADER_BYTES, MAX_HEADER_COUNT, MAX_REQUEST_LINE
+from contracts.spec import API_PREFIX, CONTROL_PREFIX
 from mockserver.http.connection import ENVIRON_CONNECTION
-
-# ASSUMPTION: the real edge's limits are not documented; these are generous for any
-# real client (the SDKs send about a dozen headers of a few hundred bytes) and close
-# to common servers' defaults (nginx reads heads in 8 KiB buffers, 4 of them; the
-# Python standard library stops at 100 headers).
-MAX_REQUEST_LINE = 16 * 1024
-MAX_HEADER_BYTES = 32 * 1024
-MAX_HEADER_COUNT = 100
 
 HEADER_TIMEOUT = 10.0  # seconds of waiting for a request's line and headers, in all
 BODY_TIMEOUT = 60.0  # seconds of waiting for its body, in all (16 MB at 2 Mbit/s)
@@ -66,7 +59,7 @@ SPARE_READERS = 48  # readers beyond the API's threads: heads and the control pl
 DEFAULT_GRACE = 5.0  # seconds, when the app does not say (Config.shutdown_grace_ms)
 BACKLOG = 128  # the listen backlog: cheroot's default of 5 resets bursts of clients
 
-_CONTROL = b"/_mock"
+_CONTROL = CONTROL_PREFIX.encode()
 LINGER_SECONDS = 0.5  # after an error answer, how long to read what the client still sends
 LINGER_BYTES = 1024 * 1024
 _log = logging.getLogger("mockserver.http.server")
@@ -285,15 +278,15 @@ class _Request(cheroot_server.HTTPRequest):
         code = int(str(status)[:3])
         reason = msg.decode("latin-1") if isinstance(msg, bytes) else str(msg)
         api_error = _server_error(code, reason)
-        body = json.dumps(api_error.body()).encode()
+        body = render(api_error.body())
         phrase = http.HTTPStatus(api_error.status).phrase if api_error.status in _KNOWN else "Error"
         self.close_connection = True  # the rest of the stream cannot be trusted
         self.conn.linger = True
         head = (
             f"{self.server.protocol} {api_error.status} {phrase}\r\n"
-            "Content-Type: application/json\r\n"
+            f"Content-Type: {CONTENT_TYPE}\r\n"
             f"Content-Length: {len(body)}\r\n"
-            f"x-request-id: req_{secrets.token_hex(16)}\r\n"
+            f"{REQUEST_ID}: {new_request_id()}\r\n"
             "Connection: close\r\n\r\n"
         )
         try:

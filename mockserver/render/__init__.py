@@ -34,8 +34,9 @@ from typing import Final
 
 from PIL import Image
 
+from contracts.media import MEDIA_TYPES, media_type
 from mockserver.render.design import _GRADIENTS, _generated
-from mockserver.render.encode import MEDIA_TYPES, PNG_SAVE_OPTIONS, encode, encode_gif, media_type, save_options
+from mockserver.render.encode import PNG_SAVE_OPTIONS, encode, encode_gif, save_options
 from mockserver.render.inputs import _INPUTS, _THUMBS
 from mockserver.render.recipe import FORMATS, MAX_SIDE, MIN_SIDE, Recipe, _digest, _sha256, _validate
 from mockserver.render.svg import render_svg

@@ -1,4 +1,4 @@
-"""Encoders: the picture as png, jpeg, webp or an animated gif, and the media types.
+"""Encoders: the picture as png, jpeg, webp or an animated gif (media types: contracts.media).
 
 SVG is written by :mod:`mockserver.render.svg`.  Every encoder is deterministic:
 the same picture and settings give the same bytes.
@@ -10,14 +10,6 @@ import io
 from typing import Any, Final
 
 from PIL import Image, ImageDraw
-
-MEDIA_TYPES: Final = {
-    "png": "image/png",
-    "jpeg": "image/jpeg",
-    "webp": "image/webp",
-    "gif": "image/gif",
-    "svg": "image/svg+xml",
-}
 
 # PNG encoder settings for every image rendered here (the benchmark uses them
 # for its bare encode too).  Pillow's PNG encoder spends much of its time picking
@@ -32,14 +24,6 @@ MEDIA_TYPES: Final = {
 # with Z_RLE; 6 is spelled out only to make the settings explicit.
 PNG_SAVE_OPTIONS: Final[dict[str, int]] = {"compress_level": 6, "compress_type": 3}
 
-
-
-def media_type(output_format: str) -> str:
-    """The Content-Type of an image in output_format ("png" -> "image/png", ...)."""
-    try:
-        return MEDIA_TYPES[output_format]
-    except KeyError:
-        raise ValueError(f"unknown output_format {output_format!r}") from None
 
 
 def save_options(output_format: str, compression: int = 100) -> tuple[str, dict[str, Any]]:

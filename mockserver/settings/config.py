@@ -15,10 +15,11 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from contracts import timeline
-from contracts.errors import ERAS
+from contracts.envelope import ERAS
+from contracts.limits import MAX_REQUEST_BYTES
+from contracts.models import DALL_E_2, MB, MODELS
 from contracts.policy import DEFAULT_BLOCKED_TERMS
 from contracts.ratelimits import DEFAULT_WINDOWS, QUOTA_MODES, Window, parse_windows
-from contracts.spec import DALL_E_2, MAX_REQUEST_BYTES, MB, MODELS
 from mockserver.settings.inputs import (
     Choice,
     InputError,

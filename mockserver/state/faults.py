@@ -27,7 +27,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from contracts.spec import ENDPOINT_NAMES
+from contracts.models import ENDPOINT_NAMES
 from mockserver.settings.inputs import Choice, InputError, Integer, Number, Optional, read_fields, setting, to_json
 
 KINDS = ("status", "reset", "hang", "malformed_json", "truncated")

@@ -20,7 +20,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from mockserver import render as _render_module
+from contracts.media import media_type
 from mockserver.render import Recipe, render
 
 MAX_IMAGES = 10_000  # the default journal (1000 entries) times the largest n (10)
@@ -31,16 +31,6 @@ ENTRY_OVERHEAD = 400  # the reference, the map entry and the recipe besides its 
 def output_format(recipe: Recipe) -> str:
     """The recipe's encoding (``png`` until recipes carry other formats)."""
     return str(getattr(recipe, "output_format", "png"))
-
-
-def media_type(fmt: str) -> str:
-    """The media type of an image in ``fmt``, as the renderer names it when it can."""
-    known = getattr(_render_module, "media_type", None)  # the renderer of the GPT formats has it
-    if known is not None:
-        return str(known(fmt))
-    return {"jpeg": "image/jpeg", "webp": "image/webp", "gif": "image/gif", "svg": "image/svg+xml"}.get(
-        fmt, "image/png"
-    )
 
 
 @dataclass(frozen=True)

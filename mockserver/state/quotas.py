@@ -16,14 +16,8 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
-from contracts.ratelimits import (
-    HEADER_LIMIT,
-    HEADER_REMAINING,
-    HEADER_RESET,
-    Window,
-    go_duration,
-    retry_headers,
-)
+from contracts.headers import RATELIMIT_LIMIT_IMAGES, RATELIMIT_REMAINING_IMAGES, RATELIMIT_RESET_IMAGES
+from contracts.ratelimits import Window, go_duration, retry_headers
 
 
 @dataclass(frozen=True)
@@ -57,9 +51,9 @@ def rate_headers(states: list[WindowState]) -> dict[str, str]:
         return {}
     tight = min(states, key=lambda s: (s.remaining, -s.reset_seconds))
     return {
-        HEADER_LIMIT: str(tight.window.limit),
-        HEADER_REMAINING: str(tight.remaining),
-        HEADER_RESET: go_duration(tight.reset_seconds),
+        RATELIMIT_LIMIT_IMAGES: str(tight.window.limit),
+        RATELIMIT_REMAINING_IMAGES: str(tight.remaining),
+        RATELIMIT_RESET_IMAGES: go_duration(tight.reset_seconds),
     }
 
 

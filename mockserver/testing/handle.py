@@ -21,6 +21,8 @@ from typing import Any
 import requests
 from flask import Flask
 
+from contracts.spec import CONTROL_PREFIX
+
 Transport = Callable[[str, str, "dict[str, Any] | None", "dict[str, str] | None"], "tuple[int, Any]"]
 
 
@@ -84,7 +86,7 @@ class FakeHandle:
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None,
               query: dict[str, str] | None = None) -> Any:
-        status, payload = self._transport(method, "/_mock" + path, body, query)
+        status, payload = self._transport(method, CONTROL_PREFIX + path, body, query)
         if status >= 400:
             raise ControlError(status, payload)
         return payload

@@ -6,7 +6,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from client import ImagesClient
-from contracts.spec import DALL_E_2, parse_size
+from contracts.models import DALL_E_2
+from contracts.spec import parse_size
 from mockserver import create_app
 from tests.client.conftest import FAKE_BASE, route_into
 from tests.conftest import API_KEY

@@ -10,7 +10,7 @@ from flask import Flask
 from PIL import Image
 
 from client import BadRequestError, ImagesClient, PermissionDeniedError
-from contracts.spec import MODELS
+from contracts.models import MODELS
 from mockserver.testing.handle import FakeHandle
 from tests.pngs import pattern, png_bytes
 

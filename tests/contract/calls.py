@@ -25,7 +25,7 @@ from client import (
     Picture,
     RateLimitError,
 )
-from contracts.spec import EDITS, GENERATIONS, VARIATIONS
+from contracts.models import EDITS, GENERATIONS, VARIATIONS
 from contracts.strategies import DEFAULT_AUTHORIZATION, Case, Part, Refusal
 
 ClientCall = Callable[[ImagesClient], ImagesResult]

@@ -29,8 +29,9 @@ from flask import Flask
 from hypothesis import settings
 
 from client import ImagesClient
-from contracts.errors import CURRENT
-from contracts.spec import DALL_E_2, GPT_DEFAULT_MODEL, MODELS, REAL_BASE_URL, ModelProfile
+from contracts.envelope import CURRENT
+from contracts.models import DALL_E_2, GPT_DEFAULT_MODEL, MODELS, ModelProfile
+from contracts.spec import REAL_BASE_URL
 from contracts.strategies import Case
 from contracts.verify import Answer, image_bytes, problems, send
 from mockserver.testing.handle import FakeHandle

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from client import APIStatusError
-from contracts.spec import MODELS
+from contracts.models import MODELS
 from contracts.strategies import RULES, Case, CaseStrategy, Refusal, invalid_requests, rules_of
 from contracts.verify import NOT_TO_THE_REAL_SERVICE, refusal_problems
 from tests.contract import targets

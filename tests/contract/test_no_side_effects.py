@@ -14,8 +14,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from contracts.ratelimits import HEADER_REMAINING
-from contracts.spec import ENDPOINTS, GENERATIONS
+from contracts.headers import RATELIMIT_REMAINING_IMAGES as HEADER_REMAINING
+from contracts.models import GENERATIONS
+from contracts.spec import ENDPOINTS
 from contracts.strategies import DEFAULT_AUTHORIZATION, Case, Refusal, Success, invalid_requests
 from contracts.verify import refusal_problems
 from tests.contract import targets

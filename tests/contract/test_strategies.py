@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from contracts.errors import CATALOGUE
-from contracts.spec import DALL_E_2, ENDPOINTS, MODELS
+from contracts.models import DALL_E_2, MODELS
+from contracts.spec import ENDPOINTS
 from contracts.strategies import (
     RULES,
     Case,

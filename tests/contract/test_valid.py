@@ -13,7 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
-from contracts.spec import DALL_E_2, MODELS, parse_size
+from contracts.models import DALL_E_2, MODELS
+from contracts.spec import parse_size
 from contracts.strategies import Case, Success, valid_edits, valid_generations, valid_requests, valid_variations
 from contracts.verify import cheap_bounds, image_problems
 from tests.contract import targets

@@ -11,7 +11,8 @@ from pathlib import Path
 from flask import Flask, Response
 
 from contracts.errors import CATALOGUE
-from contracts.spec import DALL_E_2, ENDPOINTS, GPT_DEFAULT_MODEL, MODELS
+from contracts.models import DALL_E_2, GPT_DEFAULT_MODEL, MODELS
+from contracts.spec import ENDPOINTS
 from contracts.strategies import RULES, rules_of
 from contracts.verify import NOT_ONE_REQUEST
 from mockserver import create_app

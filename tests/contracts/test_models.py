@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from openai.types import ImageModel
 
-from contracts.models import GPT_ANSWER, MODELS, ModelProfile
-from contracts.spec import ENDPOINTS, GPT_DEFAULT_MODEL, GPT_SPECIFIC_PARAMETERS
+from contracts.models import GPT_ANSWER, GPT_DEFAULT_MODEL, GPT_SPECIFIC_PARAMETERS, MODELS, ModelProfile
+from contracts.spec import ENDPOINTS
 
 ROOT = Path(__file__).resolve().parents[2]
 

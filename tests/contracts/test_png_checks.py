@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from contracts import png
+from contracts.media import PNG_SIGNATURE
 
 SAMPLES = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
 DEPTHS = {0: (1, 2, 4, 8, 16), 2: (8, 16), 3: (1, 2, 4, 8), 4: (8, 16), 6: (8, 16)}
@@ -102,7 +103,7 @@ def pngs(draw: st.DrawFn) -> bytes:
         chunk(b"sRGB", b""),  # truncated
         chunk(b"vpAg", b"private"),
     ]))
-    return png.SIGNATURE + head + b"".join(idats) + tail + png.IEND
+    return PNG_SIGNATURE + head + b"".join(idats) + tail + png.IEND
 
 
 @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -127,7 +128,7 @@ def test_a_corrupt_idat_with_right_crcs_is_refused() -> None:
     rows = b"".join(b"\x00" + bytes(range(48)) for _ in range(16))
     stream = bytearray(zlib.compress(rows))
     stream[5] ^= 0xFF  # damage inside the deflate data; the chunk's CRC is computed after
-    data = (png.SIGNATURE + chunk(b"IHDR", struct.pack(">IIBBBBB", 16, 16, 8, 2, 0, 0, 0))
+    data = (PNG_SIGNATURE + chunk(b"IHDR", struct.pack(">IIBBBBB", 16, 16, 8, 2, 0, 0, 0))
             + chunk(b"IDAT", bytes(stream)) + png.IEND)
     assert before(data) is None
     with pytest.raises(png.PngError):
@@ -155,7 +156,7 @@ def big_pngs(draw: st.DrawFn) -> bytes:
     cuts = sorted(draw(st.lists(st.integers(0, len(stream)), max_size=3)))
     idats = b"".join(chunk(b"IDAT", stream[a:b]) for a, b in zip([0, *cuts], [*cuts, len(stream)], strict=True))
     head = chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-    return png.SIGNATURE + head + idats + png.IEND
+    return PNG_SIGNATURE + head + idats + png.IEND
 
 
 @settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])

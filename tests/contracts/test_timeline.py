@@ -7,7 +7,7 @@ import io
 import pytest
 
 from contracts import timeline, verify
-from contracts.errors import CURRENT, LEGACY
+from contracts.envelope import CURRENT, LEGACY
 from contracts.models import EDITS, GENERATIONS, MODELS, VARIATIONS
 
 

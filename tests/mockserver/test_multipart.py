@@ -18,7 +18,7 @@ from PIL import Image
 from werkzeug.formparser import FormDataParser
 from werkzeug.sansio.multipart import LINE_BREAK, MultipartDecoder
 
-from contracts.spec import MAX_FORM_FIELD_BYTES, MAX_FORM_PARTS
+from contracts.limits import MAX_FORM_FIELD_BYTES, MAX_FORM_PARTS
 from mockserver import create_app
 from mockserver.http.multipart import BoundarySearch, Decoder
 

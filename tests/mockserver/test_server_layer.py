@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import requests
 
-from contracts.spec import MAX_REQUEST_BYTES
+from contracts.limits import MAX_REQUEST_BYTES
 from mockserver import create_app
 from mockserver.http.server import MAX_HEADER_BYTES, MAX_HEADER_COUNT, MAX_REQUEST_LINE, LiveServer
 from tests.conftest import API_KEY, AUTH

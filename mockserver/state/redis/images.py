@@ -25,9 +25,10 @@ import json
 import secrets
 from typing import TYPE_CHECKING, Any
 
+from contracts.media import media_type
 from mockserver.render import Recipe, render
 from mockserver.state.gallery import ENTRY_OVERHEAD as GALLERY_OVERHEAD
-from mockserver.state.gallery import MAX_BYTES, MAX_IMAGES, Gallery, media_type, output_format
+from mockserver.state.gallery import MAX_BYTES, MAX_IMAGES, Gallery, output_format
 from mockserver.state.redis.connection import PREFIX
 from mockserver.state.store import ENTRY_OVERHEAD, ImageStore, StoredImage
 

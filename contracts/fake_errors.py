@@ -1,0 +1,86 @@
+"""The fake's own refusals, as data: what its edge and its control plane answer, which the real
+service answers otherwise (an HTML page of its edge) or not at all (it has no control plane).
+
+They keep the API's JSON envelope, so a client is tested on the status and the envelope rather
+than on HTML; their texts are ours (``assumption`` says so, entry by entry).
+"""
+
+from __future__ import annotations
+
+from contracts.envelope import ErrorSpec, Wording
+
+_IRE = "invalid_request_error"
+
+FAKE_ERRORS: tuple[ErrorSpec, ...] = (
+    ErrorSpec(
+        "bad_gateway", 502, "server_error",
+        Wording("Bad gateway.", None, None),
+        assumption="the real edge answers 502 with an HTML page; the fake keeps the JSON envelope "
+        "so clients' parsers are exercised on the status, not on HTML",
+    ),
+    ErrorSpec(
+        "gateway_timeout", 504, "server_error",
+        Wording("Gateway timeout.", None, None),
+        assumption="as bad_gateway",
+    ),
+    # --- the HTTP layer: answers a server gives before any route is known -----------
+    ErrorSpec(
+        "malformed_request", 400, _IRE,
+        Wording("Malformed HTTP request: {reason}.", None, None),
+        assumption="the real edge answers a broken request line or header with its own 400 page; "
+        "the fake keeps the API's JSON envelope and says what was wrong",
+    ),
+    ErrorSpec(
+        "request_timeout", 408, _IRE,
+        Wording(
+            "The request took too long to arrive. Send the request line, headers and body "
+            "without long pauses.",
+            None, None,
+        ),
+        assumption="status 408, the envelope and this text are ours (the edge's timeout page "
+        "was never captured)",
+    ),
+    ErrorSpec(
+        "request_line_too_long", 414, _IRE,
+        Wording("The request line is longer than {max_bytes} bytes.", None, None),
+        assumption="status 414 (RFC 9110), the envelope, the limit and this text are ours",
+    ),
+    ErrorSpec(
+        "headers_too_large", 431, _IRE,
+        Wording(
+            "The request headers are too large: at most {max_count} header lines and "
+            "{max_bytes} bytes in all.",
+            None, None,
+        ),
+        assumption="status 431 (RFC 6585), the envelope, the limits and this text are ours",
+    ),
+    ErrorSpec(
+        "http_version_not_supported", 505, _IRE,
+        Wording("HTTP version not supported: send HTTP/1.1 (or HTTP/1.0).", None, None),
+        assumption="status 505, the envelope and this text are ours; the real edge speaks "
+        "HTTP/2 over TLS, a plain-text fake speaks HTTP/1.1",
+    ),
+    # --- the fake's control plane (/_mock), not the real API -----------------------
+    ErrorSpec(
+        "invalid_config", 400, _IRE,
+        Wording("{message}", "invalid_config", "{param}"),
+        source="the fake's own control API",
+    ),
+    ErrorSpec(
+        "admin_token_required", 401, _IRE,
+        Wording(
+            "The control API needs the admin token: Authorization: Bearer <admin token>.",
+            "invalid_admin_token", None,
+        ),
+        source="the fake's own control API",
+    ),
+    ErrorSpec(
+        "control_not_local", 403, _IRE,
+        Wording(
+            "The control API answers only to loopback clients unless the fake was started "
+            "with --admin-token.",
+            "control_plane_forbidden", None,
+        ),
+        source="the fake's own control API",
+    ),
+)
