@@ -74,7 +74,7 @@ def redis_server(_redis_server: RedisServer) -> RedisServer:
     return _redis_server
 
 
-# --- the contract suite's target (tests/contract) -------------------------------------------
+# --- the contract suite's target (tests/endpoint_suite) -------------------------------------
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -89,7 +89,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--target",
         default="inprocess",
         metavar="inprocess|http|live|URL",
-        help="what tests/contract runs against: the fake in-process (default, no sockets), the fake "
+        help="what tests/endpoint_suite runs against: the fake in-process (default, no sockets), the fake "
         "over HTTP on a free port, the real API (live, needs OPENAI_API_KEY), or any base URL such as "
         "http://127.0.0.1:5000/v1 (key from OPENAI_API_KEY or a dummy)",
     )

@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 
 from mockserver import create_app
 from tests.conftest import AUTH
-from tests.mockserver.test_errors_golden import err, post_form
+from tests.mockserver.api.test_errors_golden import err, post_form
 from tests.pngs import pattern, png_bytes
 
 IGU = "image_generation_user_error"

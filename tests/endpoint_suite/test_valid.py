@@ -16,9 +16,9 @@ from PIL import Image
 from contracts.spec import DALL_E_2, MODELS, parse_size
 from contracts.strategies import Case, Success, valid_edits, valid_generations, valid_requests, valid_variations
 from contracts.verify import cheap_bounds, image_problems
-from tests.contract import targets
-from tests.contract.calls import client_call
-from tests.contract.targets import Target
+from tests.endpoint_suite import targets
+from tests.endpoint_suite.calls import client_call
+from tests.endpoint_suite.targets import Target
 
 SPEC = targets.current()
 MODEL = targets.model()

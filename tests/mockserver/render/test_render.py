@@ -30,7 +30,7 @@ from mockserver import render as render_module
 from mockserver.render import Recipe, render
 from mockserver.render import text as render_text
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PROMPT = "a white siamese cat sitting on a red velvet sofa, soft morning light"
 SIZES = (256, 512, 1024)
 ENDPOINTS = ("generations", "edits", "variations")

@@ -167,7 +167,7 @@ def test_the_package_ships_the_page() -> None:
 def test_the_readme_shows_the_page() -> None:
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     assert "](docs/live-view.png)" in (root / "README.md").read_text()
     with Image.open(root / "docs" / "live-view.png") as shot:
         assert shot.size[0] >= 1000

@@ -18,8 +18,8 @@ from contracts.ratelimits import HEADER_REMAINING
 from contracts.spec import ENDPOINTS, GENERATIONS
 from contracts.strategies import DEFAULT_AUTHORIZATION, Case, Refusal, Success, invalid_requests
 from contracts.verify import refusal_problems
-from tests.contract import targets
-from tests.contract.targets import Target
+from tests.endpoint_suite import targets
+from tests.endpoint_suite.targets import Target
 
 pytestmark = pytest.mark.fake_only
 LIMIT = 1000

@@ -17,9 +17,9 @@ from PIL import Image
 from client import APIStatusError, Picture
 from contracts.spec import parse_size
 from contracts.strategies import Case, Part, Refusal, Success, invalid_requests, valid_requests
-from tests.contract import targets
-from tests.contract.calls import assert_raised_as, client_call
-from tests.contract.targets import Target
+from tests.endpoint_suite import targets
+from tests.endpoint_suite.calls import assert_raised_as, client_call
+from tests.endpoint_suite.targets import Target
 
 pytestmark = pytest.mark.fake_only  # many successful calls: not for a paid endpoint
 

@@ -25,7 +25,7 @@ from contracts.strategies import (
     rules_of,
     valid_generations,
 )
-from tests.contract import targets
+from tests.endpoint_suite import targets
 
 
 @pytest.mark.parametrize("make", [

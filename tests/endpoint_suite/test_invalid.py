@@ -13,9 +13,9 @@ from client import APIStatusError
 from contracts.spec import MODELS
 from contracts.strategies import RULES, Case, CaseStrategy, Refusal, invalid_requests, rules_of
 from contracts.verify import NOT_TO_THE_REAL_SERVICE, refusal_problems
-from tests.contract import targets
-from tests.contract.calls import assert_raised_as, client_call
-from tests.contract.targets import Target
+from tests.endpoint_suite import targets
+from tests.endpoint_suite.calls import assert_raised_as, client_call
+from tests.endpoint_suite.targets import Target
 
 SPEC = targets.current()
 # A paid endpoint serves today's models only: its requests name the suite's model; the fake

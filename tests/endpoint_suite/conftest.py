@@ -20,8 +20,8 @@ from mockserver.http.server import LiveServer
 from mockserver.testing.handle import FakeHandle
 from tests.client.conftest import FAKE_BASE
 from tests.client.conftest import route_into as routed  # every method to http://fake.test
-from tests.contract import targets
-from tests.contract.targets import Target, era_of
+from tests.endpoint_suite import targets
+from tests.endpoint_suite.targets import Target, era_of
 
 HERE = Path(__file__).resolve().parent
 _COMMON = settings(

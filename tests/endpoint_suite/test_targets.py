@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from contracts.spec import REAL_BASE_URL
-from tests.contract.targets import PROFILES, resolve
+from tests.endpoint_suite.targets import PROFILES, resolve
 
 
 def test_the_fakes_made_by_the_suite_have_a_control_plane() -> None:

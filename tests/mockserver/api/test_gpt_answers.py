@@ -18,7 +18,7 @@ from PIL import Image
 from contracts.models import MODELS
 from mockserver import create_app
 from tests.conftest import AUTH
-from tests.mockserver.test_edits_gpt import post_edit
+from tests.mockserver.api.test_edits_gpt import post_edit
 from tests.pngs import pattern, png_bytes
 
 PROMPT = "a white siamese cat"  # 19 characters: 5 text tokens

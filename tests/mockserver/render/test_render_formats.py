@@ -22,7 +22,7 @@ from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageSequence, ImageS
 
 from mockserver.render import MEDIA_TYPES, Recipe, media_type, render, render_partial
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PROMPT = "a red fox asleep under a birch tree in deep snow, watercolour"
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
