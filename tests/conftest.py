@@ -1,14 +1,16 @@
-"""Fixtures shared by the whole suite.
+"""Fixtures shared by the whole suite (the helpers they use are in ``tests/support/``).
 
 ``app``/``client``: a fresh in-process fake per test (Flask's test client).
 ``live_server``: one fake over real HTTP for the session, reset before each test.
+``fake_process``: ``python -m mockserver`` in subprocesses, stopped when the test ends.
+``redis_server``: a real redis-server for the session, emptied for each test.
 """
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -17,8 +19,9 @@ from flask.testing import FlaskClient
 
 from mockserver import create_app
 from mockserver.http.server import LiveServer
-from tests.redisserver import RedisServer, need_redis
 from tests.seeds.extract import missing_seeds
+from tests.support.processes import FakeProcess
+from tests.support.redisserver import RedisServer, need_redis
 
 _STARTED = pytest.StashKey[float]()
 
@@ -53,6 +56,22 @@ def live_server(_session_server: LiveServer) -> LiveServer:
 
 def backend_of(app: Flask) -> Any:
     return app.extensions["mockserver"]
+
+
+@pytest.fixture
+def fake_process() -> Iterator[Callable[..., FakeProcess]]:
+    """Start fakes in subprocesses with ``fake_process(*args, **options)`` (see
+    :class:`tests.support.processes.FakeProcess`); each one is stopped when the test ends,
+    pass or fail, and its workers with it."""
+    started: list[FakeProcess] = []
+
+    def start(*args: str, **options: Any) -> FakeProcess:
+        started.append(FakeProcess(*args, **options))
+        return started[-1]
+
+    yield start
+    for fake in reversed(started):
+        fake.stop()
 
 
 # --- a real Redis for the shared-state tests ----------------------------------------------

@@ -10,7 +10,7 @@ from contracts.spec import DALL_E_2, parse_size
 from mockserver import create_app
 from tests.client.conftest import FAKE_BASE, route_into
 from tests.conftest import API_KEY
-from tests.pngs import decode
+from tests.support.pngs import decode
 
 sizes = st.sampled_from(DALL_E_2.sizes)
 counts = st.integers(min_value=DALL_E_2.n_min, max_value=DALL_E_2.n_max)

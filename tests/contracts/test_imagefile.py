@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from contracts import imagefile
-from tests.pngs import pattern
+from tests.support.pngs import pattern
 
 LIMIT = 4096 * 4096
 

@@ -36,9 +36,9 @@ import pytest
 from PIL import Image
 
 from mockserver.http.server import LiveServer
-from tests import pngs
 from tests.conftest import API_KEY, backend_of
 from tests.node import extract_node as extract
+from tests.support import pngs
 
 pytestmark = pytest.mark.slow
 

@@ -24,8 +24,8 @@ from openai.types import ImagesResponse
 
 from mockserver.http.server import LiveServer
 from mockserver.testing.handle import FakeHandle
-from tests import pngs
 from tests.conftest import API_KEY
+from tests.support import pngs
 
 ORGANIZATION = "org-mockserver00000000000000"
 RATE_LIMIT_MESSAGE = (

@@ -27,9 +27,9 @@ from PIL import Image
 
 from mockserver import create_app
 from mockserver.http.server import LiveServer
-from tests import pngs
 from tests.conftest import API_KEY
 from tests.sdk.recording import Canned, RequestLog
+from tests.support import pngs
 
 REQUEST_ID = re.compile(r"req_[0-9a-f]{32}")
 CLOCK_TOLERANCE_S = 60

@@ -26,11 +26,11 @@ from PIL import Image
 
 from mockserver import create_app
 from mockserver.http.server import LiveServer
-from tests import pngs
 from tests.conftest import API_KEY
 from tests.sdk.legacy_venv import ensure_legacy_venv
 from tests.sdk.recording import Recorded, RequestLog
 from tests.seeds import extract
+from tests.support import pngs
 
 pytestmark = [pytest.mark.slow, pytest.mark.seeds]
 

@@ -17,7 +17,7 @@ from PIL import Image
 from mockserver import create_app
 from mockserver.http.server import LiveServer
 from mockserver.testing.handle import FakeHandle
-from tests.pngs import pattern, png_bytes, rgba_with_hole
+from tests.support.pngs import pattern, png_bytes, rgba_with_hole
 
 pytest.importorskip("selenium", reason="the browser tests drive Chromium with selenium")
 

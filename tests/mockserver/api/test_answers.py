@@ -12,7 +12,7 @@ import pytest
 from flask.testing import FlaskClient
 from PIL import ImageChops, ImageStat
 
-from tests.pngs import decode, mask, pattern, png_bytes, rgba_with_hole
+from tests.support.pngs import decode, mask, pattern, png_bytes, rgba_with_hole
 
 
 def generate(client: FlaskClient, **body: Any) -> Any:

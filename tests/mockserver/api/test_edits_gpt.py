@@ -20,7 +20,7 @@ from werkzeug.test import encode_multipart
 
 from mockserver import create_app
 from tests.conftest import AUTH
-from tests.pngs import mask, pattern, png_bytes
+from tests.support.pngs import mask, pattern, png_bytes
 
 IRE = "invalid_request_error"
 USER_ERROR = "image_generation_user_error"

@@ -15,7 +15,7 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
 from mockserver import create_app
-from tests.pngs import mask, pattern, png_bytes, rgba_with_hole
+from tests.support.pngs import mask, pattern, png_bytes, rgba_with_hole
 
 IRE = "invalid_request_error"
 

@@ -19,7 +19,7 @@ from contracts.models import MODELS
 from mockserver import create_app
 from tests.conftest import AUTH
 from tests.mockserver.api.test_edits_gpt import post_edit
-from tests.pngs import pattern, png_bytes
+from tests.support.pngs import pattern, png_bytes
 
 PROMPT = "a white siamese cat"  # 19 characters: 5 text tokens
 GPT_KEYS = ["background", "created", "data", "output_format", "quality", "size", "usage"]

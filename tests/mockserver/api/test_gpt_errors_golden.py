@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from mockserver import create_app
 from tests.conftest import AUTH
 from tests.mockserver.api.test_errors_golden import err, post_form
-from tests.pngs import pattern, png_bytes
+from tests.support.pngs import pattern, png_bytes
 
 IGU = "image_generation_user_error"
 GPT_SIZES = "Supported values are: '1024x1024', '1024x1536', '1536x1024', and 'auto'."

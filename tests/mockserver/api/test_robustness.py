@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from mockserver import create_app
 from mockserver.http.server import LiveServer
 from tests.conftest import AUTH
-from tests.pngs import pattern, png_bytes
+from tests.support.pngs import pattern, png_bytes
 
 
 @pytest.fixture(scope="module")

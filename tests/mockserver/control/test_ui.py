@@ -14,7 +14,7 @@ from mockserver import create_app
 from mockserver.render import Recipe, render
 from mockserver.state.gallery import Gallery
 from mockserver.testing.handle import FakeHandle
-from tests.pngs import pattern, png_bytes
+from tests.support.pngs import pattern, png_bytes
 
 KEY = {"Authorization": "Bearer sk-test-ui-0000000000000000"}
 

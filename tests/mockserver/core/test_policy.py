@@ -9,7 +9,7 @@ import pytest
 
 from mockserver import create_app
 from tests.conftest import AUTH
-from tests.pngs import pattern, png_bytes, rgba_with_hole
+from tests.support.pngs import pattern, png_bytes, rgba_with_hole
 
 PROMPT_REFUSAL = {"error": {
     "message": "Your request was rejected as a result of our safety system. Your prompt may contain text that "

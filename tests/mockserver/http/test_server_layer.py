@@ -6,12 +6,8 @@ from __future__ import annotations
 
 import http.client
 import json
-import queue
-import re
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,7 +20,9 @@ import requests
 from contracts.spec import MAX_REQUEST_BYTES
 from mockserver import create_app
 from mockserver.http.server import MAX_HEADER_BYTES, MAX_HEADER_COUNT, MAX_REQUEST_LINE, LiveServer
+from mockserver.testing.handle import FakeHandle
 from tests.conftest import API_KEY, AUTH
+from tests.support.processes import FakeProcess
 
 GENERATION = json.dumps({"prompt": "cat", "size": "256x256"}).encode()
 
@@ -91,7 +89,8 @@ def test_slow_header_senders_cannot_take_the_control_plane_or_the_api(server: Li
             sock = stack.enter_context(closing(connect(server)))
             sock.sendall(b"POST /v1/images/generations HTTP/1.1\r\nHost: fake\r\n")
         started = time.monotonic()
-        assert requests.get(f"{server.url}/_mock/clock", timeout=3).status_code == 200
+        with FakeHandle.over_http(server.url, timeout=3) as control:
+            control.now()  # the control plane answers (a ControlError or a timeout otherwise)
         still_serves(server)
         assert time.monotonic() - started < 3
 
@@ -136,7 +135,8 @@ def test_slow_uploads_are_cut_at_the_body_deadline_and_leave_the_control_plane()
                          + b"\x89PNG" + b"\0" * 1000)
             socks.append(sock)
         started = time.monotonic()
-        assert requests.get(f"{live.url}/_mock/clock", timeout=2).status_code == 200
+        with FakeHandle.over_http(live.url, timeout=2) as control:
+            control.now()
         for sock in socks:
             response = http.client.HTTPResponse(sock)
             response.begin()
@@ -220,16 +220,12 @@ def test_expect_continue_over_the_limit_gets_413_without_100(server: LiveServer)
 # --- finding 7: hangs end on reset and DELETE /_mock/faults ------------------------------------
 
 
-@pytest.mark.parametrize("end", [
-    lambda url: requests.delete(f"{url}/_mock/faults", timeout=2),
-    lambda url: requests.post(f"{url}/_mock/reset", json={}, timeout=2),
-], ids=["delete-faults", "reset"])
+@pytest.mark.parametrize("end", [FakeHandle.clear_faults, FakeHandle.reset], ids=["delete-faults", "reset"])
 def test_ending_hangs_is_immediate_and_the_control_plane_is_never_behind_them(
-    end: Callable[[str], requests.Response],
+    end: Callable[[FakeHandle], None],
 ) -> None:
-    with LiveServer(create_app()) as live:
-        requests.post(f"{live.url}/_mock/faults", json={"kind": "hang", "delay_ms": 30000, "count": None},
-                      timeout=2).raise_for_status()
+    with LiveServer(create_app()) as live, FakeHandle.over_http(live.url, timeout=2) as control:
+        control.inject_fault(kind="hang", delay_ms=30000, count=None)
         outcomes: list[str] = []
 
         def client() -> None:
@@ -243,9 +239,9 @@ def test_ending_hangs_is_immediate_and_the_control_plane_is_never_behind_them(
         threads = [threading.Thread(target=client, daemon=True) for _ in range(20)]
         for thread in threads:
             thread.start()
-        _wait_for(lambda: requests.get(f"{live.url}/_mock/faults", timeout=2).json()["faults"][0]["fired"] >= 16)
+        _wait_for(lambda: control.faults()[0]["fired"] >= 16)
         started = time.monotonic()
-        assert end(live.url).status_code == 200
+        end(control)
         for thread in threads:
             thread.join(max(0.1, started + 3 - time.monotonic()))
         assert len(outcomes) == 20 and "dropped" in outcomes
@@ -277,73 +273,28 @@ def _dual_stack() -> bool:
 @pytest.mark.skipif(not _dual_stack(), reason="this machine has no dual-stack IPv6")
 def test_an_ipv4_client_of_a_dual_stack_fake_is_loopback() -> None:
     with LiveServer(create_app(), host="::") as live:
-        assert requests.get(f"http://127.0.0.1:{live.port}/_mock/clock", timeout=3).status_code == 200
-        assert requests.get(f"http://[::1]:{live.port}/_mock/clock", timeout=3).status_code == 200
+        for url in (f"http://127.0.0.1:{live.port}", f"http://[::1]:{live.port}"):
+            with FakeHandle.over_http(url, timeout=3) as control:
+                control.now()  # answered (a ControlError or a timeout otherwise)
 
 
 # --- finding 5: SIGTERM and SIGINT let requests in flight finish --------------------------------
 
 
-class _Fake:
-    """``python -m mockserver`` in a subprocess, with its stderr read line by line."""
-
-    def __init__(self, *args: str) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "mockserver", "--port", "0", *args],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        assert self.proc.stdout is not None and self.proc.stderr is not None
-        match = re.search(r"http://127\.0\.0\.1:(\d+)/v1", self.proc.stdout.readline())
-        assert match, self.proc.stderr.read() if self.proc.poll() is not None else "no URL printed"
-        self.port = int(match.group(1))
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.stderr: queue.SimpleQueue[str] = queue.SimpleQueue()
-        threading.Thread(target=self._read_stderr, daemon=True).start()
-
-    def _read_stderr(self) -> None:
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:
-            self.stderr.put(line)
-
-    def wait_for_stderr(self, text: str, timeout: float = 5) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            line = self.stderr.get(timeout=max(0.01, deadline - time.monotonic()))
-            if text in line:
-                return
-
-    def in_flight(self, n: int) -> list[socket.socket]:
-        """``n`` generation requests, sent; then a control request answered, so the fake
-        has taken them (connections are accepted in order)."""
-        socks = []
-        for _ in range(n):
-            sock = socket.create_connection(("127.0.0.1", self.port), timeout=10)
-            sock.sendall(generation_request())
-            socks.append(sock)
-        assert requests.get(f"{self.url}/_mock/clock", timeout=5).status_code == 200
-        # The control request is answered by a reader thread while another may still be reading
-        # an API request's head: let the readers hand the API requests to their workers.
-        time.sleep(0.5)
-        return socks
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait(timeout=10)
-        for stream in (self.proc.stdout, self.proc.stderr):
-            if stream is not None:
-                stream.close()
-
-
-@pytest.fixture
-def fake_process() -> Iterator[Callable[..., _Fake]]:
-    started: list[_Fake] = []
-
-    def start(*args: str) -> _Fake:
-        started.append(_Fake(*args))
-        return started[-1]
-
-    yield start
-    for fake in started:
-        fake.close()
+def in_flight(fake: FakeProcess, n: int) -> list[socket.socket]:
+    """``n`` generation requests, sent; then a control request answered, so the fake
+    has taken them (connections are accepted in order)."""
+    socks = []
+    for _ in range(n):
+        sock = socket.create_connection(("127.0.0.1", fake.port), timeout=10)
+        sock.sendall(generation_request())
+        socks.append(sock)
+    with fake.handle() as control:
+        control.now()
+    # The control request is answered by a reader thread while another may still be reading
+    # an API request's head: let the readers hand the API requests to their workers.
+    time.sleep(0.5)
+    return socks
 
 
 def _refused(port: int) -> bool:
@@ -367,36 +318,36 @@ def read_status(sock: socket.socket) -> int | str:
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_a_signal_lets_requests_in_flight_finish_then_exits_0(fake_process: Callable[..., _Fake],
+def test_a_signal_lets_requests_in_flight_finish_then_exits_0(fake_process: Callable[..., FakeProcess],
                                                               signum: int) -> None:
     fake = fake_process("--latency-ms", "1500")
-    socks = fake.in_flight(3)
-    fake.proc.send_signal(signum)
-    fake.wait_for_stderr("finishing the requests in flight")
+    socks = in_flight(fake, 3)
+    fake.signal(signum)
+    fake.wait_for("err", "finishing the requests in flight")
     _wait_for(lambda: _refused(fake.port), timeout=3)  # no longer accepting
     assert [read_status(sock) for sock in socks] == [200, 200, 200]
-    assert fake.proc.wait(timeout=5) == 0
+    assert fake.wait(timeout=5) == 0
 
 
-def test_the_grace_is_bounded_and_configurable(fake_process: Callable[..., _Fake]) -> None:
+def test_the_grace_is_bounded_and_configurable(fake_process: Callable[..., FakeProcess]) -> None:
     fake = fake_process("--latency-ms", "20000", "--shutdown-grace-ms", "300")
-    socks = fake.in_flight(2)
+    socks = in_flight(fake, 2)
     started = time.monotonic()
-    fake.proc.send_signal(signal.SIGTERM)
-    assert fake.proc.wait(timeout=5) == 0
+    fake.signal(signal.SIGTERM)
+    assert fake.wait(timeout=5) == 0
     assert time.monotonic() - started < 3
     assert all(read_status(sock) != 200 for sock in socks)  # dropped once the grace was over
 
 
-def test_a_second_signal_exits_at_once(fake_process: Callable[..., _Fake]) -> None:
+def test_a_second_signal_exits_at_once(fake_process: Callable[..., FakeProcess]) -> None:
     fake = fake_process("--latency-ms", "20000")
-    socks = fake.in_flight(1)
+    socks = in_flight(fake, 1)
     try:
-        fake.proc.send_signal(signal.SIGTERM)
-        fake.wait_for_stderr("finishing the requests in flight")
+        fake.signal(signal.SIGTERM)
+        fake.wait_for("err", "finishing the requests in flight")
         started = time.monotonic()
-        fake.proc.send_signal(signal.SIGINT)
-        assert fake.proc.wait(timeout=5) == 1
+        fake.signal(signal.SIGINT)
+        assert fake.wait(timeout=5) == 1
         assert time.monotonic() - started < 2
     finally:
         read_status(socks[0])  # closes it

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from mockserver import create_app
 from mockserver.http.server import LiveServer
 from tests.conftest import AUTH
-from tests.pngs import mask, pattern, png_bytes
+from tests.support.pngs import mask, pattern, png_bytes
 
 GENERATION = {"prompt": "a white siamese cat", "size": "256x256"}
 

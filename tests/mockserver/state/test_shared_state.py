@@ -21,7 +21,8 @@ from mockserver import create_app
 from mockserver.state.clock import Clock
 from mockserver.state.redis import StateUnavailable
 from tests.conftest import AUTH
-from tests.redisserver import RedisServer, free_port
+from tests.support.ports import free_port
+from tests.support.redisserver import RedisServer
 
 T0 = 1_800_000_000.0
 GENERATE = "/v1/images/generations"

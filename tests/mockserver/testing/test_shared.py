@@ -14,7 +14,8 @@ from pathlib import Path
 from flask import Flask
 
 from mockserver import FakeHandle, create_app
-from tests.redisserver import RedisServer, free_port
+from tests.support.ports import free_port
+from tests.support.redisserver import RedisServer
 
 BEFORE_THE_RUN = "left from before the run"
 

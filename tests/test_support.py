@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.redisserver import RedisServer
+from tests.support.redisserver import RedisServer
 
 
 def test_redis_server_stops_and_starts_again_on_its_port(redis_server: RedisServer) -> None:
