@@ -20,8 +20,11 @@ from flask.testing import FlaskClient
 from mockserver import create_app
 from mockserver.http.server import LiveServer
 from tests.seeds.extract import missing_seeds
+from tests.support import profiles
 from tests.support.processes import FakeProcess
 from tests.support.redisserver import RedisServer, need_redis
+
+profiles.load()  # the Hypothesis profile, dev or ci (tests/support/profiles.py)
 
 _STARTED = pytest.StashKey[float]()
 

@@ -9,12 +9,13 @@ import time
 import zlib
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
 from contracts import imagefile
 from tests.support.pngs import pattern
+from tests.support.profiles import budget
 
 LIMIT = 4096 * 4096
 
@@ -162,7 +163,7 @@ PREFIXES = [b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"RIFF\x20\x00\x00\x00WEBPVP8
             b"RIFF\x20\x00\x00\x00WEBPVP8X", PNG[:40], JPEG[:200], WEBP[:30]]
 
 
-@settings(max_examples=150, deadline=None)
+@budget(1.5)
 @given(prefix=st.sampled_from(PREFIXES), tail=st.binary(max_size=300), cut=st.integers(0, 400))
 def test_any_bytes_are_described_or_refused_never_crash(prefix: bytes, tail: bytes, cut: int) -> None:
     data = (prefix + tail)[: max(cut, len(prefix))]

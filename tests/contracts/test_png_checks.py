@@ -15,11 +15,12 @@ import warnings
 import zlib
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
 from contracts import png
+from tests.support.profiles import budget
 
 SAMPLES = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
 DEPTHS = {0: (1, 2, 4, 8, 16), 2: (8, 16), 3: (1, 2, 4, 8), 4: (8, 16), 6: (8, 16)}
@@ -105,7 +106,7 @@ def pngs(draw: st.DrawFn) -> bytes:
     return png.SIGNATURE + head + b"".join(idats) + tail + png.IEND
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@budget(15)  # chunk by chunk, many ways to be damaged: many cases
 @given(pngs())
 def test_inspect_refuses_what_a_decode_refuses(data: bytes) -> None:
     assert now(data) == before(data)
@@ -158,7 +159,7 @@ def big_pngs(draw: st.DrawFn) -> bytes:
     return png.SIGNATURE + head + idats + png.IEND
 
 
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@budget(0.5)  # each one megapixels to decode
 @given(big_pngs())
 def test_inspect_refuses_what_a_decode_refuses_across_pieces(data: bytes) -> None:
     assert now(data) == before(data)

@@ -123,11 +123,13 @@ def current() -> TargetSpec:
 
 def budget(share: float = 1.0) -> settings:
     """The target's Hypothesis settings for a property worth ``share`` times its profile's
-    examples; on a live target never more than the profile's (tiny) number."""
+    examples (in-process: the session's profile's, dev or ci); on a live target never more
+    than the profile's (tiny) number."""
     profile = settings.get_profile(current().profile)
+    examples = settings.default.max_examples if current().profile == PROFILES["inprocess"] else profile.max_examples
     if current().profile == PROFILES["live"]:
         share = min(share, 1.0)
-    return settings(profile, max_examples=max(1, round(profile.max_examples * share)))
+    return settings(profile, max_examples=max(1, round(examples * share)))
 
 
 # --- the running target ---------------------------------------------------------------------

@@ -16,13 +16,14 @@ from collections.abc import Iterator
 import pytest
 import requests
 from flask.testing import FlaskClient
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
 
 from mockserver import create_app
 from mockserver.http.server import LiveServer
 from tests.conftest import AUTH
 from tests.support.pngs import pattern, png_bytes
+from tests.support.profiles import budget
 
 
 @pytest.fixture(scope="module")
@@ -154,7 +155,7 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@budget(1.5, suppress_health_check=[HealthCheck.function_scoped_fixture])  # the client is stateless
 @given(body=st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=8), json_values, max_size=6))
 def test_any_json_body_gets_a_json_answer(client: FlaskClient, body: dict[str, object]) -> None:
     response = client.post("/v1/images/generations", json=body)
@@ -163,7 +164,7 @@ def test_any_json_body_gets_a_json_answer(client: FlaskClient, body: dict[str, o
     assert ("data" in payload) if response.status_code == 200 else set(payload) == {"error"}
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@budget(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     fields=st.lists(st.tuples(st.sampled_from(FIELDS) | st.text(max_size=8), st.text(max_size=20)), max_size=5),
     files=st.lists(st.tuples(st.sampled_from(["image", "mask", "image[]", "other"]), st.binary(max_size=300)),
@@ -183,7 +184,7 @@ def test_any_multipart_body_gets_a_json_answer(
     assert set(response.get_json()) in ({"error"}, {"created", "data"})
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@budget(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(raw=st.binary(max_size=400), content_type=st.sampled_from(
     ["application/json", "multipart/form-data; boundary=x", "text/plain", "", "multipart/form-data"]))
 def test_any_bytes_get_a_json_answer(client: FlaskClient, raw: bytes, content_type: str) -> None:

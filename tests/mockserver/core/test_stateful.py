@@ -37,7 +37,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
@@ -54,6 +53,7 @@ from werkzeug.test import TestResponse
 from mockserver import create_app
 from mockserver.state.clock import Clock
 from mockserver.testing.handle import FakeHandle
+from tests.support.profiles import budget
 
 BASE = 1_700_000_000  # the clock's source: a constant, so a reset always lands at the same time
 URL_TTL = 3600  # the fake's default url_ttl, which these runs never change
@@ -291,7 +291,7 @@ class FakeMachine(RuleBasedStateMachine):
 def test_fake_agrees_with_the_model() -> None:
     run_state_machine_as_test(
         FakeMachine,
-        settings=settings(max_examples=50, stateful_step_count=30, deadline=None),
+        settings=budget(0.5, stateful_step_count=30),  # stories of up to 30 steps, each step a request
     )
 
 

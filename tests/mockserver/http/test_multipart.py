@@ -12,7 +12,7 @@ import os
 import re
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 from werkzeug.formparser import FormDataParser
@@ -21,6 +21,7 @@ from werkzeug.sansio.multipart import LINE_BREAK, MultipartDecoder
 from contracts.spec import MAX_FORM_FIELD_BYTES, MAX_FORM_PARTS
 from mockserver import create_app
 from mockserver.http.multipart import BoundarySearch, Decoder
+from tests.support.profiles import budget
 
 AUTH = {"Authorization": "Bearer sk-test"}
 
@@ -51,7 +52,7 @@ def haystacks(draw: st.DrawFn) -> tuple[bytes, bytes, int]:
     return boundary, data, draw(st.integers(0, len(data)))
 
 
-@settings(max_examples=3000, deadline=None)
+@budget(30)  # a cheap pure function: many cases
 @given(haystacks())
 def test_boundary_search_finds_what_werkzeugs_patterns_find(case: tuple[bytes, bytes, int]) -> None:
     boundary, data, pos = case

@@ -22,13 +22,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageOps, ImageStat
 
 from mockserver import render as render_module
 from mockserver.render import Recipe, render
 from mockserver.render import text as render_text
+from tests.support.profiles import budget
 
 ROOT = Path(__file__).resolve().parents[3]
 PROMPT = "a white siamese cat sitting on a red velvet sofa, soft morning light"
@@ -488,7 +489,7 @@ def test_variation_of_a_bigger_input() -> None:
 # --------------------------------------------------------------------------- #
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@budget(0.25)  # each example renders images
 @given(
     prompt=st.text(max_size=300),
     width=st.integers(16, 96),

@@ -14,13 +14,14 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 from flask import Flask
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from mockserver import create_app
 from mockserver.http.server import LiveServer
 from tests.conftest import AUTH
 from tests.support.pngs import mask, pattern, png_bytes
+from tests.support.profiles import budget
 
 GENERATION = {"prompt": "a white siamese cat", "size": "256x256"}
 
@@ -289,7 +290,7 @@ _CALLS = st.one_of(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@budget(1.5)
 @given(calls=st.lists(_CALLS, min_size=1, max_size=4))
 def test_control_plane_fuzz_never_breaks_the_fake(calls: list[tuple[str, str, Any]]) -> None:
     app = create_app()
