@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from contracts import imagefile
-from tests.support.pngs import pattern
+from tests.support.pngs import claiming, pattern
 from tests.support.profiles import budget
 
 LIMIT = 4096 * 4096
@@ -125,11 +125,7 @@ def test_an_mpo_jpeg_is_refused() -> None:
 
 
 def _png_claiming(width: int, height: int) -> bytes:
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    chunk = struct.pack(">I", 13) + b"IHDR" + ihdr + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
-    idat = zlib.compress(b"\0" * 1024)
-    idat_chunk = struct.pack(">I", len(idat)) + b"IDAT" + idat + struct.pack(">I", zlib.crc32(b"IDAT" + idat))
-    return b"\x89PNG\r\n\x1a\n" + chunk + idat_chunk + b"\x00\x00\x00\x00IEND\xaeB`\x82"
+    return claiming(width, height, colour_type=2, raw=b"\0" * 1024)  # RGB, 1 KB of pixel data
 
 
 def _jpeg_claiming(width: int, height: int) -> bytes:

@@ -20,14 +20,11 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from contracts import png
+from tests.support.pngs import chunk
 from tests.support.profiles import budget
 
 SAMPLES = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
 DEPTHS = {0: (1, 2, 4, 8, 16), 2: (8, 16), 3: (1, 2, 4, 8), 4: (8, 16), 6: (8, 16)}
-
-
-def chunk(kind: bytes, body: bytes) -> bytes:
-    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
 
 def before(data: bytes) -> png.PngInfo | None:

@@ -2,7 +2,7 @@
 
 * :mod:`tests.support.processes` — ``python -m mockserver`` in a subprocess (:class:`FakeProcess`):
   started on a free port, its start-up lines read, signalled, stopped within a bound, reaped.
-* :mod:`tests.support.ports` — a free loopback port.
+* :mod:`tests.support.ports` — a free loopback port; whether a port refuses connections.
 * :mod:`tests.support.redisserver` — a real ``redis-server`` for the shared-state tests.
 * :mod:`tests.support.pngs` — the pictures the tests upload, and reading them back.
 * :mod:`tests.support.profiles` — the Hypothesis profiles (``dev``, ``ci``) and :func:`budget`.

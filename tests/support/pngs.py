@@ -1,8 +1,11 @@
-"""Build test images with Pillow: the inputs our tests upload."""
+"""Build test images with Pillow (the inputs our tests upload) or chunk by chunk (damaged and
+hostile ones), and read them back."""
 
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 
 from PIL import Image, ImageDraw
 
@@ -47,3 +50,27 @@ def decode(data: bytes) -> Image.Image:
     image = Image.open(io.BytesIO(data))
     image.load()
     return image
+
+
+SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """The size of ``data``, which must be a PNG that decodes whole."""
+    assert data[:8] == SIGNATURE, f"not a PNG: {data[:16]!r}"
+    with Image.open(io.BytesIO(data)) as image:
+        assert image.format == "PNG"
+        image.load()
+        return image.size
+
+
+def chunk(kind: bytes, body: bytes) -> bytes:
+    """One PNG chunk, its length and CRC right: PNGs written by hand, chunk by chunk."""
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def claiming(width: int, height: int, *, colour_type: int = 6, raw: bytes = b"\0" * 64) -> bytes:
+    """A tiny PNG whose header claims ``width`` x ``height`` (8-bit, ``colour_type``) over
+    only ``raw`` compressed: a decompression bomb's shape, refused before any decode."""
+    head = chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0))
+    return SIGNATURE + head + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")

@@ -1,4 +1,5 @@
-"""A free loopback port, for what must be told its port before it starts (redis-server)."""
+"""Loopback ports: a free one, for what must be told its port before it starts (redis-server),
+and whether one still accepts connections."""
 
 from __future__ import annotations
 
@@ -11,3 +12,12 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def refused(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether a connection to ``port`` is refused now (nothing listens, or it stopped accepting)."""
+    try:
+        socket.create_connection((host, port), timeout=1).close()
+    except ConnectionRefusedError:
+        return True
+    return False

@@ -9,8 +9,6 @@ import io
 import json
 import re
 import socket
-import struct
-import zlib
 from collections.abc import Iterator
 
 import pytest
@@ -22,7 +20,7 @@ from hypothesis import strategies as st
 from mockserver import create_app
 from mockserver.http.server import LiveServer
 from tests.conftest import AUTH
-from tests.support.pngs import pattern, png_bytes
+from tests.support.pngs import claiming, pattern, png_bytes
 from tests.support.profiles import budget
 
 
@@ -33,17 +31,8 @@ def small_server() -> Iterator[LiveServer]:
         yield server
 
 
-def png_claiming(width: int, height: int) -> bytes:
-    """A tiny PNG whose header claims width x height (a decompression bomb's shape)."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(
-        b"IEND", b"")
-
-
 def test_decompression_bomb_is_refused_before_decoding(client: FlaskClient) -> None:
-    data = {"image": (io.BytesIO(png_claiming(100_000, 100_000)), "bomb.png")}
+    data = {"image": (io.BytesIO(claiming(100_000, 100_000)), "bomb.png")}
     response = client.post("/v1/images/variations", data=data, content_type="multipart/form-data")
     assert response.status_code == 400
     assert response.get_json()["error"]["message"] == (

@@ -7,7 +7,6 @@ way its decoder builds them, run on the same bytes."""
 
 from __future__ import annotations
 
-import io
 import os
 import re
 
@@ -21,6 +20,7 @@ from werkzeug.sansio.multipart import LINE_BREAK, MultipartDecoder
 from contracts.spec import MAX_FORM_FIELD_BYTES, MAX_FORM_PARTS
 from mockserver import create_app
 from mockserver.http.multipart import BoundarySearch, Decoder
+from tests.support.pngs import png_bytes
 from tests.support.profiles import budget
 
 AUTH = {"Authorization": "Bearer sk-test"}
@@ -74,9 +74,8 @@ def test_boundary_search_finds_what_werkzeugs_patterns_find(case: tuple[bytes, b
 
 
 def png(size: int = 256, mode: str = "RGB") -> bytes:
-    out = io.BytesIO()
-    Image.new(mode, (size, size), (10, 20, 30, 0) if mode == "RGBA" else (10, 20, 30)).save(out, "PNG")
-    return out.getvalue()
+    """A plain square of one colour (transparent in RGBA)."""
+    return png_bytes(Image.new(mode, (size, size), (10, 20, 30, 0) if mode == "RGBA" else (10, 20, 30)))
 
 
 def form(boundary: str, fields: list[tuple[str, str]], files: list[tuple[str, bytes]]) -> bytes:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,7 +26,7 @@ import requests
 from mockserver import create_app
 from mockserver.http.server import LiveServer, listening_socket
 from mockserver.testing.handle import FakeHandle
-from tests.support.ports import free_port
+from tests.support.ports import free_port, refused
 from tests.support.processes import FakeProcess
 from tests.support.redisserver import RedisServer
 
@@ -253,14 +252,6 @@ def test_a_worker_lost_while_redis_is_down_is_replaced_once_redis_returns(
     assert _served_without(survivor, lambda: post(fake, timeout=30).status_code) == 200
 
 
-def _refused(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-    except ConnectionRefusedError:
-        return True
-    return False
-
-
 def test_sigterm_lets_every_worker_finish_its_requests_then_exits_0(
         redis_server: RedisServer, fake_process: Callable[..., FakeProcess]) -> None:
     fake = fake_process("--quiet", "--state", redis_server.url, "--workers", "2", "--latency-ms", "1500")
@@ -270,7 +261,7 @@ def test_sigterm_lets_every_worker_finish_its_requests_then_exits_0(
         fake.signal(signal.SIGTERM)
         said = fake.wait_for("err", "finishing the requests in flight")
         deadline = time.monotonic() + 3
-        while not _refused(fake.port):
+        while not refused(fake.port):
             assert time.monotonic() < deadline, "still accepting after SIGTERM"
             time.sleep(0.05)
         assert [p.result().status_code for p in pending] == [200] * 4
@@ -322,7 +313,7 @@ def test_workers_stop_when_their_parent_is_killed(
     fake.signal(signal.SIGKILL)
     fake.wait(timeout=5)
     deadline = time.monotonic() + 10
-    while not _refused(fake.port):
+    while not refused(fake.port):
         assert time.monotonic() < deadline, "the workers kept serving without their parent"
         time.sleep(0.05)
 

@@ -22,6 +22,7 @@ from mockserver import create_app
 from mockserver.http.server import MAX_HEADER_BYTES, MAX_HEADER_COUNT, MAX_REQUEST_LINE, LiveServer
 from mockserver.testing.handle import FakeHandle
 from tests.conftest import API_KEY, AUTH
+from tests.support.ports import refused
 from tests.support.processes import FakeProcess
 
 GENERATION = json.dumps({"prompt": "cat", "size": "256x256"}).encode()
@@ -297,14 +298,6 @@ def in_flight(fake: FakeProcess, n: int) -> list[socket.socket]:
     return socks
 
 
-def _refused(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
-    except ConnectionRefusedError:
-        return True
-    return False
-
-
 def read_status(sock: socket.socket) -> int | str:
     try:
         response = http.client.HTTPResponse(sock)
@@ -324,7 +317,7 @@ def test_a_signal_lets_requests_in_flight_finish_then_exits_0(fake_process: Call
     socks = in_flight(fake, 3)
     fake.signal(signum)
     fake.wait_for("err", "finishing the requests in flight")
-    _wait_for(lambda: _refused(fake.port), timeout=3)  # no longer accepting
+    _wait_for(lambda: refused(fake.port), timeout=3)  # no longer accepting
     assert [read_status(sock) for sock in socks] == [200, 200, 200]
     assert fake.wait(timeout=5) == 0
 

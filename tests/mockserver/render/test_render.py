@@ -29,6 +29,7 @@ from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageOps, ImageStat
 from mockserver import render as render_module
 from mockserver.render import Recipe, render
 from mockserver.render import text as render_text
+from tests.support.pngs import png_bytes
 from tests.support.profiles import budget
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -40,12 +41,6 @@ ENDPOINTS = ("generations", "edits", "variations")
 # --------------------------------------------------------------------------- #
 # helpers
 # --------------------------------------------------------------------------- #
-
-
-def png(img: Image.Image) -> bytes:
-    buf = io.BytesIO()
-    img.save(buf, "PNG")
-    return buf.getvalue()
 
 
 def decode(data: bytes) -> Image.Image:
@@ -99,8 +94,8 @@ def edge_energy(img: Image.Image, box: tuple[int, int, int, int]) -> float:
 
 
 def recipe(endpoint: str = "generations", size: int = 256, **changes: object) -> Recipe:
-    image = png(picture(size)) if endpoint != "generations" else None
-    mask = png(half_mask(size)) if endpoint == "edits" else None
+    image = png_bytes(picture(size)) if endpoint != "generations" else None
+    mask = png_bytes(half_mask(size)) if endpoint == "edits" else None
     base = Recipe(
         endpoint=endpoint,
         model="dall-e-2",
@@ -196,9 +191,9 @@ def test_digest_is_a_sha256_hex_that_tracks_every_field() -> None:
         {"height": 512},
         {"index": 1},
         {"n": 3},
-        {"image": png(noise())},
+        {"image": png_bytes(noise())},
         {"mask": None},
-        {"mask": png(half_mask(256, "LA"))},
+        {"mask": png_bytes(half_mask(256, "LA"))},
     ]
     digests = {dataclasses.replace(base, **c).digest() for c in changes}  # type: ignore[arg-type]
     assert len(digests) == len(changes) and digest not in digests
@@ -220,8 +215,8 @@ print(json.dumps([[r.digest(), hashlib.sha256(render(r)).hexdigest()] for r in r
 
 
 def test_identical_across_processes_with_different_hash_seeds(tmp_path: Path) -> None:
-    (tmp_path / "image.png").write_bytes(png(picture()))
-    (tmp_path / "mask.png").write_bytes(png(half_mask()))
+    (tmp_path / "image.png").write_bytes(png_bytes(picture()))
+    (tmp_path / "mask.png").write_bytes(png_bytes(half_mask()))
     answers = []
     for seed in ("0", "4242"):
         env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT)}
@@ -231,7 +226,7 @@ def test_identical_across_processes_with_different_hash_seeds(tmp_path: Path) ->
         answers.append(json.loads(done.stdout))
     assert answers[0] == answers[1]
     # ... and this process agrees with both.
-    image, mask = png(picture()), png(half_mask())
+    image, mask = png_bytes(picture()), png_bytes(half_mask())
     here = Recipe("edits", "dall-e-2", "a boat", 256, 256, 0, 1, image, mask)
     assert answers[0][1] == [here.digest(), hashlib.sha256(render(here)).hexdigest()]
 
@@ -265,7 +260,7 @@ def test_threads_all_get_the_same_bytes(cold_caches: None) -> None:
         {"width": 512, "height": 512},
         {"width": 512},
         {"model": "dall-e-3"},
-        {"endpoint": "edits", "image": png(picture()), "mask": png(half_mask())},
+        {"endpoint": "edits", "image": png_bytes(picture()), "mask": png_bytes(half_mask())},
     ],
 )
 def test_any_change_changes_the_bytes(changes: dict[str, object]) -> None:
@@ -339,14 +334,14 @@ def assert_edited_right_half(out: Image.Image, source: Image.Image) -> None:
 
 def test_edit_keeps_the_opaque_half_exactly_and_fills_the_transparent_half() -> None:
     source = noise()
-    out = decode(render(Recipe("edits", "dall-e-2", PROMPT, 256, 256, 0, 1, png(source), png(half_mask()))))
+    out = decode(render(Recipe("edits", "dall-e-2", PROMPT, 256, 256, 0, 1, png_bytes(source), png_bytes(half_mask()))))
     assert_edited_right_half(out, source)
 
 
 def test_edit_without_mask_uses_the_images_alpha() -> None:
     source = noise().convert("RGBA")
     source.putalpha(half_mask().getchannel("A"))
-    out = decode(render(Recipe("edits", "dall-e-2", PROMPT, 256, 256, 0, 1, png(source))))
+    out = decode(render(Recipe("edits", "dall-e-2", PROMPT, 256, 256, 0, 1, png_bytes(source))))
     assert_edited_right_half(out, source)
 
 
@@ -358,7 +353,7 @@ def test_edit_mask_as_la_and_palette_with_transparency() -> None:
             mask.putpalette([0, 0, 0, 255, 255, 255])
             ImageDraw.Draw(mask).rectangle((128, 0, 256, 256), fill=1)
             mask.info["transparency"] = 1
-        out = decode(render(Recipe("edits", "dall-e-2", PROMPT, 256, 256, 0, 1, png(source), png(mask))))
+        out = decode(render(Recipe("edits", "dall-e-2", PROMPT, 256, 256, 0, 1, png_bytes(source), png_bytes(mask))))
         assert_edited_right_half(out, source)
 
 
@@ -367,8 +362,8 @@ def test_edit_of_a_palette_image_with_transparency() -> None:
     source = Image.frombytes("P", (256, 256), indices)
     source.putpalette(random.Random(4).randbytes(64 * 3))
     source.info["transparency"] = 0  # palette entry 0: about 1 pixel in 64
-    out = decode(render(Recipe("edits", "dall-e-2", PROMPT, 256, 256, 0, 1, png(source))))
-    region = decode(png(source)).convert("RGBA").getchannel("A").point([255] + [0] * 255)  # alpha == 0
+    out = decode(render(Recipe("edits", "dall-e-2", PROMPT, 256, 256, 0, 1, png_bytes(source))))
+    region = decode(png_bytes(source)).convert("RGBA").getchannel("A").point([255] + [0] * 255)  # alpha == 0
     assert region.getbbox() is not None
     changed = ImageChops.difference(out, source.convert("RGB")).convert("L").point([0] + [255] * 255)
     assert ImageChops.multiply(changed, ImageOps.invert(region)).getbbox() is None
@@ -385,14 +380,14 @@ def test_edit_of_a_palette_image_with_transparency() -> None:
 )
 def test_edit_with_nothing_to_edit_returns_the_input(mask: Image.Image) -> None:
     source = noise()
-    out = decode(render(Recipe("edits", "dall-e-2", PROMPT, 256, 256, 0, 1, png(source), png(mask))))
+    out = decode(render(Recipe("edits", "dall-e-2", PROMPT, 256, 256, 0, 1, png_bytes(source), png_bytes(mask))))
     assert out.tobytes() == source.tobytes()
 
 
 @pytest.mark.parametrize("mode", ["RGB", "L", "RGBA"])
 def test_edit_of_an_image_without_transparency_returns_it(mode: str) -> None:
     source = noise().convert(mode)
-    out = decode(render(Recipe("edits", "dall-e-2", PROMPT, 256, 256, 0, 1, png(source))))
+    out = decode(render(Recipe("edits", "dall-e-2", PROMPT, 256, 256, 0, 1, png_bytes(source))))
     assert out.tobytes() == source.convert("RGB").tobytes()
 
 
@@ -400,7 +395,7 @@ def test_edit_label_is_only_inside_the_region() -> None:
     source = noise()
     mask = Image.new("RGBA", (256, 256), (0, 0, 0, 255))
     ImageDraw.Draw(mask).ellipse((60, 60, 200, 200), fill=(0, 0, 0, 0))
-    out = decode(render(Recipe("edits", "dall-e-2", PROMPT, 256, 256, 0, 1, png(source), png(mask))))
+    out = decode(render(Recipe("edits", "dall-e-2", PROMPT, 256, 256, 0, 1, png_bytes(source), png_bytes(mask))))
     region = mask.getchannel("A").point([255] + [0] * 255)
     changed = ImageChops.difference(out, source).convert("L").point([0] + [255] * 255)
     assert ImageChops.multiply(changed, ImageOps.invert(region)).getbbox() is None  # nothing outside
@@ -409,7 +404,8 @@ def test_edit_label_is_only_inside_the_region() -> None:
 
 def test_edit_resizes_an_input_of_another_size() -> None:
     source = noise(512)
-    out = decode(render(Recipe("edits", "dall-e-2", PROMPT, 256, 256, 0, 1, png(source), png(half_mask(512)))))
+    recipe = Recipe("edits", "dall-e-2", PROMPT, 256, 256, 0, 1, png_bytes(source), png_bytes(half_mask(512)))
+    out = decode(render(recipe))
     assert out.size == (256, 256)
     small = source.resize((256, 256), Image.Resampling.LANCZOS)
     assert mean_abs_diff(out.crop((0, 0, 120, 256)), small.crop((0, 0, 120, 256))) < 2
@@ -417,7 +413,7 @@ def test_edit_resizes_an_input_of_another_size() -> None:
 
 
 def test_edit_fill_differs_per_index() -> None:
-    r = Recipe("edits", "dall-e-2", PROMPT, 256, 256, 0, 2, png(noise()), png(half_mask()))
+    r = Recipe("edits", "dall-e-2", PROMPT, 256, 256, 0, 2, png_bytes(noise()), png_bytes(half_mask()))
     a, b = decode(render(r)), decode(render(dataclasses.replace(r, index=1)))
     assert a.crop((0, 0, 128, 256)).tobytes() == b.crop((0, 0, 128, 256)).tobytes()
     assert mean_abs_diff(a.crop((128, 0, 256, 256)), b.crop((128, 0, 256, 256))) > 5
@@ -434,7 +430,7 @@ def thumb(img: Image.Image) -> Image.Image:
 
 
 def test_variations_differ_from_each_other() -> None:
-    source = png(picture())
+    source = png_bytes(picture())
     outs = [render(Recipe("variations", "dall-e-2", None, 256, 256, i, 6, source)) for i in range(6)]
     assert len(set(outs)) == 6
     images = [decode(o) for o in outs]
@@ -449,14 +445,14 @@ def test_variations_resemble_their_input(size: int) -> None:
     near = thumb(source)
     far = thumb(unrelated(size))
     for i in range(4):
-        out = thumb(decode(render(Recipe("variations", "dall-e-2", None, size, size, i, 4, png(source)))))
+        out = thumb(decode(render(Recipe("variations", "dall-e-2", None, size, size, i, 4, png_bytes(source)))))
         to_input = min(mean_abs_diff(out, near), mean_abs_diff(out, near.transpose(Image.Transpose.FLIP_LEFT_RIGHT)))
         to_other = min(mean_abs_diff(out, far), mean_abs_diff(out, far.transpose(Image.Transpose.FLIP_LEFT_RIGHT)))
         assert to_input < to_other / 2, (i, to_input, to_other)
 
 
 def test_variations_have_a_label_band() -> None:
-    out = decode(render(Recipe("variations", "dall-e-2", None, 512, 512, 0, 1, png(picture(512)))))
+    out = decode(render(Recipe("variations", "dall-e-2", None, 512, 512, 0, 1, png_bytes(picture(512)))))
     band, above = (0, 492, 512, 512), (0, 440, 512, 480)
     assert ImageStat.Stat(out.convert("L").crop(band)).mean[0] < 120  # a dark band...
     assert edge_energy(out, band) > edge_energy(out, above) + 4  # ...with text on it
@@ -471,7 +467,7 @@ def test_variations_accept_any_png_mode(mode: str) -> None:
         source = base.quantize(32)
     else:
         source = base.convert(mode)
-    out = decode(render(Recipe("variations", "dall-e-2", None, 256, 256, 0, 1, png(source))))
+    out = decode(render(Recipe("variations", "dall-e-2", None, 256, 256, 0, 1, png_bytes(source))))
     assert (out.mode, out.size) == ("RGB", (256, 256))
     assert (
         mean_abs_diff(thumb(out), thumb(base)) < 60
@@ -480,7 +476,7 @@ def test_variations_accept_any_png_mode(mode: str) -> None:
 
 
 def test_variation_of_a_bigger_input() -> None:
-    out = decode(render(Recipe("variations", "dall-e-2", None, 256, 256, 0, 1, png(picture(1024)))))
+    out = decode(render(Recipe("variations", "dall-e-2", None, 256, 256, 0, 1, png_bytes(picture(1024)))))
     assert out.size == (256, 256)
 
 

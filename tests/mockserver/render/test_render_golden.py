@@ -13,20 +13,14 @@ with it: check the pictures by eye, then update the table in the same commit.
 from __future__ import annotations
 
 import hashlib
-import io
 
 import pytest
 from PIL import Image, ImageDraw
 
 from mockserver.render import Recipe, render
+from tests.support.pngs import png_bytes
 
 PROMPT = "a white siamese cat sitting on a red velvet sofa, soft morning light"
-
-
-def _png(img: Image.Image) -> bytes:
-    buf = io.BytesIO()
-    img.save(buf, "PNG")
-    return buf.getvalue()
 
 
 def _picture(side: int) -> bytes:
@@ -35,13 +29,13 @@ def _picture(side: int) -> bytes:
     s = side / 256
     draw.rectangle((20 * s, 150 * s, 110 * s, 240 * s), fill=(220, 40, 40))
     draw.ellipse((130 * s, 20 * s, 240 * s, 130 * s), fill=(250, 230, 40))
-    return _png(img)
+    return png_bytes(img)
 
 
 def _ellipse_mask(side: int) -> bytes:
     img = Image.new("RGBA", (side, side), (0, 0, 0, 255))
     ImageDraw.Draw(img).ellipse((side * 0.25, side * 0.25, side * 0.75, side * 0.75), fill=(0, 0, 0, 0))
-    return _png(img)
+    return png_bytes(img)
 
 
 def _cases() -> dict[str, Recipe]:
