@@ -20,7 +20,7 @@ from flask.testing import FlaskClient
 from mockserver import create_app
 from mockserver.http.server import LiveServer
 from tests.seeds.extract import missing_seeds
-from tests.support import profiles
+from tests.support import leaks, profiles
 from tests.support.processes import FakeProcess
 from tests.support.redisserver import RedisServer, need_redis
 
@@ -141,6 +141,27 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     session.config.stash[_STARTED] = time.time()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    leaks.finish()
+
+
+# --- a leak fails the test that leaked (tests/support/leaks.py) ---------------------------------
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """Once the test and its fixtures are torn down, the garbage it made is collected: a socket
+    or file it left open fails it here. A full collection once a module's tests are done (its
+    module fixtures are gone then) and after the last test (the session's)."""
+    try:
+        result = yield
+    finally:
+        caught = leaks.sweep(full=nextitem is None or nextitem.path != item.path)
+    if caught:
+        pytest.fail(leaks.message(caught), pytrace=False)
+    return result
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
