@@ -33,7 +33,7 @@ from contracts.errors import CURRENT
 from contracts.spec import DALL_E_2, GPT_DEFAULT_MODEL, MODELS, REAL_BASE_URL, ModelProfile
 from contracts.strategies import Case
 from contracts.verify import Answer, image_bytes, problems, send
-from mockserver.testing.handle import FakeHandle
+from mockserver.testing.handle import ControlError, FakeHandle
 
 KINDS = ("inprocess", "http", "live")
 API_KEY_ENV = "OPENAI_API_KEY"
@@ -86,12 +86,13 @@ def control_root(base_url: str) -> str:
 
 
 def has_control_plane(base_url: str, timeout: float = 3.0) -> bool:
-    """Whether ``base_url`` is a fake: its ``/_mock/config`` answers with a configuration."""
+    """Whether ``base_url`` is a fake: its control API (``/_mock/config``) answers with a configuration."""
     try:
-        response = requests.get(control_root(base_url) + "/_mock/config", timeout=timeout)
-        return response.status_code == 200 and "rate_limits" in response.json()
-    except (requests.RequestException, ValueError):
+        with FakeHandle.over_http(base_url, timeout=timeout) as fake:
+            config: Any = fake.config()  # (from a server that is not the fake: whatever it answered)
+    except (ControlError, requests.RequestException):
         return False
+    return isinstance(config, dict) and "rate_limits" in config
 
 
 def resolve(option: str, environ: Mapping[str, str] = os.environ) -> TargetSpec:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from mockserver import create_app
+from mockserver.testing.handle import FakeHandle
 from tests.conftest import AUTH
 
 PAGE = "http://localhost:3000"
@@ -68,6 +69,7 @@ def test_star_allows_any_origin(origin: str) -> None:
 
 
 def test_switched_on_at_run_time() -> None:
-    client = create_app().test_client()
-    assert client.patch("/_mock/config", json={"cors_origins": [PAGE]}).status_code == 200
+    app = create_app()
+    FakeHandle.in_process(app).configure(cors_origins=[PAGE])
+    client = app.test_client()
     assert client.options("/v1/images/generations", headers=PREFLIGHT).status_code == 204

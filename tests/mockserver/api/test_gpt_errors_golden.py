@@ -14,6 +14,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from mockserver import create_app
+from mockserver.testing.handle import FakeHandle
 from tests.conftest import AUTH
 from tests.mockserver.api.test_errors_golden import err, post_form
 from tests.support.pngs import pattern, png_bytes
@@ -196,8 +197,7 @@ def test_a_users_own_blocked_term_is_category_other() -> None:
 
 def test_organization_must_be_verified_is_switched_per_model_from_the_control_api(client: FlaskClient) -> None:
     assert client.post("/v1/images/generations", json=gen("gpt-image-2")).status_code == 200
-    patched = client.patch("/_mock/config", json={"verification_required_models": ["gpt-image-2"]})
-    assert patched.status_code == 200, patched.get_json()
+    FakeHandle.in_process(client.application).configure(verification_required_models=["gpt-image-2"])
     response = client.post("/v1/images/generations", json=gen("gpt-image-2"))
     assert response.status_code == 403
     assert response.get_json() == err(

@@ -99,7 +99,7 @@ def test_requests_after_a_cursor_are_only_the_new_ones() -> None:
     _generate(client, size="999x999")
     later = client.get(f"/_mock/requests?after={first['cursor']}").get_json()
     assert not later["complete"] and [e["status"] for e in later["requests"]] == [200, 400]
-    client.delete("/_mock/requests")
+    FakeHandle.in_process(client.application).clear_requests()
     _generate(client)
     cleared = client.get(f"/_mock/requests?after={later['cursor']}").get_json()
     assert cleared["complete"] and len(cleared["requests"]) == 1  # the reader must start afresh

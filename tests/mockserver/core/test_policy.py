@@ -8,6 +8,7 @@ import io
 import pytest
 
 from mockserver import create_app
+from mockserver.testing.handle import FakeHandle
 from tests.conftest import AUTH
 from tests.support.pngs import pattern, png_bytes, rgba_with_hole
 
@@ -64,8 +65,9 @@ def test_blocked_images() -> None:
 
 
 def test_blocked_terms_change_at_run_time() -> None:
-    client = create_app().test_client()
+    app = create_app()
+    client = app.test_client()
     assert client.post("/v1/images/generations", json={"prompt": "a kraken"}, headers=AUTH).status_code == 200
-    assert client.patch("/_mock/config", json={"blocked_terms": ["kraken"]}).status_code == 200
+    FakeHandle.in_process(app).block_terms("kraken", replace=True)
     assert client.post("/v1/images/generations", json={"prompt": "a kraken"}, headers=AUTH).status_code == 400
     assert client.post("/v1/images/generations", json={"prompt": "a nude"}, headers=AUTH).status_code == 200

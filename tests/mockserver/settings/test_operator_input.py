@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from mockserver import create_app
 from mockserver.http.server import LiveServer
+from mockserver.testing.handle import FakeHandle
 from tests.conftest import AUTH
 from tests.support.pngs import mask, pattern, png_bytes
 from tests.support.profiles import budget
@@ -101,24 +102,25 @@ def test_a_surrogate_pair_is_an_ordinary_character() -> None:
 ])
 def test_bad_setting_is_a_400_naming_it_that_changes_nothing(name: str, value: object) -> None:
     app = create_app()
-    client = app.test_client()
-    before = client.get("/_mock/config").get_json()
-    response = client.patch("/_mock/config", data=json.dumps({name: value}), content_type="application/json")
+    fake = FakeHandle.in_process(app)
+    before = fake.config()
+    # the refusal itself as raw HTTP: its status and body are what this test is about
+    response = app.test_client().patch("/_mock/config", data=json.dumps({name: value}),
+                                       content_type="application/json")
     assert response.status_code == 400, response.data[:300]
     error = response.get_json()["error"]
     assert error["param"] == name and error["code"] == "invalid_config" and error["message"].startswith(name)
-    assert client.get("/_mock/config").get_json() == before
+    assert fake.config() == before
     assert_still_works(app)
 
 
 def test_settings_accept_their_bounds() -> None:
     app = create_app()
-    response = app.test_client().patch("/_mock/config", json={
-        "url_ttl": 315_360_000, "latency_ms": 0, "organization": "org-Acme_Labs-1",
-        "public_base_url": "https://cdn.example.test:8443", "blocked_image_sha256": ["AB" * 32],
-    })
-    assert response.status_code == 200, response.data
-    assert response.get_json()["blocked_image_sha256"] == ["ab" * 32]  # shown as stored: lower case
+    shown = FakeHandle.in_process(app).configure(
+        url_ttl=315_360_000, latency_ms=0, organization="org-Acme_Labs-1",
+        public_base_url="https://cdn.example.test:8443", blocked_image_sha256=["AB" * 32],
+    )
+    assert shown["blocked_image_sha256"] == ["ab" * 32]  # shown as stored: lower case
     assert_still_works(app)
 
 
@@ -140,8 +142,8 @@ def test_create_app_uses_the_same_descriptions() -> None:
 def test_clock_refuses_moves_outside_its_range(raw: bytes) -> None:
     app = create_app()
     client = app.test_client()
-    client.post("/_mock/clock", json={"freeze": True})
-    before = client.get("/_mock/clock").get_json()
+    FakeHandle.in_process(app).freeze()
+    before = client.get("/_mock/clock").get_json()  # now and frozen (the handle reads only now)
     response = client.post("/_mock/clock", data=raw, content_type="application/json")
     assert response.status_code == 400, response.data[:300]
     json.loads(response.data)  # strict JSON, no Infinity
@@ -302,10 +304,11 @@ def test_control_plane_fuzz_never_breaks_the_fake(calls: list[tuple[str, str, An
         json.loads(response.data.decode("utf-8"))  # strict: no NaN, no Infinity, no lone surrogate
         if response.status_code >= 400:
             assert set(response.get_json()["error"]) == {"message", "type", "param", "code"}
-    client.delete("/_mock/faults")  # a fuzzed fault may legitimately refuse the next request
-    client.patch("/_mock/config", json={"quota_mode": "normal", "rate_limits": "off", "api_keys": [],
-                                        "latency_ms": 0, "latency_jitter_ms": 0, "blocked_terms": []})
-    client.post("/_mock/clock", json={"freeze": False})
+    fake = FakeHandle.in_process(app)
+    fake.clear_faults()  # a fuzzed fault may legitimately refuse the next request
+    fake.configure(quota_mode="normal", rate_limits="off", api_keys=[], latency_ms=0, latency_jitter_ms=0,
+                   blocked_terms=[])
+    fake.freeze(False)
     assert_still_works(app)
 
 
@@ -316,7 +319,7 @@ def test_control_plane_fuzz_never_breaks_the_fake(calls: list[tuple[str, str, An
 def test_fault_retry_headers_follow_the_quota_rule(seconds: float, after: str, after_ms: str) -> None:
     app = create_app()
     client = app.test_client()
-    client.post("/_mock/faults", json={"status": 503, "retry_after": seconds})
+    FakeHandle.in_process(app).inject_fault(status=503, retry_after=seconds)
     response = client.post("/v1/images/generations", json=GENERATION, headers=AUTH)
     assert response.status_code == 503
     assert (response.headers["retry-after"], response.headers["retry-after-ms"]) == (after, after_ms)

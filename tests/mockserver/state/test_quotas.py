@@ -14,6 +14,7 @@ from contracts.ratelimits import Window, go_duration, parse_windows
 from mockserver import create_app
 from mockserver.http.server import LiveServer
 from mockserver.state.clock import Clock
+from mockserver.testing.handle import FakeHandle
 
 
 def fake(**settings: Any) -> tuple[FlaskClient, Clock]:
@@ -100,7 +101,7 @@ def test_changing_the_limits_does_not_forgive_past_use() -> None:
     client, clock = fake(rate_limits="10/1m")
     for _ in range(3):
         assert ask(client, 2).status_code == 200  # three identical grants at the same frozen instant
-    assert client.patch("/_mock/config", json={"rate_limits": "8/1m,20/5m"}).status_code == 200
+    FakeHandle.in_process(client.application).set_rate_limits("8/1m,20/5m")
     assert ask(client, 2).status_code == 200
     refused = ask(client, 1)
     assert refused.status_code == 429

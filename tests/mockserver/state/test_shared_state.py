@@ -20,6 +20,7 @@ from flask.testing import FlaskClient
 from mockserver import create_app
 from mockserver.state.clock import Clock
 from mockserver.state.redis import StateUnavailable
+from mockserver.testing.handle import ControlError, FakeHandle
 from tests.conftest import AUTH
 from tests.support.ports import free_port
 from tests.support.redisserver import RedisServer
@@ -54,8 +55,14 @@ def ask(client: FlaskClient, n: int = 1, key: str | None = None, **extra: Any) -
     return client.post(GENERATE, json={"prompt": "a cat", "size": "256x256", "n": n, **extra}, headers=headers)
 
 
+def control(client: FlaskClient) -> FakeHandle:
+    """The control API of the fake ``client`` talks to."""
+    return FakeHandle.in_process(client.application)
+
+
 def freeze(client: FlaskClient, at: float = T0) -> None:
-    assert client.post("/_mock/clock", json={"freeze": True, "set": at}).status_code == 200
+    control(client).freeze()
+    control(client).set_time(at)
 
 
 # --- quotas -------------------------------------------------------------------------------
@@ -110,7 +117,7 @@ def _quota_story(a: FlaskClient, b: FlaskClient, advance: Any) -> list[tuple[Any
 def test_quota_answers_are_those_of_one_fake_in_memory(apps: list[Flask], redis_server: RedisServer) -> None:
     a, b = pair(apps, redis_server.url, rate_limits="5/1m,8/5m")
     freeze(a)
-    shared = _quota_story(a, b, lambda s: a.post("/_mock/clock", json={"advance": s}))
+    shared = _quota_story(a, b, control(a).advance)
     clock = Clock(lambda: T0)
     clock.freeze()
     alone = _client(create_app(clock=clock, rate_limits="5/1m,8/5m"))
@@ -133,23 +140,27 @@ def test_the_live_view_lists_the_keys_seen_by_either_fake(apps: list[Flask], red
 
 def test_a_config_change_reaches_the_other_fake_at_once(apps: list[Flask], redis_server: RedisServer) -> None:
     a, b = pair(apps, redis_server.url)
-    assert a.patch("/_mock/config", json={"rate_limits": "2/1m", "blocked_terms": ["flamingo"]}).status_code == 200
-    assert b.get("/_mock/config").get_json()["rate_limits"] == ["2/1m"]
+    control(a).configure(rate_limits="2/1m", blocked_terms=["flamingo"])
+    assert control(b).config()["rate_limits"] == ["2/1m"]
     assert ask(b, 1, prompt="a flamingo").get_json()["error"]["code"] == "content_policy_violation"
     assert [ask(b).status_code for _ in range(3)] == [200, 200, 429]
-    assert a.patch("/_mock/config", json={"rate_limits": "nonsense"}).status_code == 400
-    assert b.get("/_mock/config").get_json()["rate_limits"] == ["2/1m"]  # a bad change changes nothing
+    with pytest.raises(ControlError) as refused:
+        control(a).set_rate_limits("nonsense")
+    assert refused.value.status == 400
+    assert control(b).config()["rate_limits"] == ["2/1m"]  # a bad change changes nothing
 
 
 def test_the_clock_moves_for_both(apps: list[Flask], redis_server: RedisServer) -> None:
     a, b = pair(apps, redis_server.url)
     freeze(a)
-    assert b.get("/_mock/clock").get_json() == {"now": T0, "frozen": True}
-    assert a.post("/_mock/clock", json={"advance": 90}).get_json()["now"] == T0 + 90
+    assert b.get("/_mock/clock").get_json() == {"now": T0, "frozen": True}  # (the handle reads only now)
+    assert control(a).advance(90) == T0 + 90
     assert ask(b).get_json()["created"] == int(T0 + 90)
-    assert b.post("/_mock/clock", json={"advance": -2e12}).status_code == 400  # out of range: no move
-    assert a.get("/_mock/clock").get_json()["now"] == T0 + 90
-    b.post("/_mock/clock", json={"real_time": True})
+    with pytest.raises(ControlError) as refused:
+        control(b).advance(-2e12)  # out of range: no move
+    assert refused.value.status == 400
+    assert control(a).now() == T0 + 90
+    b.post("/_mock/clock", json={"real_time": True})  # (the handle has no real_time)
     now = a.get("/_mock/clock").get_json()
     assert now["frozen"] is False and abs(now["now"] - time.time()) < 5
 
@@ -157,20 +168,19 @@ def test_the_clock_moves_for_both(apps: list[Flask], redis_server: RedisServer) 
 def test_reset_clears_everything_for_both(apps: list[Flask], redis_server: RedisServer) -> None:
     a, b = pair(apps, redis_server.url, rate_limits="3/1m")
     url = ask(a, 2, response_format="url").get_json()["data"][0]["url"]
-    a.post("/_mock/clock", json={"freeze": True})
-    a.post("/_mock/faults", json={"status": 500, "count": 5, "endpoint": "edits"})
-    a.patch("/_mock/config", json={"rate_limits": "4/1m"})
+    first, second = control(a), control(b)
+    first.freeze()
+    first.inject_fault(status=500, count=5, endpoint="edits")
+    first.set_rate_limits("4/1m")
     assert ask(b, 3).status_code == 429
-    assert b.post("/_mock/reset").status_code == 200
-    assert a.get("/_mock/requests").get_json()["requests"] == []
-    assert a.get("/_mock/faults").get_json()["faults"] == []
-    assert a.get("/_mock/images").get_json() == {"count": 0, "bytes": 0}
+    second.reset()
+    assert (first.requests(), first.faults(), first.images()) == ([], [], {"count": 0, "bytes": 0})
     assert a.get(url.split("localhost", 1)[1]).status_code == 404
-    assert a.get("/_mock/clock").get_json()["frozen"] is False
-    assert a.get("/_mock/config").get_json()["rate_limits"] == ["4/1m"]  # kept
+    assert a.get("/_mock/clock").get_json()["frozen"] is False  # (the handle reads only now)
+    assert first.config()["rate_limits"] == ["4/1m"]  # kept
     assert ask(a, 3).status_code == 200
-    b.post("/_mock/reset", json={"config": True})
-    assert a.get("/_mock/config").get_json()["rate_limits"] == ["3/1m"]  # the first fake's start-up one
+    second.reset(config=True)
+    assert first.config()["rate_limits"] == ["3/1m"]  # the first fake's start-up one
     assert ask(a, 3).status_code == 200
 
 
@@ -179,7 +189,7 @@ def test_the_first_fake_on_an_empty_state_sets_its_configuration(apps: list[Flas
     first = create_app(state=redis_server.url, url_ttl=60)
     later = create_app(state=redis_server.url, url_ttl=120)
     apps += [first, later]
-    assert _client(later).get("/_mock/config").get_json()["url_ttl"] == 60
+    assert FakeHandle.in_process(later).config()["url_ttl"] == 60
 
 
 # --- faults -------------------------------------------------------------------------------
@@ -187,7 +197,7 @@ def test_the_first_fake_on_an_empty_state_sets_its_configuration(apps: list[Flas
 
 def test_a_fault_fires_exactly_count_times_across_fakes(apps: list[Flask], redis_server: RedisServer) -> None:
     a, b = pair(apps, redis_server.url, rate_limits="off")
-    assert a.post("/_mock/faults", json={"status": 503, "count": 3}).status_code == 201
+    control(a).inject_fault(status=503, count=3)
     statuses: list[int] = []
     lock = threading.Lock()
 
@@ -204,17 +214,17 @@ def test_a_fault_fires_exactly_count_times_across_fakes(apps: list[Flask], redis
     for t in threads:
         t.join()
     assert Counter(statuses) == {503: 3, 200: 27}
-    assert b.get("/_mock/faults").get_json()["faults"] == []
+    assert control(b).faults() == []
 
 
 def test_after_endpoint_listing_and_removal_work_from_either_fake(apps: list[Flask], redis_server: RedisServer
                                                                   ) -> None:
     a, b = pair(apps, redis_server.url, rate_limits="off")
-    first = a.post("/_mock/faults", json={"status": 500, "after": 2, "count": 2, "endpoint": "generations"}).get_json()
-    other = b.post("/_mock/faults", json={"status": 502, "endpoint": "edits"}).get_json()
+    first = control(a).inject_fault(status=500, after=2, count=2, endpoint="generations")
+    other = control(b).inject_fault(status=502, endpoint="edits")
     assert [ask(c).status_code for c in (a, b, a, b, a)] == [200, 200, 500, 500, 200]
-    listed = a.get("/_mock/faults").get_json()["faults"]
-    assert listed == [{**other, "seen": 0, "fired": 0}]
+    assert control(a).faults() == [{**other, "seen": 0, "fired": 0}]
+    # (the handle removes all faults, not one: DELETE /_mock/faults/<id> as raw HTTP)
     assert b.delete(f"/_mock/faults/{other['id']}").get_json() == {"faults": []}
     assert a.delete(f"/_mock/faults/{first['id']}").status_code == 404
 
@@ -223,8 +233,8 @@ def test_seeded_probability_repeats_across_fakes(apps: list[Flask], redis_server
     a, b = pair(apps, redis_server.url, rate_limits="off")
 
     def run() -> list[int]:
-        a.post("/_mock/reset")
-        a.post("/_mock/faults", json={"status": 503, "count": None, "probability": 0.5, "seed": 7})
+        control(a).reset()
+        control(a).inject_fault(status=503, count=None, probability=0.5, seed=7)
         return [ask(c).status_code for c in (a, b) * 20]
 
     first = run()
@@ -235,7 +245,7 @@ def test_seeded_probability_repeats_across_fakes(apps: list[Flask], redis_server
 def test_deleting_faults_ends_a_hang_in_progress_on_the_other_fake(apps: list[Flask], redis_server: RedisServer
                                                                     ) -> None:
     a, b = pair(apps, redis_server.url)
-    a.post("/_mock/faults", json={"kind": "hang", "delay_ms": 60_000})
+    control(a).inject_fault(kind="hang", delay_ms=60_000)
     outcome: list[BaseException] = []
 
     def hang() -> None:
@@ -249,7 +259,7 @@ def test_deleting_faults_ends_a_hang_in_progress_on_the_other_fake(apps: list[Fl
     thread.start()
     time.sleep(0.5)
     assert thread.is_alive()
-    b.delete("/_mock/faults")
+    control(b).clear_faults()
     thread.join(10)
     assert not thread.is_alive() and len(outcome) == 1
     assert time.monotonic() - started < 10
@@ -269,7 +279,7 @@ def test_a_url_minted_on_one_fake_is_served_by_the_other_until_it_expires(apps: 
         assert first.status_code == 200 and first.mimetype == "image/png"
         assert first.data == base64.b64decode(item["b64_json"])
         assert a.get(path).data == first.data  # a serves b's cached render
-    a.post("/_mock/clock", json={"advance": 3601})
+    control(a).advance(3601)
     for client in (a, b):
         expired = client.get(paths[0])
         assert expired.status_code == 403 and b"Signature not valid in the specified time frame" in expired.data
@@ -279,28 +289,27 @@ def test_the_store_stays_within_its_bounds(apps: list[Flask], redis_server: Redi
     a, b = pair(apps, redis_server.url, store_max_images=3, rate_limits="off")
     paths = [ask(c, response_format="url").get_json()["data"][0]["url"].split("localhost", 1)[1]
              for c in (a, b, a, b)]
-    assert a.get("/_mock/images").get_json()["count"] == 3
+    assert control(a).images()["count"] == 3
     assert b.get(paths[0]).status_code == 404  # the oldest went first
     assert [a.get(p).status_code for p in paths[1:]] == [200, 200, 200]
-    a.patch("/_mock/config", json={"store_max_bytes": 1500})  # room for two recipes (640 bytes each), no render
+    control(a).configure(store_max_bytes=1500)  # room for two recipes (640 bytes each), no render
     ask(b, response_format="url")
-    assert b.get("/_mock/images").get_json() == {"count": 2, "bytes": 1280}
+    assert control(b).images() == {"count": 2, "bytes": 1280}
 
 
 def test_the_live_view_shows_images_made_by_the_other_fake(apps: list[Flask], redis_server: RedisServer) -> None:
     a, b = pair(apps, redis_server.url)
     answer = ask(a, 1, response_format="b64_json").get_json()
     ask(a, 1, response_format="url")
-    entries = b.get("/_mock/requests").get_json()["requests"]
-    refs = [e["images"][0] for e in entries]
+    refs = [e["images"][0] for e in control(b).requests()]
     assert refs[0]["id"].startswith("b64-") and refs[1]["response_format"] == "url"
     shown = b.get(f"/_mock/images/{refs[0]['id']}")
     assert shown.status_code == 200 and shown.data == base64.b64decode(answer["data"][0]["b64_json"])
     assert b.get(f"/_mock/images/{refs[1]['id']}").status_code == 200
-    a.post("/_mock/reset")
-    assert b.get(f"/_mock/images/{refs[0]['id']}").status_code == 404
+    control(a).reset()
+    assert b.get(f"/_mock/images/{refs[0]['id']}").status_code == 404  # (no image reads on the handle)
     ask(b, 1)
-    again = a.get("/_mock/requests").get_json()["requests"][0]["images"][0]["id"]
+    again = control(a).requests()[0]["images"][0]["id"]
     assert again not in (refs[0]["id"], refs[1]["id"])  # an id is never reused
 
 
@@ -316,11 +325,10 @@ def test_the_journal_lists_the_requests_of_both_in_order(apps: list[Flask], redi
     more = [ask(c).headers["x-request-id"] for c in (b, a, b, a)]
     since = a.get("/_mock/requests", query_string={"after": first["cursor"]}).get_json()
     assert [e["id"] for e in since["requests"]] == more and since["complete"] is False
-    whole = a.get("/_mock/requests").get_json()["requests"]
-    assert [e["id"] for e in whole] == (ids + more)[-5:]  # bounded by journal_size
+    assert [e["id"] for e in control(a).requests()] == (ids + more)[-5:]  # bounded by journal_size
     assert a.get("/_mock/requests", query_string={"status": 200, "after": since["cursor"]}).get_json()[
         "requests"] == []
-    b.delete("/_mock/requests")
+    control(b).clear_requests()
     cleared = a.get("/_mock/requests", query_string={"after": since["cursor"]}).get_json()
     assert cleared["requests"] == [] and cleared["complete"] is True
 
@@ -331,7 +339,7 @@ def test_a_streams_progress_reaches_the_shared_journal(apps: list[Flask], redis_
                                       "partial_images": 2, "size": "1024x1024", "quality": "low"})
     assert response.status_code == 200
     response.get_data()
-    entry = b.get("/_mock/requests").get_json()["requests"][-1]
+    entry = control(b).requests()[-1]
     assert entry["stream"] is True and entry["events"] == 3
 
 
@@ -369,8 +377,8 @@ def test_losing_redis_answers_json_503_then_recovers(apps: list[Flask], redis_se
         assert lost.get_json() == {"error": {"message": "The engine is currently overloaded, please try again later.",
                                              "type": "server_error", "param": None, "code": None}}
         assert lost.headers["x-request-id"].startswith("req_")
-        control = b.get("/_mock/faults")
-        assert control.status_code == 503 and control.is_json
+        refused = b.get("/_mock/faults")  # the control route's own answer, as raw HTTP
+        assert refused.status_code == 503 and refused.is_json
         blob = b.get(path)
         assert blob.status_code == 503 and b"<Code>ServerBusy</Code>" in blob.data
         assert time.monotonic() - started < 10  # never a hang
@@ -378,23 +386,24 @@ def test_losing_redis_answers_json_503_then_recovers(apps: list[Flask], redis_se
         redis_server.start()
     assert ask(a).status_code == 200
     assert ask(b).status_code == 200
-    assert b.get("/_mock/faults").get_json() == {"faults": []}
+    assert control(b).faults() == []
 
 
 def test_a_redis_back_empty_is_set_up_again_from_what_the_fakes_were_running(
         apps: list[Flask], redis_server: RedisServer) -> None:
     a, b = pair(apps, redis_server.url, rate_limits="7/1m")
-    a.patch("/_mock/config", json={"url_ttl": 600})
-    assert b.get("/_mock/clock").status_code == 200  # b has seen the change (at its request's start)
+    first, second = control(a), control(b)
+    first.configure(url_ttl=600)
+    second.now()  # b has seen the change (at its request's start)
     redis_server.stop()
     redis_server.start()  # no persistence: every key is gone
-    assert b.get("/_mock/config").get_json()["url_ttl"] == 600  # set up again by the first to notice
-    assert a.patch("/_mock/config", json={"url_ttl": 900}).status_code == 200
-    assert b.get("/_mock/config").get_json()["url_ttl"] == 900
+    assert second.config()["url_ttl"] == 600  # set up again by the first to notice
+    first.configure(url_ttl=900)
+    assert second.config()["url_ttl"] == 900
     path = ask(a, response_format="url").get_json()["data"][0]["url"].split("localhost", 1)[1]
     assert b.get(path).status_code == 200  # both still sign with the same key
-    b.post("/_mock/reset", json={"config": True})
-    assert a.get("/_mock/config").get_json()["rate_limits"] == ["7/1m"]
+    second.reset(config=True)
+    assert first.config()["rate_limits"] == ["7/1m"]
 
 
 # --- what travels through Redis -------------------------------------------------------------------
@@ -407,7 +416,7 @@ def test_a_json_edit_reads_a_url_minted_by_the_other_fake(apps: list[Flask], red
     response = b.post("/v1/images/edits", json=body)
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["usage"]["input_tokens_details"]["image_tokens"] == 255  # 256x256: 1 tile
-    a.post("/_mock/reset")  # the image is forgotten: b cannot read it any more
+    control(a).reset()  # the image is forgotten: b cannot read it any more
     assert b.post("/v1/images/edits", json=body).status_code == 400
 
 
