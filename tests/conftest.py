@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -20,7 +19,7 @@ from flask.testing import FlaskClient
 from mockserver import create_app
 from mockserver.http.server import LiveServer
 from tests.seeds.extract import missing_seeds
-from tests.support import leaks, profiles
+from tests.support import in_ci, leaks, profiles
 from tests.support.processes import FakeProcess
 from tests.support.redisserver import RedisServer, need_redis
 
@@ -121,7 +120,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _seeds_required(config: pytest.Config) -> bool:
-    return bool(config.getoption("--require-seeds")) or os.environ.get("CI", "").lower() in ("1", "true", "yes")
+    return bool(config.getoption("--require-seeds")) or in_ci()
 
 
 @pytest.hookimpl(tryfirst=True)

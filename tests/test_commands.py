@@ -15,9 +15,9 @@ import pytest
 import requests
 
 from contracts.version import version
+from tests.support import ROOT
 from tests.support.processes import FakeProcess
 
-ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 VERSION = re.compile(r"images-api-twin \d+\.\d+\.\d+\S*\n")
 

@@ -22,10 +22,10 @@ from mockserver.settings.inputs import body_table
 from mockserver.state.clock import ClockMove
 from mockserver.state.faults import Fault
 from tests.sdk.legacy_venv import ensure_legacy_venv, venv_python
+from tests.support import ROOT
 from tests.support.processes import FakeProcess
 from tests.support.redisserver import RedisServer
 
-ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
 BLOCKS = re.findall(r"```python\n(.*?)```", README, re.S)
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 from flask import Flask, Response
 
@@ -16,8 +15,8 @@ from contracts.strategies import RULES, rules_of
 from contracts.verify import NOT_ONE_REQUEST
 from mockserver import create_app
 from mockserver.http.server import LiveServer
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 ENDPOINT_PROPERTIES = set(ENDPOINTS)
 
 

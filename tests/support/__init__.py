@@ -13,6 +13,13 @@ The fixtures built on these (``redis_server``, ``fake_process``) are in ``tests/
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]  # the checkout: what `python -m ...` runs from
+
+
+def in_ci() -> bool:
+    """Whether the environment says this run is CI's (``CI=true``, as CI services set it): what
+    may skip elsewhere (no redis-server, no seed documents) must run there."""
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")

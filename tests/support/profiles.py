@@ -15,10 +15,11 @@ scales its in-process budget the same way.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from hypothesis import HealthCheck, settings
+
+from tests.support import in_ci
 
 DEV_EXAMPLES = 100  # what one property of share 1 runs in `dev`: Hypothesis's own default
 CI_SCALE = 2  # `ci` runs this many times the `dev` examples of every property
@@ -30,11 +31,6 @@ _COMMON: dict[str, Any] = {
 }
 settings.register_profile("dev", max_examples=DEV_EXAMPLES, **_COMMON)
 settings.register_profile("ci", max_examples=DEV_EXAMPLES * CI_SCALE, database=None, print_blob=True, **_COMMON)
-
-
-def in_ci() -> bool:
-    """Whether the environment says this run is CI's (``CI=true``, as CI services set it)."""
-    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
 def load() -> None:

@@ -9,7 +9,6 @@ installs it.
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import in_ci
 from tests.support.ports import free_port
 
 REDIS_SERVER = "redis-server"
@@ -36,7 +36,7 @@ def need_redis() -> None:
     reason = missing_redis()
     if reason is None:
         return
-    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+    if in_ci():
         pytest.fail(f"{reason} (CI must have it: .ci/run installs redis-server)", pytrace=False)
     pytest.skip(reason)
 

@@ -14,6 +14,7 @@ from mockserver import create_app
 from mockserver.render import Recipe, render
 from mockserver.state.gallery import Gallery
 from mockserver.testing.handle import FakeHandle
+from tests.support import ROOT
 from tests.support.pngs import pattern, png_bytes
 
 KEY = {"Authorization": "Bearer sk-test-ui-0000000000000000"}
@@ -165,9 +166,8 @@ def test_the_package_ships_the_page() -> None:
 
 
 def test_the_readme_shows_the_page() -> None:
-    from pathlib import Path
 
-    root = Path(__file__).resolve().parents[3]
+    root = ROOT
     assert "](docs/live-view.png)" in (root / "README.md").read_text()
     with Image.open(root / "docs" / "live-view.png") as shot:
         assert shot.size[0] >= 1000

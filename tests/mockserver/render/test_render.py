@@ -29,10 +29,10 @@ from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageOps, ImageStat
 from mockserver import render as render_module
 from mockserver.render import Recipe, render
 from mockserver.render import text as render_text
+from tests.support import ROOT
 from tests.support.pngs import png_bytes
 from tests.support.profiles import budget
 
-ROOT = Path(__file__).resolve().parents[3]
 PROMPT = "a white siamese cat sitting on a red velvet sofa, soft morning light"
 SIZES = (256, 512, 1024)
 ENDPOINTS = ("generations", "edits", "variations")

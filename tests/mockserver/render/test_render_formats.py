@@ -15,14 +15,13 @@ import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageSequence, ImageStat
 
 from mockserver.render import MEDIA_TYPES, Recipe, media_type, render, render_partial
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parents[3]
 PROMPT = "a red fox asleep under a birch tree in deep snow, watercolour"
 SVG_NS = "{http://www.w3.org/2000/svg}"
 
