@@ -139,7 +139,8 @@ def test_legacy_sdk_block(tmp_path: Path) -> None:
                                 text=True, timeout=120)
         assert result.returncode == 0, result.stderr
         assert result.stdout.startswith(server.url + "/private/")
-        journal = FakeHandle.over_http(server.url).requests()
+        with FakeHandle.over_http(server.url) as fake:
+            journal = fake.requests()
         assert [e["endpoint"] for e in journal] == ["generations", "edits", "variations"]
 
 

@@ -76,8 +76,7 @@ def _endpoint() -> Iterator[Target]:
         fake = FakeHandle.in_process(app)
         yield Target(spec, FAKE_BASE, session, fake, app, era_of(fake))
     elif spec.kind == "http":
-        with LiveServer(create_app(rate_limits="off")) as server:
-            fake = FakeHandle.over_http(server.url)
+        with LiveServer(create_app(rate_limits="off")) as server, FakeHandle.over_http(server.url) as fake:
             yield Target(spec, server.base_url, session, fake, server.app, era_of(fake))
     else:
         assert spec.base_url is not None
@@ -86,7 +85,7 @@ def _endpoint() -> Iterator[Target]:
         if remote is None:
             yield target
         else:  # someone's running fake: its quota off for the session, then as it was
-            with target.configured(rate_limits="off"):
+            with remote, target.configured(rate_limits="off"):
                 yield target
     session.close()
 

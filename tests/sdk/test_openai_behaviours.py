@@ -56,13 +56,13 @@ MakeSdk = Callable[..., openai.OpenAI]
 @pytest.fixture
 def fake(live_server: LiveServer) -> Iterator[FakeHandle]:
     """A handle on the live fake; whatever a test changes is restored afterwards."""
-    handle = FakeHandle.over_http(live_server.url)
-    before = handle.config()
-    try:
-        yield handle
-    finally:
-        handle.reset()  # faults, clock, journal, quotas
-        handle.configure(**{name: before[name] for name in RESTORED})
+    with FakeHandle.over_http(live_server.url) as handle:
+        before = handle.config()
+        try:
+            yield handle
+        finally:
+            handle.reset()  # faults, clock, journal, quotas
+            handle.configure(**{name: before[name] for name in RESTORED})
 
 
 @pytest.fixture

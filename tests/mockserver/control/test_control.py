@@ -19,8 +19,8 @@ def fake(request: pytest.FixtureRequest) -> Iterator[tuple[FakeHandle, Flask]]:
     if request.param == "in_process":
         yield FakeHandle.in_process(app), app
     else:
-        with LiveServer(app) as server:
-            yield FakeHandle.over_http(server.base_url), app
+        with LiveServer(app) as server, FakeHandle.over_http(server.base_url) as handle:
+            yield handle, app
 
 
 def generate(app: Flask, **body: object) -> object:
@@ -157,9 +157,10 @@ def test_admin_token_is_required_when_set() -> None:
 
 def test_handle_over_http_with_admin_token() -> None:
     with LiveServer(create_app(admin_token="tok")) as server:
-        assert FakeHandle.over_http(server.url, admin_token="tok").config()["admin_token"] == "********"
-        with pytest.raises(ControlError):
-            FakeHandle.over_http(server.url).config()
+        with FakeHandle.over_http(server.url, admin_token="tok") as admin:
+            assert admin.config()["admin_token"] == "********"
+        with FakeHandle.over_http(server.url) as stranger, pytest.raises(ControlError):
+            stranger.config()
 
 
 @pytest.mark.parametrize(("body", "fragment"), [

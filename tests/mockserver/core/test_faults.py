@@ -24,10 +24,10 @@ def server() -> Iterator[LiveServer]:
 
 
 @pytest.fixture
-def handle(server: LiveServer) -> FakeHandle:
-    fake = FakeHandle.over_http(server.url)
-    fake.reset()
-    return fake
+def handle(server: LiveServer) -> Iterator[FakeHandle]:
+    with FakeHandle.over_http(server.url) as fake:
+        fake.reset()
+        yield fake
 
 
 def post(server: LiveServer, endpoint: str = "generations", timeout: float = 10) -> requests.Response:

@@ -77,7 +77,8 @@ def test_a_live_server_is_still_reached_over_its_socket() -> None:
                             headers={"Authorization": "Bearer sk-x"})
         assert answer.status_code == 400
         assert fake.requests() == []  # the in-process fake saw nothing
-        assert len(FakeHandle.over_http(server.url).requests()) == 1
+        with FakeHandle.over_http(server.url) as live:
+            assert len(live.requests()) == 1
 
 
 def test_patches_are_removed_afterwards() -> None:
