@@ -20,26 +20,25 @@ import argparse
 import http.client
 import json
 import os
-import re
-import selectors
 import signal
 import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, jsonify, request
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as `python bench/x.py`: the checkout's tests.support, as the tests use it
+from tests.support.processes import FakeProcess  # noqa: E402
+
 PYTHON = sys.executable
 LOOPBACK = "127.0.0.1"
 API_KEY = "sk-bench"
@@ -53,7 +52,6 @@ SMALL_BODY: dict[str, Any] = {"prompt": "a white siamese cat", "n": 1, "size": "
 # the pipe it prints to); bench_server.py measures its cost apart.
 MOCKSERVER_CMD = [PYTHON, "-m", "mockserver", "--port", "0", "--rate-limit", "off", "--quiet"]
 BARE_CMD = [PYTHON, str(Path(__file__).resolve()), "bare", "--port", "0"]
-_URL = re.compile(r"(https?://\S+)")
 _CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -104,27 +102,13 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> Non
 # --------------------------------------------------------------------------- #
 
 
-def _default_sigint() -> None:
-    # A child started from a non-interactive shell's background job inherits SIGINT
-    # ignored, and Python then never raises KeyboardInterrupt; restore the default.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
-@dataclass
-class ServerProcess:
-    """A server child process and the URL it printed."""
-
-    proc: subprocess.Popen[bytes]
-    base_url: str  # as printed, e.g. http://127.0.0.1:PORT/v1
-    host: str
-    port: int
-    spawned_at: float  # time.perf_counter() just before Popen
-    printed_at: float  # time.perf_counter() when the URL line was read
-    stderr: IO[bytes]
+class ServerProcess(FakeProcess):
+    """A server child process (the fake, or the bare app below) and what the benchmarks measure of
+    it: the launcher the tests use (tests/support/processes.py), plus CPU time and memory from /proc."""
 
     @property
-    def pid(self) -> int:
-        return self.proc.pid
+    def host(self) -> str:
+        return LOOPBACK
 
     def proc_status(self, key: str) -> int:
         """A kB figure (VmRSS, VmHWM, ...) from /proc/<pid>/status."""
@@ -144,29 +128,17 @@ class ServerProcess:
         fields = Path(f"/proc/{self.pid}/stat").read_text().rpartition(")")[2].split()
         return (int(fields[11]) + int(fields[12])) / _CLK_TCK
 
-    def stop(self, sig: int = signal.SIGINT, timeout: float = 5.0) -> float | None:
-        """Send sig and wait; seconds until it exited, or None if it had to be killed."""
+    def stop_timed(self, sig: int = signal.SIGINT, timeout: float = 5.0) -> float | None:
+        """Stop it with ``sig``: seconds until it exited, or None if it had to be killed."""
         if self.proc.poll() is not None:
+            self.stop()
             return 0.0
         start = time.perf_counter()
-        self.proc.send_signal(sig)
-        try:
-            self.proc.wait(timeout=timeout)
-            return time.perf_counter() - start
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-            return None
-        finally:
-            if self.proc.stdout is not None:
-                self.proc.stdout.close()
-            self.stderr.close()
-
-    def __enter__(self) -> ServerProcess:
-        return self
+        status = self.stop(sig, timeout)
+        return None if status is None else time.perf_counter() - start
 
     def __exit__(self, *exc: object) -> None:
-        self.stop()
+        self.stop(signal.SIGINT, 5.0)
 
 
 def start_server(
@@ -177,35 +149,13 @@ def start_server(
 
     ``env``: variables added to this process's environment for the child. ``cwd``: the
     checkout whose ``mockserver`` ``python -m`` finds first (another one for a baseline).
+    ``printed_at`` is when its first line, the one with the URL, was read.
     """
-    stderr = tempfile.TemporaryFile()  # noqa: SIM115 - owned (and closed) by the ServerProcess
-    spawned = time.perf_counter()
-    proc = subprocess.Popen(
-        list(cmd), cwd=cwd, stdout=subprocess.PIPE, stderr=stderr, preexec_fn=_default_sigint,
-        env={**os.environ, **env} if env else None,
-    )
-    assert proc.stdout is not None
-    deadline = spawned + timeout
-    with selectors.DefaultSelector() as sel:
-        sel.register(proc.stdout, selectors.EVENT_READ)
-        line = b""
-        while time.perf_counter() < deadline and proc.poll() is None:
-            if sel.select(timeout=max(0.0, deadline - time.perf_counter())):
-                line = proc.stdout.readline()
-                break
-    printed = time.perf_counter()
-    match = _URL.search(line.decode(errors="replace"))
-    if match is None:
-        proc.kill()
-        proc.wait(timeout=10)
-        stderr.seek(0)
-        raise RuntimeError(f"{' '.join(cmd)} printed no URL: {line!r} {stderr.read()[-2000:]!r}")
-    parts = urlsplit(match.group(1))
-    if parts.hostname != LOOPBACK or parts.port is None:
-        proc.kill()
-        proc.wait(timeout=10)
-        raise RuntimeError(f"refusing to benchmark a non-loopback URL: {match.group(1)}")
-    return ServerProcess(proc, match.group(1), parts.hostname, parts.port, spawned, printed, stderr)
+    server = ServerProcess(command=cmd, env=env, cwd=cwd, ready=r"https?://", timeout=timeout, default_sigint=True)
+    if urlsplit(server.url).hostname != LOOPBACK:
+        server.stop(signal.SIGKILL)
+        raise RuntimeError(f"refusing to benchmark a non-loopback URL: {server.url}")
+    return server
 
 
 # --------------------------------------------------------------------------- #

@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from contracts import imagefile, png
 from contracts.rules import Upload, parse_form_request, parse_json_edit
 from mockserver import create_app
-from tests.pngs import pattern, png_bytes, rgba_with_hole
+from tests.support.pngs import pattern, png_bytes, rgba_with_hole
 
 
 def encode(image: Image.Image, fmt: str) -> bytes:

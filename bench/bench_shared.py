@@ -8,7 +8,7 @@ process, side by side in one run:
 - ``redis, 2 workers``: ``--state redis://.../2 --workers 2`` (one port, two processes).
 
 They share one ``redis-server`` started here on a free loopback port with no persistence
-(the way tests/redisserver.py starts it; the benchmark says so and stops when there is
+(the way tests/support/redisserver.py starts it; the benchmark says so and stops when there is
 none), each server on a database of its own. Each row (a request body) gets a warm-up,
 then --rounds rounds that alternate the servers (A B C, C B A, ...), so a change in the
 machine's background load hits all of them alike.
@@ -66,7 +66,7 @@ from _load import (
 )
 
 sys.path.insert(0, str(ROOT))
-from tests.redisserver import REDIS_SERVER, RedisServer  # the real redis-server the tests start
+from tests.support.redisserver import REDIS_SERVER, RedisServer  # the real redis-server the tests start
 
 PROC = Path("/proc")
 B64_BODY: dict[str, Any] = {**SMALL_BODY, "response_format": "b64_json"}

@@ -183,7 +183,7 @@ def main() -> int:
                 print(f"(stopped after round {r + 1} of {args.rounds}: --max-minutes reached)")
                 break
     finally:
-        stops = {name: server.stop() for name, server in servers.items()}
+        stops = {name: server.stop_timed() for name, server in servers.items()}
 
     rows = []
     for name in names:

@@ -126,7 +126,7 @@ def startup(runs: int) -> float:
         try:
             answer = first_answer(server)
         finally:
-            took = server.stop(signal.SIGINT)
+            took = server.stop_timed(signal.SIGINT)
         if i == 0:
             continue
         printed.append(server.printed_at - server.spawned_at)
@@ -146,7 +146,7 @@ def startup(runs: int) -> float:
 
     server = start_server(MOCKSERVER_CMD)
     first_answer(server)
-    took = server.stop(signal.SIGTERM, timeout=3.0)
+    took = server.stop_timed(signal.SIGTERM, timeout=3.0)
     if took is None:
         print("\nSIGTERM -> exit: did NOT exit within 3 s; killed with SIGKILL")
     else:

@@ -26,7 +26,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mockserver import create_app
-from tests.redisserver import RedisServer
+from tests.support.redisserver import RedisServer
 
 BODY = {"prompt": "a white siamese cat", "size": "256x256", "response_format": "url"}
 AUTH = {"Authorization": "Bearer sk-bench"}

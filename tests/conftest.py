@@ -1,14 +1,15 @@
-"""Fixtures shared by the whole suite.
+"""Fixtures shared by the whole suite (the helpers they use are in ``tests/support/``).
 
 ``app``/``client``: a fresh in-process fake per test (Flask's test client).
 ``live_server``: one fake over real HTTP for the session, reset before each test.
+``fake_process``: ``python -m mockserver`` in subprocesses, stopped when the test ends.
+``redis_server``: a real redis-server for the session, emptied for each test.
 """
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -17,8 +18,12 @@ from flask.testing import FlaskClient
 
 from mockserver import create_app
 from mockserver.http.server import LiveServer
-from tests.redisserver import RedisServer, need_redis
 from tests.seeds.extract import missing_seeds
+from tests.support import in_ci, leaks, profiles
+from tests.support.processes import FakeProcess
+from tests.support.redisserver import RedisServer, need_redis
+
+profiles.load()  # the Hypothesis profile, dev or ci (tests/support/profiles.py)
 
 _STARTED = pytest.StashKey[float]()
 
@@ -55,6 +60,22 @@ def backend_of(app: Flask) -> Any:
     return app.extensions["mockserver"]
 
 
+@pytest.fixture
+def fake_process() -> Iterator[Callable[..., FakeProcess]]:
+    """Start fakes in subprocesses with ``fake_process(*args, **options)`` (see
+    :class:`tests.support.processes.FakeProcess`); each one is stopped when the test ends,
+    pass or fail, and its workers with it."""
+    started: list[FakeProcess] = []
+
+    def start(*args: str, **options: Any) -> FakeProcess:
+        started.append(FakeProcess(*args, **options))
+        return started[-1]
+
+    yield start
+    for fake in reversed(started):
+        fake.stop()
+
+
 # --- a real Redis for the shared-state tests ----------------------------------------------
 
 
@@ -74,7 +95,7 @@ def redis_server(_redis_server: RedisServer) -> RedisServer:
     return _redis_server
 
 
-# --- the contract suite's target (tests/contract) -------------------------------------------
+# --- the contract suite's target (tests/endpoint_suite) -------------------------------------
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -89,7 +110,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--target",
         default="inprocess",
         metavar="inprocess|http|live|URL",
-        help="what tests/contract runs against: the fake in-process (default, no sockets), the fake "
+        help="what tests/endpoint_suite runs against: the fake in-process (default, no sockets), the fake "
         "over HTTP on a free port, the real API (live, needs OPENAI_API_KEY), or any base URL such as "
         "http://127.0.0.1:5000/v1 (key from OPENAI_API_KEY or a dummy)",
     )
@@ -99,7 +120,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _seeds_required(config: pytest.Config) -> bool:
-    return bool(config.getoption("--require-seeds")) or os.environ.get("CI", "").lower() in ("1", "true", "yes")
+    return bool(config.getoption("--require-seeds")) or in_ci()
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -119,6 +140,27 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     session.config.stash[_STARTED] = time.time()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    leaks.finish()
+
+
+# --- a leak fails the test that leaked (tests/support/leaks.py) ---------------------------------
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """Once the test and its fixtures are torn down, the garbage it made is collected: a socket
+    or file it left open fails it here. A full collection once a module's tests are done (its
+    module fixtures are gone then) and after the last test (the session's)."""
+    try:
+        result = yield
+    finally:
+        caught = leaks.sweep(full=nextitem is None or nextitem.path != item.path)
+    if caught:
+        pytest.fail(leaks.message(caught), pytrace=False)
+    return result
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

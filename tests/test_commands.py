@@ -8,14 +8,16 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import requests
 
 from contracts.version import version
+from tests.support import ROOT
+from tests.support.processes import FakeProcess
 
-ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 VERSION = re.compile(r"images-api-twin \d+\.\d+\.\d+\S*\n")
 
@@ -83,39 +85,20 @@ def test_the_plugins_fixtures_are_documented(tmp_path: Path) -> None:
         assert "no docstring available" not in block and len(block.splitlines()) >= 2, block
 
 
-def read_until(stream: object, pattern: str, limit: int = 50) -> list[str]:
-    lines = []
-    for _ in range(limit):
-        line = stream.readline()  # type: ignore[attr-defined]
-        if not line:
-            break
-        lines.append(line.rstrip("\n"))
-        if re.search(pattern, line):
-            return lines
-    raise AssertionError(f"never printed {pattern!r}: {lines}")
-
-
 @pytest.mark.parametrize("quiet", [False, True])
-def test_the_process_says_where_things_are_and_logs_requests(quiet: bool) -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "mockserver", "--port", "0", *(["--quiet"] if quiet else [])],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        lines = read_until(proc.stdout, r"access log|logging one")
-        url = re.search(r"(http://127\.0\.0\.1:\d+)/v1", lines[0])
-        assert url, lines
-        root = url.group(1)
-        assert any(f"control API at {root}/_mock/" in line for line in lines), lines
-        assert any("Ctrl+C" in line for line in lines), lines
-        assert requests.get(root + "/", timeout=10).json()["base_url"] == root + "/v1"
-        requests.post(root + "/v1/images/generations", json={"prompt": "cat", "size": "9x9"},
-                      headers={"Authorization": "Bearer sk-abcdefgh1234567890wxyz"}, timeout=10)
-        proc.terminate()
-        rest, _ = proc.communicate(timeout=10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    logged = [line for line in rest.splitlines() if re.match(r"\d{4}-\d\d-\d\dT", line)]
+def test_the_process_says_where_things_are_and_logs_requests(fake_process: Callable[..., FakeProcess],
+                                                            quiet: bool) -> None:
+    fake = fake_process(*(["--quiet"] if quiet else []))
+    lines, root = fake.lines, fake.url
+    assert lines[0] == f"mockserver: serving the Images API at {root}/v1", lines
+    assert any(f"control API at {root}/_mock/" in line for line in lines), lines
+    assert any("Ctrl+C" in line for line in lines), lines
+    assert requests.get(root + "/", timeout=10).json()["base_url"] == root + "/v1"
+    requests.post(root + "/v1/images/generations", json={"prompt": "cat", "size": "9x9"},
+                  headers={"Authorization": "Bearer sk-abcdefgh1234567890wxyz"}, timeout=10)
+    assert fake.stop() == 0
+    rest = fake.out[len(lines):]
+    logged = [line for line in rest if re.match(r"\d{4}-\d\d-\d\dT", line)]
     if quiet:
         assert logged == [] and "access log off (--quiet)" in lines[-1]
     else:

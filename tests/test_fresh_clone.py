@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.seeds import extract
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 SEED_READERS = re.compile(r"^from tests\.(?:seeds|node) import (?:extract|extract_node)\b", re.MULTILINE)
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support import ROOT
+
 THIS = Path(__file__).resolve()
 
 # What a reference to a document outside the repository looks like, and why it is one.

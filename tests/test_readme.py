@@ -6,12 +6,10 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import signal
 import subprocess
 import sys
 import tomllib
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -23,10 +21,11 @@ from mockserver.settings.config import reference_table
 from mockserver.settings.inputs import body_table
 from mockserver.state.clock import ClockMove
 from mockserver.state.faults import Fault
-from tests.redisserver import RedisServer
 from tests.sdk.legacy_venv import ensure_legacy_venv, venv_python
+from tests.support import ROOT
+from tests.support.processes import FakeProcess
+from tests.support.redisserver import RedisServer
 
-ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
 BLOCKS = re.findall(r"```python\n(.*?)```", README, re.S)
 
@@ -140,7 +139,8 @@ def test_legacy_sdk_block(tmp_path: Path) -> None:
                                 text=True, timeout=120)
         assert result.returncode == 0, result.stderr
         assert result.stdout.startswith(server.url + "/private/")
-        journal = FakeHandle.over_http(server.url).requests()
+        with FakeHandle.over_http(server.url) as fake:
+            journal = fake.requests()
         assert [e["endpoint"] for e in journal] == ["generations", "edits", "variations"]
 
 
@@ -164,36 +164,26 @@ def sharing_commands() -> list[list[str]]:
     return [shlex.split(line, comments=True) for block in blocks for line in block.splitlines() if line.strip()]
 
 
-@contextmanager
-def readme_server(command: list[str], redis_url: str) -> Iterator[str]:
-    """A README command starting the fake, on a free port, on the test's Redis: its root URL."""
+def readme_server(fake_process: Callable[..., FakeProcess], command: list[str], redis_url: str) -> FakeProcess:
+    """A README command starting the fake, on a free port, on the test's Redis."""
     args = [redis_url if arg == README_REDIS else arg for arg in command[3:]]
-    proc = subprocess.Popen([sys.executable, "-m", "mockserver", *args, "--port", "0", "--quiet"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert proc.stdout is not None
-        first = proc.stdout.readline()
-        match = re.search(r"at (http://127\.0\.0\.1:\d+)/v1", first)
-        assert match, first + (proc.stderr.read() if proc.stderr and proc.poll() is not None else "")
-        yield match.group(1)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=30)
+    return fake_process(*args, "--port", "0", "--quiet")
 
 
-def test_sharing_section_commands_run(tmp_path: Path, redis_server: RedisServer) -> None:
+def test_sharing_section_commands_run(tmp_path: Path, redis_server: RedisServer,
+                                      fake_process: Callable[..., FakeProcess]) -> None:
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     assert "pip install '<checkout>[redis]'" in README and "redis" in extras
     servers, [user_run] = sharing_commands()[:2], sharing_commands()[2:]
     assert [c[:4] for c in servers] == [["python", "-m", "mockserver", "--state"]] * 2
     assert all(README_REDIS in c for c in [*servers, user_run])
-    with ExitStack() as stack:
-        first, second = (stack.enter_context(readme_server(c, redis_server.url)) for c in servers)
-        answer = requests.post(first + "/v1/images/generations", json={"prompt": "cat", "size": "256x256"},
-                               headers={"Authorization": "Bearer sk-x"}, timeout=30)
-        assert answer.status_code == 200
-        with FakeHandle.over_http(second) as other:  # the second fake sees the first one's request
-            assert [e["status"] for e in other.requests()] == [200]
+    first, second = (readme_server(fake_process, c, redis_server.url) for c in servers)
+    answer = requests.post(first.base_url + "/images/generations", json={"prompt": "cat", "size": "256x256"},
+                           headers={"Authorization": "Bearer sk-x"}, timeout=30)
+    assert answer.status_code == 200
+    with second.handle() as other:  # the second fake sees the first one's request
+        assert [e["status"] for e in other.requests()] == [200]
+    assert (first.stop(), second.stop()) == (0, 0)
     # The plugin's command, as shown, against the same Redis: the run resets it, then spends on it.
     (tmp_path / "test_users.py").write_text(SHARING_USERS_TEST)
     assert user_run[0] == "pytest"

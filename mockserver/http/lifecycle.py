@@ -22,10 +22,14 @@ class Stopping:
         self._server = server
         self._say = say
         self._thread: threading.Thread | None = None
+        self._signalled = False
 
     def on_signal(self, signum: int, frame: Any) -> None:
-        if self._thread is not None:
+        if self._signalled or self._thread is not None:
             exit_now(1)
+        # Noted first: a second signal can arrive (and its handler run, nested in this one) as soon
+        # as the line below is out, before begin() has started the stop; it must still exit at once.
+        self._signalled = True
         if self._say:
             print(f"mockserver: {signal.Signals(signum).name}: finishing the requests in flight "
                   f"(up to {self._server.grace:g} s); a second signal exits at once", file=sys.stderr, flush=True)

@@ -99,7 +99,7 @@ class Decoder(MultipartDecoder):
     def __init__(
         self, boundary: bytes, max_form_memory_size: int | None = None, *, max_parts: int | None = None
     ) -> None:
-        # The state Werkzeug's __init__ sets (tests/mockserver/test_multipart.py checks that it
+        # The state Werkzeug's __init__ sets (tests/mockserver/http/test_multipart.py checks that it
         # still sets no other), less the compiling.
         self.buffer = bytearray()
         self.complete = False

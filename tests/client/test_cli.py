@@ -15,9 +15,8 @@ from client.__main__ import main
 from mockserver.http.server import LiveServer
 from tests.client.conftest import FAKE_BASE
 from tests.conftest import API_KEY
-from tests.pngs import decode, mask, pattern, png_bytes, rgba_with_hole
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support import ROOT
+from tests.support.pngs import decode, mask, pattern, png_bytes, rgba_with_hole
 
 
 def run_cli(*args: str, base_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -13,7 +13,7 @@ import responses
 from client import ImageData, ImagesClient, ImagesResult, InvalidImageError
 from tests.client.conftest import FAKE_BASE
 from tests.conftest import API_KEY
-from tests.pngs import decode, mask, pattern, png_bytes, rgba_with_hole
+from tests.support.pngs import decode, mask, pattern, png_bytes, rgba_with_hole
 
 
 def sent(routed: responses.RequestsMock, index: int = -1) -> responses.Call:

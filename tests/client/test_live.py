@@ -11,7 +11,7 @@ from mockserver import create_app
 from mockserver.http.server import LiveServer
 from mockserver.state.clock import Clock
 from tests.conftest import API_KEY
-from tests.pngs import decode, rgba_with_hole
+from tests.support.pngs import decode, rgba_with_hole
 
 
 def test_generate_and_download_over_http(live_server: LiveServer, tmp_path: Path) -> None:

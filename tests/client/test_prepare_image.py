@@ -12,7 +12,7 @@ from PIL import Image
 from client import ImagesClient, InvalidImageError, prepare_image
 from contracts import png
 from contracts.models import DALL_E_2
-from tests.pngs import decode, pattern, png_bytes
+from tests.support.pngs import decode, pattern, png_bytes
 
 LIMIT = DALL_E_2.uploads.max_bytes
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from client import ImagesClient
@@ -11,7 +11,8 @@ from contracts.spec import parse_size
 from mockserver import create_app
 from tests.client.conftest import FAKE_BASE, route_into
 from tests.conftest import API_KEY
-from tests.pngs import decode
+from tests.support.pngs import decode
+from tests.support.profiles import budget
 
 sizes = st.sampled_from(DALL_E_2.sizes)
 counts = st.integers(min_value=DALL_E_2.n_min, max_value=DALL_E_2.n_max)
@@ -25,7 +26,7 @@ def test_valid_generate_calls_return_n_images_of_the_size() -> None:
     app = create_app(rate_limits=(), blocked_terms=())
     with route_into(app), ImagesClient(base_url=FAKE_BASE, api_key=API_KEY, max_retries=0) as images:
 
-        @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+        @budget(0.2)  # each example renders up to ten images
         @given(prompt=prompts, n=counts, size=sizes, response_format=formats)
         def check(prompt: str, n: int, size: str, response_format: str) -> None:
             result = images.generate(prompt, n=n, size=size, response_format=response_format)

@@ -26,7 +26,7 @@ from client._stream import sse_messages
 from mockserver.http.server import LiveServer
 from tests.client.conftest import FAKE_BASE, Sleeps
 from tests.conftest import API_KEY, backend_of
-from tests.pngs import pattern, png_bytes
+from tests.support.pngs import pattern, png_bytes
 
 PROMPT = "a lighthouse at dusk"
 FAST = {"model": "gpt-image-1.5", "quality": "low", "size": "1024x1024"}

@@ -33,7 +33,7 @@ from client import (
 from client.__main__ import OPTIONS, main
 from tests.client.conftest import FAKE_BASE
 from tests.conftest import API_KEY
-from tests.pngs import pattern, png_bytes
+from tests.support.pngs import pattern, png_bytes
 
 GENERATIONS = f"{FAKE_BASE}/images/generations"
 EDITS = f"{FAKE_BASE}/images/edits"

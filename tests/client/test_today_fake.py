@@ -12,7 +12,7 @@ from PIL import Image
 from client import BadRequestError, ImagesClient, PermissionDeniedError
 from contracts.models import MODELS
 from mockserver.testing.handle import FakeHandle
-from tests.pngs import pattern, png_bytes
+from tests.support.pngs import pattern, png_bytes
 
 GPT_GENERATORS = [name for name, profile in MODELS.items()
                   if profile.answer == "gpt-image" and "generations" in profile.endpoints]

@@ -11,7 +11,7 @@ from PIL import Image
 from client._formats import sniff as client_sniff
 from contracts import imagefile, media
 from mockserver.render import MEDIA_TYPES as RENDER_MEDIA_TYPES
-from tests.pngs import pattern
+from tests.support.pngs import pattern
 
 
 def encoded(fmt: str) -> bytes:

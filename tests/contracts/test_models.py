@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import re
 import typing
-from pathlib import Path
 
 import pytest
 from openai.types import ImageModel
 
 from contracts.models import GPT_ANSWER, GPT_DEFAULT_MODEL, GPT_SPECIFIC_PARAMETERS, MODELS, ModelProfile
 from contracts.spec import ENDPOINTS
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support import ROOT
 
 
 def test_every_model_of_the_sdk_has_a_profile() -> None:

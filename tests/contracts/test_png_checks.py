@@ -15,19 +15,17 @@ import warnings
 import zlib
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
 from contracts import png
 from contracts.media import PNG_SIGNATURE
+from tests.support.pngs import chunk
+from tests.support.profiles import budget
 
 SAMPLES = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
 DEPTHS = {0: (1, 2, 4, 8, 16), 2: (8, 16), 3: (1, 2, 4, 8), 4: (8, 16), 6: (8, 16)}
-
-
-def chunk(kind: bytes, body: bytes) -> bytes:
-    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
 
 def before(data: bytes) -> png.PngInfo | None:
@@ -106,7 +104,7 @@ def pngs(draw: st.DrawFn) -> bytes:
     return PNG_SIGNATURE + head + b"".join(idats) + tail + png.IEND
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@budget(15)  # chunk by chunk, many ways to be damaged: many cases
 @given(pngs())
 def test_inspect_refuses_what_a_decode_refuses(data: bytes) -> None:
     assert now(data) == before(data)
@@ -159,7 +157,7 @@ def big_pngs(draw: st.DrawFn) -> bytes:
     return PNG_SIGNATURE + head + idats + png.IEND
 
 
-@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@budget(0.5)  # each one megapixels to decode
 @given(big_pngs())
 def test_inspect_refuses_what_a_decode_refuses_across_pieces(data: bytes) -> None:
     assert now(data) == before(data)

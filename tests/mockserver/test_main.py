@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import re
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import pytest
 import requests
@@ -15,52 +12,30 @@ import requests
 from mockserver.__main__ import announce, build_parser, options
 from mockserver.settings.config import Config, ServerOptions, reference_table
 from mockserver.settings.inputs import InputError, described
+from mockserver.testing.handle import FakeHandle
+from tests.support.processes import FakeProcess
 
 
-@contextmanager
-def running(*args: str, env: dict[str, str] | None = None) -> Iterator[str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mockserver", "--port", "0", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        match = re.search(r"(http://127\.0\.0\.1:\d+/v1)", line)
-        assert match, f"no URL printed: {line!r} {proc.stderr.read() if proc.poll() is not None else ''}"
-        yield match.group(1)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()  # fail this test, without leaving the process to trouble the next ones
-            proc.wait()
-            raise
-        finally:
-            for stream in (proc.stdout, proc.stderr):
-                if stream is not None:
-                    stream.close()
+def test_starts_on_a_free_port_and_serves(fake_process: Callable[..., FakeProcess]) -> None:
+    fake = fake_process()
+    response = requests.post(f"{fake.base_url}/images/generations", json={"prompt": "cat", "size": "256x256"},
+                             headers={"Authorization": "Bearer sk-anything"}, timeout=10)
+    assert response.status_code == 200
+    url = response.json()["data"][0]["url"]
+    assert url.startswith(fake.url + "/private/")
+    image = requests.get(url, timeout=10)
+    assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
+    assert "cheroot" in image.headers.get("Server", "") or "Microsoft" in image.headers.get("Server", "")
 
 
-def test_starts_on_a_free_port_and_serves() -> None:
-    with running() as base_url:
-        response = requests.post(f"{base_url}/images/generations", json={"prompt": "cat", "size": "256x256"},
-                                 headers={"Authorization": "Bearer sk-anything"}, timeout=10)
-        assert response.status_code == 200
-        url = response.json()["data"][0]["url"]
-        assert url.startswith(base_url.removesuffix("/v1") + "/private/")
-        image = requests.get(url, timeout=10)
-        assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
-        assert "cheroot" in image.headers.get("Server", "") or "Microsoft" in image.headers.get("Server", "")
+def test_api_key_option_restricts_keys(fake_process: Callable[..., FakeProcess]) -> None:
+    fake = fake_process("--api-key", "sk-one", "--api-key", "sk-two", "--url-ttl", "60")
 
+    def status(key: str) -> int:
+        return requests.post(f"{fake.base_url}/images/generations", json={"prompt": "cat", "size": "256x256"},
+                             headers={"Authorization": f"Bearer {key}"}, timeout=10).status_code
 
-def test_api_key_option_restricts_keys() -> None:
-    with running("--api-key", "sk-one", "--api-key", "sk-two", "--url-ttl", "60") as base_url:
-        def status(key: str) -> int:
-            return requests.post(f"{base_url}/images/generations", json={"prompt": "cat", "size": "256x256"},
-                                 headers={"Authorization": f"Bearer {key}"}, timeout=10).status_code
-        assert (status("sk-one"), status("sk-two"), status("sk-three")) == (200, 200, 401)
+    assert (status("sk-one"), status("sk-two"), status("sk-three")) == (200, 200, 401)
 
 
 def test_bad_option_value_exits_with_a_message() -> None:
@@ -123,11 +98,11 @@ def test_every_setting_has_a_flag_a_variable_and_a_row_in_the_reference() -> Non
     assert "Repeatable. Repeatable." not in help_text
 
 
-def test_environment_reaches_a_started_server() -> None:
-    env = {**os.environ, "MOCKSERVER_RATE_LIMIT": "7/1m", "MOCKSERVER_ORGANIZATION": "org-fromenv"}
-    with running(env=env) as base_url:
-        config = requests.get(base_url.removesuffix("/v1") + "/_mock/config", timeout=10).json()
-        assert config["rate_limits"] == ["7/1m"] and config["organization"] == "org-fromenv"
+def test_environment_reaches_a_started_server(fake_process: Callable[..., FakeProcess]) -> None:
+    fake = fake_process(env={"MOCKSERVER_RATE_LIMIT": "7/1m", "MOCKSERVER_ORGANIZATION": "org-fromenv"})
+    with fake.handle() as control:
+        config = control.config()
+    assert config["rate_limits"] == ["7/1m"] and config["organization"] == "org-fromenv"
 
 
 def test_wildcard_host_prints_a_reachable_loopback_url() -> None:
@@ -139,10 +114,11 @@ def test_wildcard_host_prints_a_reachable_loopback_url() -> None:
         "mockserver: OPENAI_BASE_URL=http://127.0.0.1:5/v1")
 
 
-def test_wildcard_host_started_for_real() -> None:
-    with running("--host", "0.0.0.0") as base_url:
-        assert base_url.startswith("http://127.0.0.1:")
-        assert requests.get(base_url.removesuffix("/v1") + "/_mock/clock", timeout=10).status_code == 200
+def test_wildcard_host_started_for_real(fake_process: Callable[..., FakeProcess]) -> None:
+    fake = fake_process("--host", "0.0.0.0")
+    assert fake.lines[0] == f"mockserver: serving the Images API at http://127.0.0.1:{fake.port}/v1"
+    with FakeHandle.over_http(fake.lines[0].rsplit(" ", 1)[1], timeout=10) as control:
+        control.now()  # answered there (a ControlError or a timeout otherwise)
 
 
 # --- --state and --workers (issue 13) -----------------------------------------------------------

@@ -36,9 +36,9 @@ import pytest
 from PIL import Image
 
 from mockserver.http.server import LiveServer
-from tests import pngs
 from tests.conftest import API_KEY, backend_of
 from tests.node import extract_node as extract
+from tests.support import pngs
 
 pytestmark = pytest.mark.slow
 
@@ -56,7 +56,6 @@ INSTALL_STAMP = ".images-api-twin-installed"  # in node_modules: the pins it was
 CLOCK_TOLERANCE_S = 120
 
 REQUEST_ID = re.compile(r"req_[0-9a-f]{32}")
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 # What `[your image data]` becomes: a Buffer of a PNG the test wrote (no other edit is made).
 IMAGE_DATA = 'fs.readFileSync("in_memory.png")'
@@ -74,13 +73,6 @@ EDIT_PROMPT = "A sunlit indoor lounge area with a pool containing a flamingo"
 # --- helpers --------------------------------------------------------------------------------------
 
 
-def png_size(data: bytes) -> tuple[int, int]:
-    """The size of ``data``, which must decode as a PNG."""
-    assert data[:8] == PNG_SIGNATURE, f"not a PNG: {data[:16]!r}"
-    with Image.open(io.BytesIO(data)) as image:
-        assert image.format == "PNG"
-        image.load()
-        return image.size
 
 
 def jpeg_bytes(image: Image.Image) -> bytes:
@@ -335,7 +327,7 @@ def check_images_response(
         else:
             assert item["keys"] == ["url"]
             data = fetch(item["url"], server, http)
-        assert png_size(data) == (size, size)
+        assert pngs.png_size(data) == (size, size)
         images.append(data)
     assert len(set(images)) == n, "the images of one answer should differ"
     return images
@@ -450,7 +442,7 @@ def check_gpt_answer(result: dict[str, Any], *, size: tuple[int, int], image_tok
     assert item["keys"] == ["b64_json"]
     data = base64.b64decode(item["b64_json"], validate=True)
     assert (item["png"]["width"], item["png"]["height"]) == size  # read in JS
-    assert png_size(data) == size
+    assert pngs.png_size(data) == size
     usage = result["usage"]
     assert usage["input_tokens_details"] == {"image_tokens": image_tokens, "text_tokens": text_tokens}
     assert usage["input_tokens"] == image_tokens + text_tokens
@@ -575,7 +567,7 @@ def test_seed_variation_examples(
     check_created(response["data"]["created"])
     [image] = response["data"]["data"]
     assert set(image) == {"url"}
-    assert png_size(fetch(image["url"], live_server, http)) == (1024, 1024)
+    assert pngs.png_size(fetch(image["url"], live_server, http)) == (1024, 1024)
     request = only_request(live_server, "/v1/images/variations", 200)
     assert request["id"] == response["request_id"]
     if kind == extract.VARIATION_STREAM_TS:
@@ -625,7 +617,7 @@ def test_seed_error_example_prints_the_url_of_a_square_image(
     [printed] = report["printed"]
     [url] = printed["values"]
     assert printed["text"] == url
-    assert png_size(fetch(url, live_server, http)) == (1024, 1024)
+    assert pngs.png_size(fetch(url, live_server, http)) == (1024, 1024)
     check_legacy_upload(only_request(live_server, "/v1/images/variations", 200), SQUARE, (256, 256))
 
 
@@ -665,7 +657,7 @@ def test_legacy_create_image(live_server: LiveServer, node_modules: Path, tmp_pa
     check_created(response["data"]["created"])
     [image] = response["data"]["data"]
     assert set(image) == {"b64_json"}
-    assert png_size(base64.b64decode(image["b64_json"], validate=True)) == (256, 256)
+    assert pngs.png_size(base64.b64decode(image["b64_json"], validate=True)) == (256, 256)
     request = only_request(live_server, "/v1/images/generations", 200)
     assert request["params"] == {
         "prompt": "a white siamese cat", "n": 1, "size": "256x256", "response_format": "b64_json",
@@ -679,7 +671,7 @@ def test_legacy_create_image_edit_with_read_streams(
     report = run_node(NODE_DIR / "legacy_sdk.cjs", "create-image-edit", cwd=cwd, server=live_server)
     check_legacy_wire(report, "/v1/images/edits", 200, multipart=True)
     [image] = report["returned"]["data"]["data"]
-    assert png_size(fetch(image["url"], live_server, http)) == (512, 512)
+    assert pngs.png_size(fetch(image["url"], live_server, http)) == (512, 512)
     request = only_request(live_server, "/v1/images/edits", 200)
     assert request["params"]["fields"] == {"prompt": EDIT_PROMPT, "n": "1", "size": "512x512"}
     sent = [(f["field"], f["filename"], f["content_type"], f["sha256"]) for f in request["params"]["files"]]

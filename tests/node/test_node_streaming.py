@@ -19,7 +19,7 @@ from PIL import Image
 from mockserver.http.server import LiveServer
 from tests.conftest import backend_of
 from tests.node.test_node_sdks import CURRENT_VERSION, NODE_DIR, node_modules, run_node
-from tests.pngs import pattern, png_bytes
+from tests.support.pngs import pattern, png_bytes
 
 __all__ = ["node_modules"]  # the session fixture, shared
 

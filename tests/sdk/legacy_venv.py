@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support import ROOT
+
 VENV = ROOT / ".venv-legacy-openai"
 REQUIREMENTS = ROOT / "requirements" / "legacy-openai.txt"
 STAMP_NAME = ".requirements-stamp"

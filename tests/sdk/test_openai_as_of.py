@@ -20,7 +20,7 @@ from PIL import Image
 from contracts.timeline import CURRENT_ERA_FROM
 from mockserver.http.server import LiveServer
 from tests.conftest import API_KEY, backend_of
-from tests.pngs import pattern, png_bytes
+from tests.support.pngs import pattern, png_bytes
 
 PNG = png_bytes(pattern((256, 256)))
 TODAY = "2026-11-29"

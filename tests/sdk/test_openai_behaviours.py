@@ -24,8 +24,8 @@ from openai.types import ImagesResponse
 
 from mockserver.http.server import LiveServer
 from mockserver.testing.handle import FakeHandle
-from tests import pngs
 from tests.conftest import API_KEY
+from tests.support import pngs
 
 ORGANIZATION = "org-mockserver00000000000000"
 RATE_LIMIT_MESSAGE = (
@@ -56,13 +56,13 @@ MakeSdk = Callable[..., openai.OpenAI]
 @pytest.fixture
 def fake(live_server: LiveServer) -> Iterator[FakeHandle]:
     """A handle on the live fake; whatever a test changes is restored afterwards."""
-    handle = FakeHandle.over_http(live_server.url)
-    before = handle.config()
-    try:
-        yield handle
-    finally:
-        handle.reset()  # faults, clock, journal, quotas
-        handle.configure(**{name: before[name] for name in RESTORED})
+    with FakeHandle.over_http(live_server.url) as handle:
+        before = handle.config()
+        try:
+            yield handle
+        finally:
+            handle.reset()  # faults, clock, journal, quotas
+            handle.configure(**{name: before[name] for name in RESTORED})
 
 
 @pytest.fixture

@@ -23,13 +23,12 @@ import httpx
 import openai
 import pytest
 from openai.types import ImagesResponse
-from PIL import Image
 
 from mockserver import create_app
 from mockserver.http.server import LiveServer
-from tests import pngs
 from tests.conftest import API_KEY
 from tests.sdk.recording import Canned, RequestLog
+from tests.support import pngs
 
 REQUEST_ID = re.compile(r"req_[0-9a-f]{32}")
 CLOCK_TOLERANCE_S = 60
@@ -54,13 +53,6 @@ RGB_WITHOUT_MASK_MESSAGE = "Invalid input image - format must be in ['RGBA', 'LA
 # --- helpers --------------------------------------------------------------------------
 
 
-def png_size(data: bytes) -> tuple[int, int]:
-    """The size of ``data``, which must decode as a PNG."""
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", f"not a PNG: {data[:16]!r}"
-    with Image.open(io.BytesIO(data)) as image:
-        assert image.format == "PNG"
-        image.load()
-        return image.size
 
 
 def fetch(url: str, http: httpx.Client) -> bytes:
@@ -97,7 +89,7 @@ def check_images(
             assert item.url is None and item.b64_json, item
             data = base64.b64decode(item.b64_json, validate=True)
         assert item.revised_prompt is None
-        assert png_size(data) == (width, height)
+        assert pngs.png_size(data) == (width, height)
         images.append(data)
     return images
 

@@ -18,7 +18,7 @@ from PIL import Image
 
 from mockserver.http.server import LiveServer
 from tests.conftest import API_KEY
-from tests.pngs import mask, pattern, png_bytes
+from tests.support.pngs import mask, pattern, png_bytes
 
 
 def encode(image: Image.Image, fmt: str) -> bytes:

@@ -21,7 +21,7 @@ import mockserver
 from contracts.usage import PARTIAL_IMAGE_TOKENS, output_tokens, text_tokens
 from mockserver.http.server import LiveServer
 from tests.conftest import API_KEY, backend_of
-from tests.pngs import pattern, png_bytes
+from tests.support.pngs import pattern, png_bytes
 
 PROMPT = "a lighthouse at dusk"
 EDIT_INPUT = png_bytes(pattern((256, 256)))

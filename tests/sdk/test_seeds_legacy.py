@@ -10,7 +10,6 @@ holding the files they open. Configuration comes from the environment only
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
@@ -26,11 +25,11 @@ from PIL import Image
 
 from mockserver import create_app
 from mockserver.http.server import LiveServer
-from tests import pngs
 from tests.conftest import API_KEY
 from tests.sdk.legacy_venv import ensure_legacy_venv
 from tests.sdk.recording import Recorded, RequestLog
 from tests.seeds import extract
+from tests.support import pngs
 
 pytestmark = [pytest.mark.slow, pytest.mark.seeds]
 
@@ -87,11 +86,6 @@ def input_files() -> dict[str, bytes]:
     }
 
 
-def png_size(data: bytes) -> tuple[int, int]:
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", f"not a PNG: {data[:16]!r}"
-    with Image.open(io.BytesIO(data)) as image:
-        image.load()
-        return image.size
 
 
 def legacy_env(base_url: str) -> dict[str, str]:
@@ -218,7 +212,7 @@ def test_each_example_gets_a_1024_png_url(
         download = http.get(url)
         assert download.status_code == 200, (result["label"], download.text[:300])
         assert download.headers["content-type"] == "image/png"
-        assert png_size(download.content) == (1024, 1024), result["label"]
+        assert pngs.png_size(download.content) == (1024, 1024), result["label"]
         urls.append(url)
     assert len(set(urls)) == len(urls), "an example left an earlier example's response in place"
 
@@ -263,7 +257,7 @@ def test_legacy_requests_reach_the_fake_as_sent(runs: dict[str, SeedRun], docume
         image = request.part("image")
         assert (image.filename, image.content_type) == ("image", "application/octet-stream")
         if kind == extract.VARIATION_RESIZED:
-            assert png_size(image.data) == (256, 256)  # image.png, resized by Pillow
+            assert pngs.png_size(image.data) == (256, 256)  # image.png, resized by Pillow
         else:
             assert image.data == uploaded[kind]
         assert request.part("n").data == b"1"

@@ -17,7 +17,7 @@ from PIL import Image
 from mockserver import create_app
 from mockserver.http.server import LiveServer
 from mockserver.testing.handle import FakeHandle
-from tests.pngs import pattern, png_bytes, rgba_with_hole
+from tests.support.pngs import pattern, png_bytes, rgba_with_hole
 
 pytest.importorskip("selenium", reason="the browser tests drive Chromium with selenium")
 
@@ -161,15 +161,14 @@ def test_a_fault_added_from_the_form_fails_the_next_sdk_call(page: Any, fake_ser
     assert sdk(fake_server).images.generate(prompt="a lighthouse", size="256x256").data
 
     # Remove one, and remove all.
-    fake = FakeHandle.over_http(fake_server.url)
-    fake.inject_fault(endpoint="edits", count=3)
-    fake.inject_fault(kind="reset")
-    wait_for(page, lambda: len(page.find_elements(By.CSS_SELECTOR, "#faults-body tr")) == 2, "two faults")
-    page.find_element(By.CSS_SELECTOR, "#faults-body tr button").click()
-    wait_for(page, lambda: [f["kind"] for f in fake.faults()] == ["reset"], "the first fault removed")
-    page.find_element(By.ID, "clear-faults").click()
-    wait_for(page, lambda: fake.faults() == [], "all faults removed")
-    fake.close()
+    with FakeHandle.over_http(fake_server.url) as fake:
+        fake.inject_fault(endpoint="edits", count=3)
+        fake.inject_fault(kind="reset")
+        wait_for(page, lambda: len(page.find_elements(By.CSS_SELECTOR, "#faults-body tr")) == 2, "two faults")
+        page.find_element(By.CSS_SELECTOR, "#faults-body tr button").click()
+        wait_for(page, lambda: [f["kind"] for f in fake.faults()] == ["reset"], "the first fault removed")
+        page.find_element(By.ID, "clear-faults").click()
+        wait_for(page, lambda: fake.faults() == [], "all faults removed")
 
 
 def test_without_the_admin_token_the_page_does_nothing(page: Any) -> None:
@@ -216,13 +215,12 @@ def _traffic(server: LiveServer) -> None:
     other.images.create_variation(image=("corgi.png", png_bytes(pattern(256)), "image/png"), size="256x256")
     with pytest.raises(openai.BadRequestError):
         client.images.generate(prompt="a cat", size="300x300")  # type: ignore[arg-type]
-    fake = FakeHandle.over_http(server.url)
-    fake.inject_fault(endpoint="generations", status=503)
-    with pytest.raises(openai.InternalServerError):
-        client.images.generate(prompt="a cat", size="256x256")
-    fake.inject_fault(endpoint="edits", kind="reset", count=2)
-    fake.inject_fault(endpoint="*", kind="status", status=500, after=3, count=1)
-    fake.close()
+    with FakeHandle.over_http(server.url) as fake:
+        fake.inject_fault(endpoint="generations", status=503)
+        with pytest.raises(openai.InternalServerError):
+            client.images.generate(prompt="a cat", size="256x256")
+        fake.inject_fault(endpoint="edits", kind="reset", count=2)
+        fake.inject_fault(endpoint="*", kind="status", status=500, after=3, count=1)
 
 
 @pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning")  # the SDK's create_variation
