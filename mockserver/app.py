@@ -10,67 +10,23 @@ order the API decides), the control plane and image URLs by their blueprints.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from types import FunctionType
 from typing import Any
 
-from flask import Flask, Request, Response, request
+from flask import Flask, Response, request
 
 from contracts.errors import error
-from contracts.headers import REQUEST_ID
 from contracts.limits import MAX_FORM_FIELD_BYTES, MAX_FORM_PARTS
-from mockserver.api import accesslog, cors, errors, files, images
+from mockserver.api import accesslog, cors, errors, exchanges, files, images
 from mockserver.api.files import blobs
 from mockserver.api.index import index
 from mockserver.control.routes import control
 from mockserver.control.ui import ui
 from mockserver.core import urls
 from mockserver.core.backend import Backend
-from mockserver.core.exchange import ENVIRON_KEY, Exchange
-from mockserver.core.pipeline import PREFIX, Pipeline
-from mockserver.http import multipart
 from mockserver.http.connection import drop_connections
+from mockserver.http.flaskapp import App, UploadsRequest
 from mockserver.settings.config import Config
 from mockserver.state.clock import Clock
-
-
-class _App(Flask):
-    """Flask, remembering which of its (fixed) hooks and views need no async wrapper:
-    Flask asks ``inspect.iscoroutinefunction`` of each of them on every request."""
-
-    def __init__(self, import_name: str) -> None:
-        super().__init__(import_name)
-        self._sync: dict[Callable[..., Any], Callable[..., Any]] = {}
-
-    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
-        if not isinstance(func, FunctionType):  # e.g. a bound method: a new object each time
-            return super().ensure_sync(func)
-        found = self._sync.get(func)
-        if found is None:
-            found = self._sync[func] = super().ensure_sync(func)
-        return found
-
-
-class _Request(Request):
-    """Flask's request, closing the upload files of a form whose parsing was cut off
-    (a client too slow or gone): Werkzeug leaves them to the garbage collector. Its
-    multipart parser compiles nothing per boundary (:mod:`mockserver.http.multipart`)."""
-
-    form_data_parser_class = multipart.FormParser
-
-    def _get_file_stream(
-        self, total_content_length: int | None, content_type: str | None,
-        filename: str | None = None, content_length: int | None = None,
-    ) -> Any:
-        stream = super()._get_file_stream(total_content_length, content_type, filename, content_length)
-        self.__dict__.setdefault("_upload_streams", []).append(stream)
-        return stream
-
-    def close(self) -> None:
-        for stream in self.__dict__.pop("_upload_streams", ()):
-            stream.close()
-        super().close()
 
 
 def create_app(
@@ -86,8 +42,8 @@ def create_app(
     config = (config or Config()).patch(settings, allow_all=True)
     backend = Backend(config, clock=clock, state=state)
 
-    app = _App("mockserver")
-    app.request_class = _Request
+    app = App("mockserver")
+    app.request_class = UploadsRequest
     app.config.update(MAX_CONTENT_LENGTH=config.max_request_bytes, MAX_FORM_PARTS=MAX_FORM_PARTS,
                       MAX_FORM_MEMORY_SIZE=MAX_FORM_FIELD_BYTES)
     app.json.sort_keys = False  # type: ignore[attr-defined]
@@ -102,36 +58,14 @@ def create_app(
     app.register_blueprint(ui)  # GET /_mock/ui, the live view
     errors.register(app)
 
-    # Every request first gets its exchange (the facts the answer, the journal and the access
-    # log read). The hook resolves Flask's request proxy once (each proxy access costs a lookup).
-    @app.before_request
-    def begin() -> None:
-        req = request._get_current_object()  # type: ignore[attr-defined]
-        req.environ[ENVIRON_KEY] = Exchange(method=req.method, path=req.path)
-
+    exchanges.begin(app)  # every request first gets its exchange
     if backend.shared is not None:
         _share(app, backend)
 
     accesslog.install(app, backend)  # its after-request hook runs last: it sees the final answer
     cors.install(app, backend)  # its preflight answer comes before authentication
     images.install(app, backend)  # every request under /v1/: the request pipeline
-
-    @app.after_request
-    def finish(response: Response) -> Response:
-        req = request._get_current_object()  # type: ignore[attr-defined]
-        path = req.path
-        ex = req.environ.get(ENVIRON_KEY)
-        if path.startswith(PREFIX):
-            # The pipeline's answers are final; one it did not give (a preflight, a shared
-            # state lost before it began) gets the API's headers here.
-            if ex is not None and REQUEST_ID not in response.headers:
-                elapsed = time.perf_counter() - ex.started
-                for name, value in Pipeline.headers(ex, elapsed, backend.config):
-                    response.headers.add(name, value)
-            return response
-        if not path.startswith(urls.PREFIX):  # image URLs answer as blob storage does
-            response.headers[REQUEST_ID] = ex.request_id if ex is not None else ""
-        return response
+    exchanges.finish(app, backend)  # the request id of every answer
 
     app.wsgi_app = drop_connections(app.wsgi_app)  # type: ignore[method-assign]
     return app

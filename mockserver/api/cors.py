@@ -15,7 +15,6 @@ from flask import Flask, Response, request
 
 from contracts.headers import REQUEST_HEADERS, RESPONSE_HEADERS
 from mockserver.core.backend import Backend
-from mockserver.core.exchange import ENVIRON_KEY
 
 ANY = "*"
 ALLOW_METHODS = "GET, POST, PATCH, DELETE, OPTIONS"
@@ -46,7 +45,6 @@ def install(app: Flask, backend: Backend) -> None:
         allow = allowed(origins, headers.get("Origin"))
         if allow is None or "Access-Control-Request-Method" not in headers:
             return None
-        request.environ[ENVIRON_KEY].preflight = True
         response = Response(status=204)
         del response.headers["Content-Type"]
         response.headers["Access-Control-Allow-Methods"] = ALLOW_METHODS

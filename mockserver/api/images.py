@@ -184,8 +184,7 @@ def install(app: Flask, backend: Backend) -> None:
     @app.before_request
     def api() -> Response | None:
         req = request._get_current_object()  # type: ignore[attr-defined]
-        environ = req.environ
-        ex = environ[ENVIRON_KEY]
-        if not req.path.startswith(PREFIX) or ex.preflight:
+        if not req.path.startswith(PREFIX):
             return None
-        return to_response(pipeline.serve(ex, FlaskHttp(req, backend)), environ)
+        environ = req.environ
+        return to_response(pipeline.serve(environ[ENVIRON_KEY], FlaskHttp(req, backend)), environ)

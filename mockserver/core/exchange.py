@@ -67,7 +67,6 @@ class Exchange:
     rate_headers: dict[str, str] | None = None  # the quota's headers, once spent
     error_code: str | None = None  # the error answered, if any
     error_type: str | None = None
-    preflight: bool = False  # a CORS preflight, answered before anything else
     dropped: bool = False  # the connection is dropped instead of answered (a fault)
     state_lost: bool = False  # the shared state went away during the request
 

@@ -256,11 +256,11 @@ def test_intercept_streams_sync_and_async() -> None:
 def test_latency_is_spread_over_the_events(monkeypatch: pytest.MonkeyPatch) -> None:
     """--latency-ms holds a whole answer back once, and a stream before each of its events."""
     import mockserver.api.streaming
-    import mockserver.app
+    import mockserver.core.pipeline
 
     slept: list[float] = []
     monkeypatch.setattr(mockserver.api.streaming.time, "sleep", slept.append)  # the same `time` module as the app's
-    assert mockserver.app.time is mockserver.api.streaming.time
+    assert mockserver.core.pipeline.time is mockserver.api.streaming.time  # where a whole answer is held back
     app = mockserver.create_app(latency_ms=600)
     client = app.test_client()
     headers = {"Authorization": f"Bearer {API_KEY}"}
