@@ -33,7 +33,7 @@ from mockserver.core.backend import Backend
 from mockserver.http import multipart
 from mockserver.http.connection import ENVIRON_CLOSE_AFTER, ENVIRON_DROP, ENVIRON_RELEASE, drop_connections
 from mockserver.settings.config import Config
-from mockserver.state.clock import Clock
+from mockserver.state import Clock
 
 _ENDPOINT_BY_PATH = {e.url_path: name for name, e in ENDPOINTS.items()}
 
@@ -85,7 +85,7 @@ def create_app(
     ``state``: a ``redis://HOST:PORT/DB`` URL (or ``rediss://``, ``unix://``) whose Redis keeps
     this fake's state, shared with every fake given the same URL (:mod:`mockserver.state.redis`;
     the first fake on an empty state sets its configuration). ValueError for another URL;
-    :class:`mockserver.state.redis.StateUnavailable` when that Redis cannot be reached."""
+    :class:`mockserver.state.StateUnavailable` when that Redis cannot be reached."""
     config = (config or Config()).patch(settings, allow_all=True)
     backend = Backend(config, clock=clock, state=state)
 
@@ -108,8 +108,15 @@ def create_app(
     accesslog.install(app, backend)  # first installed: its after-request hook runs last
     cors.install(app, backend)  # its preflight answer comes before authentication
     app.wsgi_app = drop_connections(app.wsgi_app)  # type: ignore[method-assign]
-    if backend.shared is not None:
-        _share(app, backend)
+    lifecycle = backend.state
+    lost = lifecycle.lost  # what a state that is away raises (nothing, in memory)
+    _on_lost_state(app, backend)
+
+    def begin() -> None:  # a plain function: _App caches its sync wrapper
+        backend.begin_request()
+
+    # First of all the before-request hooks, so every other one sees this request's state.
+    app.before_request_funcs.setdefault(None, []).insert(0, begin)
 
     # The hooks run on every request: they resolve Flask's context proxies once and use
     # locals (each proxy access costs a context lookup).
@@ -175,15 +182,12 @@ def create_app(
                 add(name, value)
             if config.journal_size and "preflight" not in seen:
                 _journal(backend, req, response, seen, elapsed)
-            if backend.shared is not None:
-                backend.shared.flush()  # this request's writes (images, journal): one round trip
-        except Exception as exc:
-            if backend.shared is None:
-                raise
-            # The shared state was lost on the way out: the answer becomes its 503 (state_lost).
-            lost = app.make_response(app.handle_user_exception(exc))
-            lost.headers.extend(extra[:5])
-            return lost
+            lifecycle.end_request()  # this request's writes (images, journal): on Redis, one round trip
+        except lost as exc:
+            # The state was lost on the way out: the answer becomes its 503 (_on_lost_state).
+            refused = app.make_response(app.handle_user_exception(exc))
+            refused.headers.extend(extra[:5])
+            return refused
         return response
 
     return app
@@ -208,25 +212,21 @@ def _journal(backend: Backend, req: Request, response: Response, seen: dict[str,
         "images": seen.get("journal_images") or [],  # references, never the bytes (mockserver/state/gallery.py)
     }
     stream = seen.get("stream")
-    if stream is not None:
-        stream.attach(entry)  # a streamed answer: the events sent are counted as they go
-    number = backend.journal.record(entry)
-    if stream is not None and number is not None:  # a shared journal: written again when the stream ends
-        stream.on_end = functools.partial(backend.journal.update, number, entry)
+    if stream is None:
+        backend.journal.record(entry)
+        return
+    stream.attach(entry)  # a streamed answer: the events sent are counted as they go
+    number = backend.journal.record_stream(entry)
+    stream.on_end = functools.partial(backend.journal.update, number, entry)  # its final count
 
 
-def _share(app: Flask, backend: Backend) -> None:
-    """A fake on a shared state: each request starts by reading the state's snapshot (one
-    round trip), and a lost Redis answers the API's 503 (the control API's too) until it is back."""
-    from mockserver.state import redis as sharedstate
+def _on_lost_state(app: Flask, backend: Backend) -> None:
+    """A state that is away (a lost Redis) answers the API's 503 (the control API's too) until
+    it is back. In memory there is no such exception, and no handler."""
 
-    # First of all the before-request hooks, so every other one sees this request's snapshot.
-    app.before_request_funcs.setdefault(None, []).insert(0, backend.refresh)
-
-    @app.errorhandler(sharedstate.connection.errors()[0])
     def state_lost(exc: Exception) -> Response:
         g.state_lost = True
-        backend.shared.discard()  # type: ignore[union-attr]
+        backend.state.discard()
         if "request_id" not in g:  # lost before the request had started
             g.request_id = "req_" + secrets.token_hex(16)
         app.logger.warning("shared state unavailable on %s %s: %s", request.method, request.path, exc)
@@ -235,6 +235,9 @@ def _share(app: Flask, backend: Backend) -> None:
         # ASSUMPTION: the real service's 503 "overloaded" (a retryable server_error) is the
         # nearest catalogued answer to a fake whose state store is away.
         return errors.render_error(error("overloaded"))
+
+    for lost in backend.state.lost:
+        app.register_error_handler(lost, state_lost)
 
 
 def _damage(response: Response, kind: str, status: int) -> None:
