@@ -17,10 +17,16 @@ them through, then fires ``count`` times (null: every time), each time with
 ``after_events`` (``reset`` and ``hang`` only) makes a fault for streamed answers
 (``stream: true``): it matches only streams, which are processed (quota spent) and send
 ``after_events`` events, then are cut (``reset``) or held for ``delay_ms`` and cut (``hang``).
-Other faults hit a stream before its first event, as any request."""
+Other faults hit a stream before its first event, as any request.
+
+The probability draws are the same on every backend: the ``k``-th matching request past
+``after`` draws :func:`draw` (a fault without a seed draws from its id), so a seeded fault
+fires on the same requests run after run, in memory or on Redis.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -88,6 +94,14 @@ class Fault:
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, **to_json(self), "seen": self.seen, "fired": self.fired}
+
+
+def draw(seed_text: str, k: int) -> float:
+    """The ``k``-th draw (1-based) of a fault seeded with ``seed_text``, in [0, 1): the first 52
+    bits of ``sha1("<seed_text>:<k>")``. ASSUMPTION (our choice): a hash, not a generator's
+    sequence, so that a script inside Redis draws exactly what the in-memory fake draws."""
+    digest = hashlib.sha1(f"{seed_text}:{k}".encode(), usedforsecurity=False).hexdigest()
+    return int(digest[:13], 16) / 2**52
 
 
 def parse_fault(spec: Any) -> Fault:

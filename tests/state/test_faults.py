@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mockserver.state import State
-from mockserver.state.faults import MAX_QUEUED, FaultError
+from mockserver.state.faults import MAX_QUEUED, FaultError, draw
 from tests.state.conftest import request
 
 
@@ -71,17 +71,20 @@ def test_stream_faults_match_streams_only_and_the_others_match_no_stream(state: 
     assert faults.list()[0]["id"] == plain.id
 
 
-def test_probability_draws_repeat_from_the_seed(state: State) -> None:
+def test_probability_draws_follow_the_seed_on_every_backend(state: State) -> None:
     faults = state.faults
 
-    def run(seed: int | None) -> list[bool]:
+    def run(seed: int | None) -> tuple[str, list[bool]]:
         faults.clear()
-        faults.add({"status": 503, "count": None, "probability": 0.5, "after": 1, "seed": seed})
-        return [faults.take("generations") is not None for _ in range(41)]
+        fault = faults.add({"status": 503, "count": None, "probability": 0.5, "after": 1, "seed": seed})
+        return fault.id, [faults.take("generations") is not None for _ in range(41)]
 
-    first = run(7)
-    assert first == run(7)  # the same seed, the same firings
-    assert first[0] is False and 5 < first.count(True) < 35
+    _, first = run(7)
+    assert first == run(7)[1]  # the same seed, the same firings
+    assert first == [False] + [draw("7", k) < 0.5 for k in range(1, 41)]  # the k-th draw past `after`
+    assert 5 < first.count(True) < 35
+    fault_id, unseeded = run(None)
+    assert unseeded == [False] + [draw(fault_id, k) < 0.5 for k in range(1, 41)]  # drawn from its id
 
 
 def test_remove_unqueues_one_fault(state: State) -> None:

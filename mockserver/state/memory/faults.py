@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-import random
 import threading
 from typing import Any
 
-from mockserver.state.faults import MAX_QUEUED, Fault, FaultError, parse_fault
+from mockserver.state.faults import MAX_QUEUED, Fault, FaultError, draw, parse_fault
 
 
 class MemoryFaultQueue:
@@ -16,7 +15,6 @@ class MemoryFaultQueue:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._faults: list[Fault] = []
-        self._rngs: dict[str, random.Random] = {}  # each fault's probability draws, from its seed
         self._release = threading.Event()
 
     def add(self, spec: Any) -> Fault:
@@ -25,7 +23,6 @@ class MemoryFaultQueue:
             if len(self._faults) >= MAX_QUEUED:
                 raise FaultError("fault", f"at most {MAX_QUEUED} faults can be queued")
             self._faults.append(fault)
-            self._rngs[fault.id] = random.Random(fault.seed)
         return dataclasses.replace(fault)
 
     def take(self, endpoint: str, *, stream: bool = False) -> Fault | None:
@@ -36,12 +33,11 @@ class MemoryFaultQueue:
                 fault.seen += 1
                 if fault.seen <= fault.after:
                     continue
-                if fault.probability < 1 and self._rngs[fault.id].random() >= fault.probability:
+                if fault.probability < 1 and draw(fault.seed_text, fault.seen - fault.after) >= fault.probability:
                     continue
                 fault.fired += 1
                 if fault.count is not None and fault.fired >= fault.count:
                     self._faults.remove(fault)
-                    del self._rngs[fault.id]
                 return dataclasses.replace(fault)  # a value: the queue's own goes on counting
             return None
 
@@ -50,7 +46,6 @@ class MemoryFaultQueue:
             for fault in self._faults:
                 if fault.id == fault_id:
                     self._faults.remove(fault)
-                    del self._rngs[fault.id]
                     return True
             return False
 
@@ -61,7 +56,6 @@ class MemoryFaultQueue:
     def clear(self) -> None:
         with self._lock:
             self._faults.clear()
-            self._rngs.clear()
         self.release_hangs()
 
     @property

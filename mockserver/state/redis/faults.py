@@ -4,10 +4,9 @@
 matches on (endpoint, stream, after, count, probability, seed), its counters (seen, fired) and
 the fault's JSON (``spec``). One script takes the first matching fault atomically.
 
-The probability draws cannot follow Python's ``random.Random(seed)`` inside Redis, so the
-``k``-th matching request past ``after`` draws ``int(sha1("<seed>:<k>")[:13], 16) / 2**52``.
-ASSUMPTION: a seeded fault repeats exactly run after run, but the sequence of draws differs from
-the in-memory fake's (a fault without a seed draws from its id).
+The probability draws are :func:`mockserver.state.faults.draw`'s, computed in the script:
+the ``k``-th matching request past ``after`` draws ``int(sha1("<seed>:<k>")[:13], 16) / 2**52``
+(a fault without a seed draws from its id).
 
 ``DELETE /_mock/faults`` (and reset) publish on ``faults:release``: every fake that has a hang
 in progress listens there (from its first hang on), and ends it.
