@@ -64,7 +64,7 @@ def reference(recipe: Recipe, image_id: str, expires_at: float | None) -> dict[s
 class Gallery(Protocol):
     """The recipes behind the journal's image references, bounded by ``max_images`` and
     ``max_bytes`` (:func:`kept_cost` each); the oldest go first. A URL image is kept under its
-    URL's id; a ``b64_json`` image under a new id
+    URL's id, apart from the store (it outlives its URL); a ``b64_json`` image under a new id
     (``b64-...``) that is never used again, not even after a reset, so a page that cached an
     image by its id never shows another in its place."""
 

@@ -19,12 +19,16 @@ def test_a_b64_image_gets_a_new_id_and_is_rendered_again(state: State) -> None:
     assert len(gallery) == 2
 
 
-def test_a_url_image_is_kept_under_its_urls_id(state: State) -> None:
+def test_a_url_image_is_kept_under_its_urls_id_apart_from_the_store(state: State) -> None:
+    gallery = state.gallery
     cat = recipe()
-    state.store.add_many([("img-cat", cat, T0 + 3600)], now=T0)
-    ref = state.gallery.add(cat, image_id="img-cat", expires_at=T0 + 3600)
+    ref = gallery.add(cat, image_id="img-cat", expires_at=T0 + 3600)
     assert ref["id"] == "img-cat" and ref["response_format"] == "url" and ref["expires_at"] == T0 + 3600
-    assert state.gallery.image("img-cat") == (render(cat), "image/png")
+    assert gallery.image("img-cat") == (render(cat), "image/png")
+    assert state.store.get("img-cat") is None  # the store never had it: the gallery keeps its own
+    gallery.max_images = 1  # and it counts against the gallery's bounds
+    gallery.add(recipe("a dog"))
+    assert gallery.image("img-cat") is None and len(gallery) == 1
 
 
 def test_an_images_media_type_follows_its_format(state: State) -> None:

@@ -21,8 +21,7 @@ memory (:mod:`mockserver.state.memory`), and nothing here is imported.
 Round trips to Redis per API request (a generation, rate limits and journal on, no fault queued):
 three. (1) As the request starts, one HMGET of the state hash: configuration version, clock,
 number of faults queued. (2) The quota script: check and spend. (3) As the answer leaves, one
-pipeline: the images' store (URL answers) or gallery (``b64_json``) entries, and the journal
-entry. One more
+pipeline: the images' store (URL answers) and gallery entries, and the journal entry. One more
 when a fault is queued (the take script), when the configuration changed (it is read again),
 and for an answer refused before its quota was spent (the rate-limit headers read the
 windows). Fetching an image URL: one (its render, or its recipe), and one more to cache a first

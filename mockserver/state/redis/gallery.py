@@ -2,8 +2,9 @@
 
 Keys: ``gal`` (hash: id -> recipe), ``gal:order`` (sorted set: id by when it was kept),
 ``gal:cost`` (hash: id -> bytes accounted), ``gb`` in the state hash; ``gal:serial:order``
-numbers the order. A URL image is not copied: the live view shows the store's recipe. An
-answer's images are written with the request's other writes, as it ends.
+numbers the order. A URL image's recipe is kept here too (a copy of the store's), so it
+outlives its URL as it does in memory. An answer's images are written with the request's
+other writes, as it ends.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from mockserver.render import Recipe, render
 from mockserver.state.gallery import B64_PREFIX, MAX_BYTES, MAX_IMAGES, kept_cost, media_type, output_format, reference
 from mockserver.state.redis.connection import PREFIX, STATE, Link
 from mockserver.state.redis.recipes import decode_recipe, encode_recipe
-from mockserver.state.redis.store import IMAGES
 
 GALLERY, GALLERY_ORDER, GALLERY_COSTS = PREFIX + "gal", PREFIX + "gal:order", PREFIX + "gal:cost"
 GALLERY_SERIAL = PREFIX + "gal:serial"
@@ -52,9 +52,7 @@ return 1
 
 
 class RedisGallery:
-    """The :class:`mockserver.state.gallery.Gallery` of a shared state. ASSUMPTION: a URL image
-    is shown from the store's recipe, so once the store has forgotten it (expired and evicted,
-    or past the store's bounds) the live view says it is no longer kept. A ``b64_json`` image's
+    """The :class:`mockserver.state.gallery.Gallery` of a shared state. A ``b64_json`` image's
     id is ``b64-`` and 16 random hex digits (not a serial: no round trip to number it), never
     reused either."""
 
@@ -75,16 +73,14 @@ class RedisGallery:
         for recipe, image_id, expires_at in images:
             if image_id is None:
                 image_id = B64_PREFIX + secrets.token_hex(8)
-                args += [image_id, kept_cost(recipe), encode_recipe(recipe)]
+            args += [image_id, kept_cost(recipe), encode_recipe(recipe)]
             refs.append(reference(recipe, image_id, expires_at))
-        if len(args) > 2:
+        if images:
             self._link.defer(self._add, _KEYS, args)
         return refs
 
     def image(self, image_id: str) -> tuple[bytes, str] | None:
         text = self._client.hget(GALLERY, image_id)
-        if text is None:  # a URL image: the store's recipe
-            text = self._client.hget(IMAGES, image_id)
         if text is None:
             return None
         recipe = decode_recipe(text)
