@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mockserver import create_app
 from mockserver.http.server import LiveServer
-from mockserver.state.clock import Clock
+from mockserver.state.memory import MemoryClock
 from mockserver.testing.handle import FakeHandle
 
 BODY = {"prompt": "a white siamese cat", "n": 1, "size": "256x256"}
@@ -52,7 +52,7 @@ def _client(base_url: str, n: int, rounds: int, barrier: threading.Barrier, lock
 def exactness(limit: int = 100, clients: int = 50, rounds: int = 4, trials: int = 5) -> None:
     print(f"quota exactness: {clients} concurrent clients, limit {limit} images/min, frozen clock")
     for trial in range(trials):
-        clock = Clock()
+        clock = MemoryClock()
         clock.freeze()
         with LiveServer(create_app(clock=clock, rate_limits=f"{limit}/1m", journal_size=0), threads=clients) as server:
             granted: Counter[int] = Counter()

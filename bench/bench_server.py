@@ -84,7 +84,7 @@ from werkzeug.test import EnvironBuilder
 
 from contracts.ratelimits import Window
 from mockserver import create_app
-from mockserver.state.clock import Clock
+from mockserver.state.memory import MemoryClock
 
 B64_BODY: dict[str, Any] = {
     "prompt": "a white siamese cat",
@@ -384,7 +384,7 @@ def rate_limiter_cost(sizes: Sequence[int]) -> list[tuple[str, float, float]]:
     rows: list[list[object]] = []
     out: list[tuple[str, float, float]] = []
     for limit in (0, *sizes):
-        clock = Clock()
+        clock = MemoryClock()
         clock.freeze()
         windows = (Window(limit, 60),) if limit else ()
         call = wsgi_caller(create_app(clock=clock, rate_limits=windows), SMALL_BODY)

@@ -60,7 +60,7 @@ def main() -> None:
         memory = create_app(**SETTINGS)
         shared = create_app(state=server.url, **SETTINGS)
         backend = shared.extensions["mockserver"]
-        pid = int(backend.shared.client.info("server")["process_id"])
+        pid = int(backend.state.client.info("server")["process_id"])
         run(memory, 200), run(shared, 200)  # warm up
         mem, red, red_server, cmds = [], [], [], []
         for i in range(args.rounds):
@@ -68,10 +68,10 @@ def main() -> None:
                 memory.test_client().post("/_mock/reset")
                 shared.test_client().post("/_mock/reset")
             mem.append(run(memory, args.requests))
-            before_cpu, before_cmds = redis_cpu(pid), commands(backend.shared.client)
+            before_cpu, before_cmds = redis_cpu(pid), commands(backend.state.client)
             red.append(run(shared, args.requests))
             red_server.append((redis_cpu(pid) - before_cpu) / args.requests)
-            cmds.append((commands(backend.shared.client) - before_cmds - 1) / args.requests)
+            cmds.append((commands(backend.state.client) - before_cmds - 1) / args.requests)
         backend.close()
     m, r, s = statistics.median(mem), statistics.median(red), statistics.median(red_server)
     ratios = sorted(b / a for a, b in zip(mem, red, strict=True))

@@ -51,7 +51,7 @@ from _load import (
 
 from mockserver import create_app
 from mockserver.render import Recipe
-from mockserver.state.gallery import Gallery
+from mockserver.state.memory import MemoryGallery
 
 AUTH = {"Authorization": "Bearer sk-bench"}
 CHROMIUM_FLAGS = (
@@ -83,7 +83,7 @@ def in_process(body: dict[str, Any], runs: int = 3000) -> tuple[float, float]:
 
 def gallery_add() -> float:
     """Seconds one image's reference takes to record (the whole of the recording)."""
-    gallery = Gallery()
+    gallery = MemoryGallery()
     recipe = Recipe(endpoint="generations", model="dall-e-2", prompt="a white siamese cat", width=256, height=256,
                     index=0, n=1)
     return min(timeit.repeat(lambda: gallery.add(recipe, image_id="x" * 24, expires_at=0.0), number=20000,

@@ -17,7 +17,7 @@ from mockserver.http.server import LiveServer, listening_socket, url_of
 from mockserver.http.workers import Supervisor
 from mockserver.settings.config import Config, ServerOptions, shown
 from mockserver.settings.inputs import InputError, add_flags, given
-from mockserver.state.redis import StateUnavailable
+from mockserver.state import StateUnavailable
 
 
 def build_parser() -> argparse.ArgumentParser:

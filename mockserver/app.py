@@ -26,7 +26,7 @@ from mockserver.core.backend import Backend
 from mockserver.http.connection import drop_connections
 from mockserver.http.flaskapp import App, UploadsRequest
 from mockserver.settings.config import Config
-from mockserver.state.clock import Clock
+from mockserver.state import Clock, State
 
 
 def create_app(
@@ -59,9 +59,14 @@ def create_app(
     errors.register(app)
 
     exchanges.begin(app)  # every request first gets its exchange
-    if backend.shared is not None:
-        _share(app, backend)
 
+    def begin() -> None:  # a plain function: App caches its sync wrapper
+        backend.begin_request()
+
+    # Right after the exchange, so every other hook sees this request's state (on Redis: its
+    # one round trip; in memory: nothing).
+    app.before_request(begin)
+    _on_lost_state(app, backend.state)
     accesslog.install(app, backend)  # its after-request hook runs last: it sees the final answer
     cors.install(app, backend)  # its preflight answer comes before authentication
     images.install(app, backend)  # every request under /v1/: the request pipeline
@@ -71,18 +76,19 @@ def create_app(
     return app
 
 
-def _share(app: Flask, backend: Backend) -> None:
-    """A fake on a shared state: each request starts by reading the state's snapshot (one
-    round trip), and a lost Redis answers the API's 503 (the control API's too) until it is back."""
-    # Before the other before-request hooks, so every one sees this request's snapshot.
-    app.before_request(backend.refresh)
+def _on_lost_state(app: Flask, state: State) -> None:
+    """A state that is away (a lost Redis) answers the API's 503 (the control API's too) until
+    it is back. In memory there is no such exception, and no handler. (The pipeline answers
+    the same for a state lost while it serves a request.)"""
 
-    @app.errorhandler(backend.lost_errors[0])
     def state_lost(exc: Exception) -> Response:
-        backend.discard_request()
+        state.discard()
         app.logger.warning("shared state unavailable on %s %s: %s", request.method, request.path, exc)
         if request.path.startswith(urls.PREFIX):  # image URLs answer as blob storage does
             return files.server_busy()
         # ASSUMPTION: the real service's 503 "overloaded" (a retryable server_error) is the
         # nearest catalogued answer to a fake whose state store is away.
         return errors.render_error(error("overloaded"))
+
+    for lost in state.lost:
+        app.register_error_handler(lost, state_lost)

@@ -18,9 +18,6 @@ a URL. Every data or control call needs it.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
-from typing import cast
-
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
 from contracts.auth import mask_key
@@ -72,18 +69,14 @@ def page() -> Response:
     })
 
 
-def _family(key: Hashable) -> str:
-    return cast(tuple[str, str], key)[1]
-
-
 @ui.get("/quotas")
 def quotas() -> Response:
     backend = _backend()
     config, now = backend.config, backend.clock.now()
     keys = []
     # The ledger's keys are (api key, quota family): each family has its own windows.
-    for ledger_key, states in backend.quotas.snapshot(lambda key: backend.family_windows(_family(key)), now):
-        api_key, family = cast(tuple[str, str], ledger_key)
+    for ledger_key, states in backend.quotas.snapshot(lambda key: backend.family_windows(key[1]), now):
+        api_key, family = ledger_key
         keys.append({
             "key": mask_key(api_key),
             "family": family,

@@ -15,7 +15,7 @@ import random
 import re
 import threading
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from contracts.auth import bearer_token, mask_key
 from contracts.errors import FAULT_ERRORS, ApiError, error
@@ -29,89 +29,47 @@ from contracts.usage import revised_prompt, usage
 from mockserver.core.urls import UrlSigner, image_path, new_image_id, own_image
 from mockserver.render import Recipe, render, render_progressive
 from mockserver.settings.config import Config, family_windows
-from mockserver.state.clock import Clock
-from mockserver.state.faults import Fault, FaultQueue
-from mockserver.state.gallery import Gallery
-from mockserver.state.journal import Journal
-from mockserver.state.quotas import QuotaLedger, rate_headers
-from mockserver.state.store import ImageStore
-
-if TYPE_CHECKING:
-    from mockserver.state.redis import SharedState
+from mockserver.state import Clock, State, open_state
+from mockserver.state.faults import Fault
+from mockserver.state.quotas import rate_headers
 
 
 class Backend:
-    """With ``state`` (a ``redis://`` URL) the quotas, clock, faults, journal, images and runtime
-    configuration live in Redis, shared by every Backend given the same URL
-    (:mod:`mockserver.state.redis`); without it, in this object's memory."""
+    """The fake's behaviour on its :class:`mockserver.state.State` (:func:`mockserver.state.open_state`):
+    with ``state`` (a ``redis://`` URL) shared by every Backend given the same URL; without it,
+    in this object's memory (driven by ``clock`` if given). The state's pieces are attributes
+    (``clock``, ``store``, ``quotas``, ``faults``, ``journal``, ``gallery``), and nothing here
+    knows which backend keeps them.
+
+    Around each request: :meth:`begin_request` first, then ``state.end_request()`` once the
+    answer is final, or ``state.discard()`` when an exception of ``state.lost`` escaped."""
 
     def __init__(self, config: Config, *, clock: Clock | None = None, state: str | None = None) -> None:
         config.validate()
         self._lock = threading.Lock()
-        self.shared: SharedState | None = None
-        self._lost: tuple[type[Exception], ...] = ()
-        if state is not None:
-            if clock is not None:
-                raise ValueError("a shared state has its own clock: give clock or state, not both")
-            self._share(config, state)
-            return
-        self.clock = clock or Clock()
-        self.signer = UrlSigner(config.secret)
-        self.store = ImageStore(max_images=config.store_max_images, max_bytes=config.store_max_bytes)
-        self.quotas = QuotaLedger()
-        self.faults = FaultQueue()
-        self.journal = Journal(config.journal_size)
-        self.gallery = Gallery()  # the images the journal's entries refer to
-        self._config = self._initial_config = config
-        self._apply(config)
+        self.state: State = open_state(config, url=state, clock=clock)
+        self.clock = self.state.clock
+        self.store = self.state.store
+        self.quotas = self.state.quotas
+        self.faults = self.state.faults
+        self.journal = self.state.journal
+        self.gallery = self.state.gallery  # the images the journal's entries refer to
+        self.signer = UrlSigner(config.secret or self.state.url_secret)
+        self._config = self.state.configuration.current
+        self._apply(self._config)
 
-    def _share(self, config: Config, url: str) -> None:
-        from mockserver.state import redis as sharedstate
-
-        shared = self.shared = sharedstate.SharedState(url, config)
-        self._lost = sharedstate.connection.errors()
-        self.clock = shared.clock
-        self.signer = UrlSigner(config.secret or shared.secret)
-        self.store = sharedstate.SharedImageStore(shared, max_images=config.store_max_images,
-                                                  max_bytes=config.store_max_bytes)
-        self.quotas = sharedstate.SharedQuotaLedger(shared.client, shared.fast)
-        self.faults = sharedstate.SharedFaultQueue(shared)
-        self.journal = sharedstate.SharedJournal(shared, config.journal_size)
-        self.gallery = sharedstate.SharedGallery(shared)
-        self._config = self._initial_config = shared.config
-        self._apply(shared.config)
-
-    @property
-    def lost_errors(self) -> tuple[type[Exception], ...]:
-        """The exceptions that mean the shared state is away (none in memory)."""
-        return self._lost
-
-    def end_request(self) -> None:
-        """The request's answer is final: write what it deferred (a shared state: one round trip)."""
-        if self.shared is not None:
-            self.shared.flush()
-
-    def discard_request(self) -> None:
-        """Forget what a request whose state was lost had deferred."""
-        if self.shared is not None:
-            self.shared.discard()
-
-    def refresh(self) -> None:
-        """Bring a shared state's snapshot up to date (one round trip): called as each request starts."""
-        assert self.shared is not None
-        new = self.shared.sync(request=True)
+    def begin_request(self) -> None:
+        """A request starts: bring this fake's view of the state up to date (on Redis one round
+        trip, which may bring a changed configuration; in memory nothing)."""
+        new = self.state.begin_request()
         if new is not None:
             with self._lock:
                 self._config = new
                 self._apply(new)
 
     def close(self) -> None:
-        """Release the shared state's connections (nothing to do in memory)."""
-        if self.shared is not None:
-            close = getattr(self.faults, "close", None)  # the shared queue's release listener
-            if close is not None:
-                close()
-            self.shared.close()
+        """Release the state's connections (nothing to do in memory)."""
+        self.state.close()
 
     @property
     def config(self) -> Config:
@@ -129,8 +87,7 @@ class Backend:
     def configure(self, changes: Mapping[str, Any]) -> Config:
         """Swap in a changed configuration (JSON values); ConfigError changes nothing."""
         with self._lock:
-            new = self.shared.configure(changes) if self.shared is not None else self._config.patch(changes)
-            self._config = new
+            new = self._config = self.state.configure(changes)
             self._apply(new)
             return new
 
@@ -138,25 +95,10 @@ class Backend:
         """Forget images, quota counters, the journal and faults; the clock returns to real
         time. The configuration is kept, unless ``config``: then it returns to the one the
         fake started with (with a shared state: the one the first fake on it started with)."""
-        if self.shared is not None:
-            from mockserver.state.redis import DATA_KEYS
-
-            new = self.shared.reset(config=config, keys=list(DATA_KEYS))
-            with self._lock:
-                self._config = new
-                self._apply(new)
-            self.faults.release_hangs()
-            return
+        new = self.state.reset(config=config)
         with self._lock:
-            if config:
-                self._config = self._initial_config
-            self.store.clear()
-            self.quotas.clear()
-            self.journal.clear()
-            self.gallery.clear()
-            self.faults.clear()
-            self.clock.reset()
-            self._apply(self._config)
+            self._config = new
+            self._apply(new)
 
     # --- the API's decisions ---------------------------------------------------------
 
@@ -287,7 +229,7 @@ class Backend:
             data = []
             expires_at = created + config.url_ttl
             kept = [(new_image_id(), recipe, float(expires_at)) for recipe in recipes]
-            self.store.add_many(kept, now=self.clock.now())  # one round trip with a shared state
+            self.store.add_many(kept, now=self.clock.now())
             if shown is not None:
                 shown.extend(self.gallery.add_many([(recipe, image_id, expires_at) for image_id, recipe, _ in kept]))
             for image_id, _, _ in kept:

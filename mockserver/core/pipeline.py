@@ -125,7 +125,7 @@ class Pipeline:
             answer = self._stream(ex, req, http) if req.stream else self._images(ex, req, http)
         except ApiError as exc:
             answer = refusal(exc, ex, backend.config)
-        except backend.lost_errors as exc:
+        except backend.state.lost as exc:
             answer = self.state_lost(ex, exc)
         except Exception:
             _log.exception("unexpected error on %s %s", http.method, http.path)
@@ -169,7 +169,7 @@ class Pipeline:
         """The shared state went away: the API's 503 (ASSUMPTION: the real service's
         "overloaded", a retryable server_error, is the nearest catalogued answer)."""
         ex.state_lost = True
-        self.backend.discard_request()
+        self.backend.state.discard()
         _log.warning("shared state unavailable on %s %s: %s", ex.method, ex.path, exc)
         return refusal(error("overloaded"), ex, self.backend.config)
 
@@ -196,8 +196,8 @@ class Pipeline:
                 headers += [(k, v) for k, v in rate.items() if k not in present]
             if config.journal_size:
                 self._journal(ex, answer, elapsed)
-            backend.end_request()  # this request's writes (a shared state: one round trip)
-        except backend.lost_errors as exc:
+            backend.state.end_request()  # this request's writes (on Redis: one round trip)
+        except backend.state.lost as exc:
             # The shared state was lost on the way out: the answer becomes its 503.
             lost = self.state_lost(ex, exc)
             lost.headers += self.headers(ex, elapsed, config)
@@ -235,11 +235,12 @@ class Pipeline:
             "images": ex.images or [],  # references, never the bytes (mockserver/state/gallery.py)
         }
         stream = ex.stream
-        if stream is not None:
-            stream.attach(entry)  # a streamed answer: the events sent are counted as they go
-        number = backend.journal.record(entry)
-        if stream is not None and number is not None:  # a shared journal: written again when the stream ends
-            stream.on_end = functools.partial(backend.journal.update, number, entry)
+        if stream is None:
+            backend.journal.record(entry)
+            return
+        stream.attach(entry)  # a streamed answer: the events sent are counted as they go
+        number = backend.journal.record_stream(entry)
+        stream.on_end = functools.partial(backend.journal.update, number, entry)  # its final count
 
 
 def _damage(answer: Answer, kind: str, status: int) -> None:

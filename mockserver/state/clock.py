@@ -1,15 +1,19 @@
-"""The fake's clock: real time by default, and movable by tests.
+"""The fake's clock: real time by default, and movable by tests (the interface, and the
+arithmetic of a move, which every backend shares).
 
 One clock per fake drives ``created``, URL expiry and quota windows, so a test
 can age a URL past its hour, or refill a quota, without sleeping.
+
+A clock is real time plus a :class:`Reading`: an offset added to real time, or the instant
+it is frozen at. Every move is a pure function of the reading and of real time, so the
+backends differ only in where they keep the reading (:mod:`mockserver.state.memory.clock`,
+:mod:`mockserver.state.redis.clock`).
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from mockserver.settings.inputs import Boolean, Number, Optional, setting
 
@@ -39,78 +43,93 @@ class ClockRangeError(ValueError):
     """A move would take the clock outside EARLIEST..LATEST; the clock did not move."""
 
 
-class Clock:
-    """Wall-clock seconds plus an offset that tests can move; optionally frozen."""
+def check(target: float) -> None:
+    """ClockRangeError unless ``target`` is inside EARLIEST..LATEST."""
+    if not EARLIEST <= target < LATEST:  # False for NaN too
+        raise ClockRangeError(f"would move the clock to {target!r}, outside the epoch seconds "
+                              f"{EARLIEST:.0f} to {LATEST:.0f} (1970 to 3000)")
 
-    def __init__(self, source: Callable[[], float] = time.time) -> None:
-        self._source = source
-        self._lock = threading.Lock()
-        self._offset = 0.0
-        self._frozen_at: float | None = None
+
+@dataclass(frozen=True)
+class Reading:
+    """Where a clock stands apart from real time: ``offset`` seconds ahead of it, or stopped
+    at ``frozen_at`` (epoch seconds). Each move returns a new reading, given real time
+    (``real``) as the move happens; ClockRangeError (and no new reading) if the clock would
+    leave the range."""
+
+    offset: float = 0.0
+    frozen_at: float | None = None
+
+    def now(self, real: float) -> float:
+        return self.frozen_at if self.frozen_at is not None else real + self.offset
+
+    def advanced(self, seconds: float, real: float) -> Reading:
+        check(self.now(real) + seconds)
+        if self.frozen_at is not None:
+            return Reading(self.offset, self.frozen_at + seconds)
+        return Reading(self.offset + seconds, None)
+
+    def set_to(self, epoch_seconds: float, real: float) -> Reading:
+        check(epoch_seconds)
+        if self.frozen_at is not None:
+            return Reading(self.offset, epoch_seconds)
+        return Reading(epoch_seconds - real, None)
+
+    def frozen(self, frozen: bool, real: float) -> Reading:
+        if frozen and self.frozen_at is None:
+            return Reading(self.offset, real + self.offset)
+        if not frozen and self.frozen_at is not None:
+            # Thaw where the frozen clock stood, so time never jumps.
+            return Reading(self.frozen_at - real, None)
+        return self
+
+    def moved(self, move: ClockMove, real: float) -> Reading:
+        """A ClockMove applied whole, or not at all (ClockRangeError)."""
+        start = REAL_TIME if move.real_time else self
+        target = start.now(real) if move.set is None else move.set
+        check(target + (move.advance or 0))
+        reading = start
+        if move.freeze is not None:
+            reading = reading.frozen(move.freeze, real)
+        if move.set is not None:
+            reading = reading.set_to(move.set, real)
+        if move.advance is not None:
+            reading = reading.advanced(move.advance, real)
+        return reading
+
+
+REAL_TIME = Reading()  # the clock of a fresh fake, and after a reset
+
+
+class Clock(Protocol):
+    """The fake's clock. Every move answers the new time, and moves the clock wholly or not at
+    all (ClockRangeError)."""
 
     def now(self) -> float:
-        frozen = self._frozen_at
-        if frozen is not None:
-            return frozen
-        return self._source() + self._offset
+        """Epoch seconds, as the fake sees them."""
+        ...
 
     @property
     def frozen(self) -> bool:
-        return self._frozen_at is not None
+        """Whether the clock stands still."""
+        ...
 
     def advance(self, seconds: float) -> float:
-        """Move by ``seconds``; ClockRangeError (and no move) if that leaves the range."""
-        with self._lock:
-            self._check(self.now() + seconds)
-            if self._frozen_at is not None:
-                self._frozen_at += seconds
-            else:
-                self._offset += seconds
-            return self.now()
+        """Move by ``seconds`` (negative: back)."""
+        ...
 
     def set(self, epoch_seconds: float) -> float:
-        """Move to ``epoch_seconds``; ClockRangeError (and no move) if it is outside the range."""
-        with self._lock:
-            self._check(epoch_seconds)
-            if self._frozen_at is not None:
-                self._frozen_at = epoch_seconds
-            else:
-                self._offset = epoch_seconds - self._source()
-            return self.now()
-
-    @staticmethod
-    def _check(target: float) -> None:
-        if not EARLIEST <= target < LATEST:  # False for NaN too
-            raise ClockRangeError(f"would move the clock to {target!r}, outside the epoch seconds "
-                                  f"{EARLIEST:.0f} to {LATEST:.0f} (1970 to 3000)")
+        """Move to ``epoch_seconds`` (frozen or running, as before)."""
+        ...
 
     def freeze(self, frozen: bool = True) -> float:
-        with self._lock:
-            if frozen and self._frozen_at is None:
-                self._frozen_at = self._source() + self._offset
-            elif not frozen and self._frozen_at is not None:
-                # Thaw where the frozen clock stood, so time never jumps.
-                self._offset = self._frozen_at - self._source()
-                self._frozen_at = None
-            return self.now()
+        """Stop the clock where it stands (``True``), or let it run on from there (``False``)."""
+        ...
 
     def move(self, move: ClockMove) -> float:
-        """Apply a ClockMove whole, or not at all (ClockRangeError)."""
-        with self._lock:
-            now = self._source() if move.real_time else self.now()
-            target = now if move.set is None else move.set
-            self._check(target + (move.advance or 0))
-        if move.real_time:
-            self.reset()
-        if move.freeze is not None:
-            self.freeze(move.freeze)
-        if move.set is not None:
-            self.set(move.set)
-        if move.advance is not None:
-            self.advance(move.advance)
-        return self.now()
+        """Apply ``POST /_mock/clock``'s fields in their order, all or none."""
+        ...
 
     def reset(self) -> None:
-        with self._lock:
-            self._offset = 0.0
-            self._frozen_at = None
+        """Back to real time, running."""
+        ...

@@ -17,15 +17,20 @@ them through, then fires ``count`` times (null: every time), each time with
 ``after_events`` (``reset`` and ``hang`` only) makes a fault for streamed answers
 (``stream: true``): it matches only streams, which are processed (quota spent) and send
 ``after_events`` events, then are cut (``reset``) or held for ``delay_ms`` and cut (``hang``).
-Other faults hit a stream before its first event, as any request."""
+Other faults hit a stream before its first event, as any request.
+
+The probability draws are the same on every backend: the ``k``-th matching request past
+``after`` draws :func:`draw` (a fault without a seed draws from its id), so a seeded fault
+fires on the same requests run after run, in memory or on Redis.
+"""
 
 from __future__ import annotations
 
-import random
+import hashlib
 import threading
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from contracts.models import ENDPOINT_NAMES
 from mockserver.settings.inputs import Choice, InputError, Integer, Number, Optional, read_fields, setting, to_json
@@ -44,9 +49,14 @@ class FaultError(InputError):
 _ENDPOINTS = (*ENDPOINT_NAMES, "*")
 
 
+def new_fault_id() -> str:
+    return "fault_" + uuid.uuid4().hex[:12]
+
+
 @dataclass
 class Fault:
-    """A queued fault: the described fields are the JSON body of ``POST /_mock/faults``."""
+    """A queued fault: the described fields are the JSON body of ``POST /_mock/faults``;
+    ``seen`` and ``fired`` count the matching requests and the times it fired."""
 
     endpoint: str = setting("*", "The endpoint it matches (`*`: any).", Choice(_ENDPOINTS))
     kind: str = setting(
@@ -68,13 +78,30 @@ class Fault:
         None, "With `reset` or `hang`: a fault for streamed answers only, which sends this many events, then "
         "cuts the stream (`hang`: after `delay_ms`).", Optional(Integer(0, MAX_EVENTS)),
     )
-    id: str = field(default_factory=lambda: "fault_" + uuid.uuid4().hex[:12])
+    id: str = field(default_factory=new_fault_id)
     seen: int = 0
     fired: int = 0
-    _rng: random.Random = field(default_factory=random.Random, repr=False)
+
+    @property
+    def stream(self) -> bool:
+        """A fault for streamed answers only (``after_events`` set)."""
+        return self.after_events is not None
+
+    @property
+    def seed_text(self) -> str:
+        """What its probability draws are seeded with: the seed, or its id when it has none."""
+        return self.id if self.seed is None else str(self.seed)
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, **to_json(self), "seen": self.seen, "fired": self.fired}
+
+
+def draw(seed_text: str, k: int) -> float:
+    """The ``k``-th draw (1-based) of a fault seeded with ``seed_text``, in [0, 1): the first 52
+    bits of ``sha1("<seed_text>:<k>")``. ASSUMPTION (our choice): a hash, not a generator's
+    sequence, so that a script inside Redis draws exactly what the in-memory fake draws."""
+    digest = hashlib.sha1(f"{seed_text}:{k}".encode(), usedforsecurity=False).hexdigest()
+    return int(digest[:13], 16) / 2**52
 
 
 def parse_fault(spec: Any) -> Fault:
@@ -88,69 +115,43 @@ def parse_fault(spec: Any) -> Fault:
         raise FaultError("status", f"must be an error status from 400 to 599 for a status fault, not {status}")
     if values.get("after_events") is not None and kind not in STREAM_KINDS:
         raise FaultError("after_events", f"needs kind {' or '.join(STREAM_KINDS)}, not {kind!r}")
-    fault = Fault(**{**values, "status": status, "probability": float(values.get("probability", 1.0))})
-    fault._rng = random.Random(fault.seed)
-    return fault
+    return Fault(**{**values, "status": status, "probability": float(values.get("probability", 1.0))})
 
 
-class FaultQueue:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._faults: list[Fault] = []
-        self._release = threading.Event()
+class FaultQueue(Protocol):
+    """The queued faults, in the order they were queued; at most MAX_QUEUED."""
 
     def add(self, spec: Any) -> Fault:
-        fault = parse_fault(spec)
-        with self._lock:
-            if len(self._faults) >= MAX_QUEUED:
-                raise FaultError("fault", f"at most {MAX_QUEUED} faults can be queued")
-            self._faults.append(fault)
-        return fault
+        """Queue the fault ``spec`` describes (FaultError: a bad field, or the queue is full)."""
+        ...
 
     def take(self, endpoint: str, *, stream: bool = False) -> Fault | None:
-        """The fault that fires for this request to ``endpoint``, if any (first match wins);
-        with ``stream``, among the faults for streams (``after_events``) only, else among the others."""
-        with self._lock:
-            for fault in self._faults:
-                if fault.endpoint not in ("*", endpoint) or (fault.after_events is not None) != stream:
-                    continue
-                fault.seen += 1
-                if fault.seen <= fault.after:
-                    continue
-                if fault.probability < 1 and fault._rng.random() >= fault.probability:
-                    continue
-                fault.fired += 1
-                if fault.count is not None and fault.fired >= fault.count:
-                    self._faults.remove(fault)
-                return fault
-            return None
+        """The fault that fires for this request to ``endpoint``, if any: the first queued one
+        that matches (its endpoint or ``*``; with ``stream``, among the faults for streams only,
+        else among the others) counts the request as seen and, past its ``after`` requests and
+        its probability draw, fires; after ``count`` firings it leaves the queue. The answer is
+        the fault as it stands after this request. Within a request a backend may see only the
+        faults queued when it began (:meth:`State.begin_request`)."""
+        ...
 
     def remove(self, fault_id: str) -> bool:
         """Unqueue one fault; False if no queued fault has that id."""
-        with self._lock:
-            for fault in self._faults:
-                if fault.id == fault_id:
-                    self._faults.remove(fault)
-                    return True
-            return False
+        ...
 
     def list(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return [f.to_json() for f in self._faults]
+        """The queued faults as JSON (``Fault.to_json``), in order."""
+        ...
 
     def clear(self) -> None:
-        """Forget every fault and end the hangs in progress."""
-        with self._lock:
-            self._faults.clear()
-        self.release_hangs()
+        """Forget every fault and end the hangs in progress (:meth:`release_hangs`)."""
+        ...
 
     @property
     def hang_release(self) -> threading.Event:
-        """What a hang starting now waits on (besides its delay)."""
-        return self._release
+        """What a hang starting now waits on (besides its delay): set when hangs are released."""
+        ...
 
     def release_hangs(self) -> None:
-        """End every hang in progress now (its connection is dropped); later hangs wait again."""
-        with self._lock:
-            release, self._release = self._release, threading.Event()
-        release.set()
+        """End every hang in progress now, on every fake sharing this state (its connection is
+        dropped); later hangs wait again."""
+        ...

@@ -1,4 +1,5 @@
-"""The request journal: what the fake was asked and what it answered.
+"""The request journal: what the fake was asked and what it answered (the interface, and the
+helpers that describe a request for it).
 
 Bounded (the oldest entries are dropped); uploads are described, never kept:
 name, file name, content type, byte count, SHA-256 and dimensions read from the
@@ -9,11 +10,7 @@ cut at MAX_STRING characters, so one request cannot fill the memory.
 from __future__ import annotations
 
 import hashlib
-import itertools
-import secrets
-import threading
-from collections import deque
-from typing import Any
+from typing import Any, Protocol
 
 from contracts import imagefile
 from contracts.rules import Upload
@@ -62,58 +59,52 @@ def describe_upload(upload: Upload) -> dict[str, Any]:
     return info
 
 
-class Journal:
-    def __init__(self, size: int) -> None:
-        self._lock = threading.Lock()
-        self._entries: deque[dict[str, Any]] = deque(maxlen=size)
-        # A cursor for readers that follow the journal (the live view): "<epoch>:<entries ever
-        # recorded>". The epoch changes when the journal is cleared, and tells a cursor of
-        # another run of the fake.
-        self._epoch = secrets.token_hex(4)
-        self._count = 0
+class Journal(Protocol):
+    """The last ``size`` entries (JSON objects), oldest first, numbered from 1 in the order they
+    were recorded. A reader follows it with a cursor (``"<epoch>:<entries ever recorded>"``):
+    the epoch changes when the journal is cleared, and tells a cursor of another run."""
 
-    def record(self, entry: dict[str, Any]) -> int | None:
-        """Keep ``entry``; a shared journal answers its number, for :meth:`update`."""
-        with self._lock:
-            self._entries.append(entry)
-            self._count += 1
-        return None
+    def record(self, entry: dict[str, Any]) -> None:
+        """Keep ``entry``. Within a request, a backend may write it as the request ends
+        (:meth:`State.end_request`)."""
+        ...
 
-    def update(self, number: int | None, entry: dict[str, Any]) -> None:
-        """Show a recorded entry's later changes (a stream's progress): nothing to do here, where
-        the journal holds the entry itself (a shared journal writes it again)."""
+    def record_stream(self, entry: dict[str, Any]) -> int:
+        """Keep the entry of an answer still in progress (a stream) at once; its number, for
+        :meth:`update`."""
+        ...
+
+    def update(self, number: int, entry: dict[str, Any]) -> None:
+        """Replace entry ``number`` by ``entry`` (a stream's final count of events), if it is
+        still kept. Only through this do later changes to a recorded entry reach every reader."""
+        ...
 
     def since(self, cursor: str | None) -> tuple[list[dict[str, Any]], str, bool]:
         """The entries recorded after ``cursor`` (returned by an earlier call), the new cursor,
         and whether they are the whole journal: with no cursor, one of another run, or one
         from before the journal was last cleared."""
-        epoch, _, count_text = (cursor or "").partition(":")
-        seen = int(count_text) if epoch == self._epoch and count_text.isdigit() else -1
-        with self._lock:
-            count, entries = self._count, self._entries
-            cursor = f"{self._epoch}:{count}"
-            if not 0 <= seen <= count:
-                return list(entries), cursor, True
-            newest = list(itertools.islice(reversed(entries), count - seen))  # O(new), not O(journal)
-            return newest[::-1], cursor, False
+        ...
 
     def entries(self, *, endpoint: str | None = None, status: int | None = None) -> list[dict[str, Any]]:
-        with self._lock:
-            found = list(self._entries)
-        return [
-            e for e in found
-            if (endpoint is None or e["endpoint"] == endpoint) and (status is None or e["status"] == status)
-        ]
+        """The kept entries, oldest first, of ``endpoint`` and with ``status`` when given."""
+        ...
 
     def resize(self, size: int) -> None:
-        with self._lock:
-            if size != self._entries.maxlen:
-                self._entries = deque(self._entries, maxlen=size)
+        """Keep at most ``size`` entries from now on (the oldest go)."""
+        ...
 
     def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self._epoch = secrets.token_hex(4)
+        """Forget every entry; a new epoch begins (cursors from before read the whole journal)."""
+        ...
 
     def __len__(self) -> int:
-        return len(self._entries)
+        """How many entries are kept."""
+        ...
+
+
+def matching(found: list[dict[str, Any]], endpoint: str | None, status: int | None) -> list[dict[str, Any]]:
+    """The entries of ``endpoint`` with ``status`` (each when given)."""
+    return [
+        e for e in found
+        if (endpoint is None or e["endpoint"] == endpoint) and (status is None or e["status"] == status)
+    ]

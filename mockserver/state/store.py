@@ -1,19 +1,18 @@
-"""Where the images behind URLs live until they expire.
+"""Where the images behind URLs live until they expire (the interface and its values).
 
 A URL answer stores a recipe, not pixels: the PNG is rendered when the URL is
 first fetched (rendering is deterministic, so the bytes are the same as a
 ``b64_json`` answer would have carried) and kept in a byte-bounded cache.
-Both maps are bounded, so memory stays flat however long the fake runs; the
-oldest entries go first, and an evicted image's URL then answers 404.
+The store is bounded by count and by bytes, so memory stays flat however long the
+fake runs; the oldest entries go first, and an evicted image's URL then answers 404.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Protocol
 
-from mockserver.render import Recipe, render
+from mockserver.render import Recipe
 
 # What one stored URL costs in memory besides its inputs: the recipe, the prompt and
 # the map entries (measured: about 580 bytes of RSS per URL, bench/bench_startup.py).
@@ -27,83 +26,47 @@ class StoredImage:
     cost: int  # bytes this entry accounts for
 
 
-class ImageStore:
-    def __init__(self, *, max_images: int, max_bytes: int) -> None:
-        self.max_images = max_images
-        self.max_bytes = max_bytes
-        self._lock = threading.Lock()
-        self._images: OrderedDict[str, StoredImage] = OrderedDict()
-        self._pngs: OrderedDict[str, bytes] = OrderedDict()
-        self._bytes = 0
+def entry_cost(recipe: Recipe) -> int:
+    """The bytes one stored image accounts for: the n images of one answer share their
+    input bytes, each accounts for its share, plus ENTRY_OVERHEAD."""
+    inputs = len(recipe.image or b"") + len(recipe.mask or b"")
+    return -(-inputs // recipe.n) + ENTRY_OVERHEAD
 
-    def add(self, image_id: str, recipe: Recipe, *, expires_at: float, now: float) -> None:
-        # The n images of one answer share their input bytes; each accounts for its share.
-        inputs = len(recipe.image or b"") + len(recipe.mask or b"")
-        entry = StoredImage(recipe, expires_at, cost=-(-inputs // recipe.n) + ENTRY_OVERHEAD)
-        with self._lock:
-            self._images[image_id] = entry
-            self._bytes += entry.cost
-            self._evict(now)
+
+class ImageStore(Protocol):
+    """The images behind URLs, bounded by ``max_images`` and ``max_bytes`` (the recipes'
+    :func:`entry_cost` plus the rendered PNGs' bytes).
+
+    Adding first forgets, oldest first, the images whose URL has expired (``expires_at``
+    before ``now``; a URL is still valid in its last second) up to the oldest one still valid;
+    then, while a bound is exceeded, the least recently used renders, then the oldest images."""
+
+    max_images: int
+    max_bytes: int
 
     def add_many(self, images: list[tuple[str, Recipe, float]], *, now: float) -> None:
-        """Store an answer's images: ``(image_id, recipe, expires_at)`` each."""
-        for image_id, recipe, expires_at in images:
-            self.add(image_id, recipe, expires_at=expires_at, now=now)
+        """Store an answer's images: ``(image_id, recipe, expires_at)`` each. Within a request,
+        a backend may write them as the request ends (:meth:`State.end_request`)."""
+        ...
 
     def get(self, image_id: str) -> StoredImage | None:
-        with self._lock:
-            return self._images.get(image_id)
+        """What is stored for ``image_id``; None if unknown (or forgotten)."""
+        ...
 
     def png(self, image_id: str) -> bytes | None:
-        """The PNG behind ``image_id``, rendered on first use; None if unknown."""
-        with self._lock:
-            entry = self._images.get(image_id)
-            cached = self._pngs.get(image_id)
-            if cached is not None:
-                self._pngs.move_to_end(image_id)
-                return cached
-        if entry is None:
-            return None
-        data = render(entry.recipe)  # outside the lock: it is the slow part
-        with self._lock:
-            if image_id in self._images and image_id not in self._pngs:
-                self._pngs[image_id] = data
-                self._bytes += len(data)
-                self._evict(None)
-        return data
-
-    def _evict(self, now: float | None) -> None:
-        # Expired images first (insertion order is close to expiry order), then the
-        # oldest rendered PNGs, then the oldest images, until both bounds hold.
-        while self._images and now is not None:
-            image_id, entry = next(iter(self._images.items()))
-            if entry.expires_at >= now:  # a URL is still valid in its last second
-                break
-            self._drop(image_id)
-        while self._pngs and self._bytes > self.max_bytes:
-            image_id, data = self._pngs.popitem(last=False)
-            self._bytes -= len(data)
-        while self._images and (
-            len(self._images) > self.max_images or self._bytes > self.max_bytes
-        ):
-            self._drop(next(iter(self._images)))
-
-    def _drop(self, image_id: str) -> None:
-        entry = self._images.pop(image_id)
-        self._bytes -= entry.cost
-        data = self._pngs.pop(image_id, None)
-        if data is not None:
-            self._bytes -= len(data)
+        """The PNG behind ``image_id``, rendered on first use and kept while the bounds allow;
+        None if unknown."""
+        ...
 
     def clear(self) -> None:
-        with self._lock:
-            self._images.clear()
-            self._pngs.clear()
-            self._bytes = 0
+        """Forget every image and render."""
+        ...
 
     def __len__(self) -> int:
-        return len(self._images)
+        """How many images are stored."""
+        ...
 
     @property
     def bytes_used(self) -> int:
-        return self._bytes
+        """The bytes the stored images and renders account for."""
+        ...

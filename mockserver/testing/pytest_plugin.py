@@ -92,7 +92,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if url is None or _is_xdist_worker(config):
         return
     policy = _reset_policy(config)
-    from mockserver.state.redis import StateUnavailable
+    from mockserver.state import StateUnavailable
 
     try:
         app = create_app(state=url)
@@ -155,16 +155,12 @@ def images_fake(images_fake_settings: dict[str, Any]) -> InProcessFake:
 def _images_fake_server(pytestconfig: pytest.Config) -> Iterator[LiveServer]:
     """The live fake behind ``images_fake_url``: one per session (per pytest-xdist worker), on
     the run's shared state when there is one."""
-    url = shared_state(pytestconfig)
-    if url is None:
-        app = create_app()
-    else:
-        from mockserver.state.redis import StateUnavailable
+    from mockserver.state import StateUnavailable
 
-        try:
-            app = create_app(state=url)
-        except (StateUnavailable, ValueError) as exc:
-            pytest.fail(f"{STATE_OPTION}: {exc}", pytrace=False)
+    try:
+        app = create_app(state=shared_state(pytestconfig))
+    except (StateUnavailable, ValueError) as exc:
+        pytest.fail(f"{STATE_OPTION}: {exc}", pytrace=False)
     try:
         with LiveServer(app) as server:
             yield server

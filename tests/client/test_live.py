@@ -9,7 +9,7 @@ import pytest
 from client import BadRequestError, ImagesClient, ImageURLExpiredError
 from mockserver import create_app
 from mockserver.http.server import LiveServer
-from mockserver.state.clock import Clock
+from mockserver.state.memory import MemoryClock
 from tests.conftest import API_KEY
 from tests.support.pngs import decode, rgba_with_hole
 
@@ -35,7 +35,7 @@ def test_edit_and_errors_over_http(live_server: LiveServer) -> None:
 
 
 def test_an_hour_old_url_has_expired() -> None:
-    clock = Clock()
+    clock = MemoryClock()
     clock.freeze()
     with LiveServer(create_app(clock=clock)) as server, ImagesClient(
         base_url=server.base_url, api_key=API_KEY

@@ -4,23 +4,28 @@
 the journal, the image store, the live view's gallery and the runtime configuration in
 Redis; every fake given the same URL sees and changes the same state, atomically (each
 check-and-change is one Lua script). Without a state URL the fake keeps all of it in its own
-memory, and nothing here is imported.
+memory (:mod:`mockserver.state.memory`), and nothing here is imported.
 
-    connection.py  the URL, the client (short timeouts), StateUnavailable
-    state.py       the per-request snapshot (one round trip), the configuration, the clock, reset
-    quotas.py      quota windows: checked and spent in one script
-    faults.py      the fault queue: taken in one script; hangs released on every fake
-    journal.py     the journal and its cursor
-    images.py      the image store, the gallery, the recipes' JSON codec
+    connection.py     the URL, the client (short timeouts), the request path's connection,
+                      the deferred writes (Link), the state hash
+    state.py          RedisState: the pieces, the per-request snapshot (one round trip), reset
+    configuration.py  the shared configuration, its version and the URL key
+    clock.py          the clock's offset and freeze
+    quotas.py         quota windows: checked and spent in one script
+    faults.py         the fault queue: taken in one script; hangs released on every fake
+    journal.py        the journal and its cursor
+    store.py          the image store
+    gallery.py        the live view's gallery
+    recipes.py        the recipes' JSON codec
 
 Round trips to Redis per API request (a generation, rate limits and journal on, no fault queued):
 three. (1) As the request starts, one HMGET of the state hash: configuration version, clock,
 number of faults queued. (2) The quota script: check and spend. (3) As the answer leaves, one
-pipeline: the images' store (URL answers) or gallery (``b64_json``) entries, and the journal
-entry. One more when a fault is queued (the take script), when the configuration changed (it
-is read again), and for an answer refused before its quota was spent (the rate-limit headers
-read the windows). Fetching an image URL: one (its render, or its recipe), and one more to
-cache a first render. The request path sends its commands on a connection of its thread's own
+pipeline: the images' store (URL answers) and gallery entries, and the journal entry. One more
+when a fault is queued (the take script), when the configuration changed (it is read again),
+and for an answer refused before its quota was spent (the rate-limit headers read the
+windows). Fetching an image URL: one (its render, or its recipe), and one more to cache a first
+render. The request path sends its commands on a connection of its thread's own
 (:class:`mockserver.state.redis.connection.FastPath`).
 
 Left per process (ASSUMPTION, each harmless to share-nothing): the latency jitter's draws
@@ -31,37 +36,6 @@ pub/sub).
 
 from __future__ import annotations
 
-from mockserver.settings.config import check_url
-from mockserver.state.redis.connection import QUEUE, StateUnavailable
-from mockserver.state.redis.faults import SharedFaultQueue
-from mockserver.state.redis.images import (
-    AGE,
-    COSTS,
-    EXPIRY,
-    GALLERY,
-    GALLERY_COSTS,
-    GALLERY_ORDER,
-    IMAGES,
-    PNG_ORDER,
-    PNGS,
-    SharedGallery,
-    SharedImageStore,
-)
-from mockserver.state.redis.journal import ENTRIES, ORDER, SharedJournal
-from mockserver.state.redis.quotas import SharedQuotaLedger
-from mockserver.state.redis.state import SharedState
+from mockserver.state.redis.state import RedisState
 
-# What a reset deletes (besides each quota key's grants, and the queued faults' hashes).
-DATA_KEYS = (QUEUE, IMAGES, AGE, COSTS, EXPIRY, PNGS, PNG_ORDER, GALLERY, GALLERY_ORDER, GALLERY_COSTS, ORDER, ENTRIES)
-
-__all__ = [
-    "DATA_KEYS",
-    "SharedFaultQueue",
-    "SharedGallery",
-    "SharedImageStore",
-    "SharedJournal",
-    "SharedQuotaLedger",
-    "SharedState",
-    "StateUnavailable",
-    "check_url",
-]
+__all__ = ["RedisState"]

@@ -1,4 +1,5 @@
-"""Reaching the Redis that holds a shared state: the URL, the client, the key names.
+"""Reaching the Redis that holds a shared state: the URL, the client, the request path's own
+connection, the writes a request defers to its end, and the key names every piece shares.
 
 The ``redis`` package is imported here only, and only when a state URL is given, so the
 in-memory fake never needs it installed.
@@ -6,10 +7,14 @@ in-memory fake never needs it installed.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 from mockserver.settings.config import check_url, shown
+from mockserver.state.lifecycle import StateUnavailable
 
 # Short socket timeouts: a lost Redis turns a request into a quick 503, never a hang.
 # ASSUMPTION (our choice): 1 s to connect, 2 s per command, one retry on a fresh connection
@@ -17,14 +22,10 @@ from mockserver.settings.config import check_url, shown
 CONNECT_TIMEOUT = 1.0
 COMMAND_TIMEOUT = 2.0
 PREFIX = "mockserver:"  # every key of the shared state starts with this
-QUEUE = PREFIX + "faults"
-FAULT = PREFIX + "fault:"
-RELEASE = PREFIX + "faults:release"
-
-
-class StateUnavailable(RuntimeError):
-    """The shared state's Redis cannot be reached (at start): a one-line message naming the URL
-    (password hidden) and the reason."""
+# The state hash: ``cv`` configuration version, ``off``/``frz`` the clock's offset and the
+# time it is frozen at (empty: running), ``nf`` faults queued, ``je``/``jc`` the journal's
+# epoch and entries ever recorded, ``sb``/``gb`` bytes held by the image store and the gallery.
+STATE = PREFIX + "state"
 
 
 def connect(url: str) -> Any:
@@ -192,3 +193,71 @@ class FastPath:
             elif isinstance(reply, Exception):
                 raise reply
         return replies
+
+
+class Link:
+    """One fake's link to a shared state: the client, the request path's connection
+    (:class:`FastPath`), and what this thread's request holds (:attr:`request`).
+
+    A request's writes that can wait (an answer's images, its journal entry) are deferred to
+    its end and sent in one round trip (:meth:`flush`). A reset's writes are gathered by
+    :meth:`atomically` and run in one MULTI/EXEC transaction."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.fast = FastPath(client)
+        # This thread's request: .calls its deferred writes, and what its snapshot saw (the
+        # pieces' own names); emptied as it ends.
+        self.request = threading.local()
+        self._batch = threading.local()  # .calls: the writes of a transaction being gathered
+
+    def script(self, text: str) -> Any:
+        return self.client.register_script(text)
+
+    def begin(self) -> None:
+        """A request starts on this thread: its deferrable writes wait for :meth:`flush`."""
+        self.request.calls = []
+
+    def defer(self, script: Any, keys: list[Any], args: list[Any]) -> None:
+        """Run ``script`` when this request's answer is final (:meth:`flush`), with its other
+        deferred writes; outside a request, as :meth:`write` does."""
+        pending = self.request.__dict__.get("calls")
+        if pending is None:
+            self.write(script, keys, args)
+        else:
+            pending.append((script, keys, args))
+
+    def write(self, script: Any, keys: list[Any], args: list[Any]) -> Any:
+        """Run ``script`` now, or with the transaction being gathered (:meth:`atomically`)."""
+        batch = self._batch.__dict__.get("calls")
+        if batch is None:
+            return script(keys=keys, args=args)
+        batch.append((script, keys, args))
+        return None
+
+    @contextlib.contextmanager
+    def atomically(self) -> Iterator[None]:
+        """Gather the writes made inside (:meth:`write`) and run them as one transaction."""
+        batch: list[tuple[Any, list[Any], list[Any]]] = []
+        self._batch.calls = batch
+        try:
+            yield
+        finally:
+            del self._batch.calls
+        with self.client.pipeline(transaction=True) as pipe:
+            for script, keys, args in batch:
+                script(keys=keys, args=args, client=pipe)  # the pipeline loads any script Redis lacks
+            pipe.execute()
+
+    def flush(self) -> None:
+        """This thread's request is over: run its deferred writes in one pipeline (scripts a
+        restarted Redis no longer holds are loaded again, and only those calls repeated)."""
+        seen = self.request.__dict__
+        calls = seen.get("calls")
+        seen.clear()
+        if calls:
+            self.fast.scripts(calls)
+
+    def discard(self) -> None:
+        """This thread's request lost the state: forget its deferred writes."""
+        self.request.__dict__.clear()

@@ -1,13 +1,12 @@
-"""The fault queue in Redis: a fault fires exactly ``count`` times across every fake.
+"""The fault queue of a shared state: a fault fires exactly ``count`` times across every fake.
 
 ``faults`` lists the queued ids in order; ``fault:<id>`` is a hash with what the take script
 matches on (endpoint, stream, after, count, probability, seed), its counters (seen, fired) and
 the fault's JSON (``spec``). One script takes the first matching fault atomically.
 
-The probability draws cannot follow Python's ``random.Random(seed)`` inside Redis, so the
-``k``-th matching request past ``after`` draws ``int(sha1("<seed>:<k>")[:13], 16) / 2**52``.
-ASSUMPTION: a seeded fault repeats exactly run after run, but the sequence of draws differs from
-the in-memory fake's (a fault without a seed draws from its id).
+The probability draws are :func:`mockserver.state.faults.draw`'s, computed in the script:
+the ``k``-th matching request past ``after`` draws ``int(sha1("<seed>:<k>")[:13], 16) / 2**52``
+(a fault without a seed draws from its id).
 
 ``DELETE /_mock/faults`` (and reset) publish on ``faults:release``: every fake that has a hang
 in progress listens there (from its first hang on), and ends it.
@@ -20,14 +19,14 @@ import os
 import threading
 import time
 from dataclasses import fields
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from mockserver.state.faults import MAX_QUEUED, Fault, FaultError, FaultQueue, parse_fault
-from mockserver.state.redis.connection import FAULT, QUEUE, RELEASE
+from mockserver.state.faults import MAX_QUEUED, Fault, FaultError, parse_fault
+from mockserver.state.redis.connection import PREFIX, STATE, Link
 
-if TYPE_CHECKING:
-    from mockserver.state.redis.state import SharedState
-
+QUEUE = PREFIX + "faults"
+FAULT = PREFIX + "fault:"
+RELEASE = PREFIX + "faults:release"
 
 _ADD = """
 if redis.call('LLEN', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
@@ -87,7 +86,7 @@ redis.call('HSET', KEYS[2], 'nf', 0)
 return 1
 """
 
-_INIT_FIELDS = {f.name for f in fields(Fault) if f.init and not f.name.startswith("_")}
+_INIT_FIELDS = {f.name for f in fields(Fault) if f.init}
 
 
 def _fault(spec: bytes, seen: Any, fired: Any) -> Fault:
@@ -99,37 +98,42 @@ def _wait(_exc: BaseException, _pubsub: Any, _thread: Any) -> None:
     time.sleep(0.5)  # Redis is away: the listener reconnects (and subscribes again) on its next read
 
 
-class SharedFaultQueue(FaultQueue):
-    """The :class:`mockserver.faults.FaultQueue` interface, on Redis."""
+class RedisFaultQueue:
+    """The :class:`mockserver.state.faults.FaultQueue` of a shared state. ``take`` makes no round
+    trip when this thread's request saw no fault queued as it began."""
 
-    def __init__(self, state: SharedState) -> None:
-        super().__init__()
-        from mockserver.state.redis.state import STATE
-
-        self._state = state
-        self._client = client = state.client
+    def __init__(self, link: Link) -> None:
+        self._link = link
+        self._client = client = link.client
         self._keys = [QUEUE, STATE]
         self._add, self._take = client.register_script(_ADD), client.register_script(_TAKE)
         self._list, self._remove = client.register_script(_LIST), client.register_script(_REMOVE)
         self._clear = client.register_script(_CLEAR)
+        self._lock = threading.Lock()
+        self._release = threading.Event()
         self._listener: Any = None
         self._listener_pid = 0
-        self._hangs = 0
+
+    def see(self, queued: bytes | None) -> None:
+        """How many faults were queued in the snapshot this thread's request took (``nf``)."""
+        request = self._link.request.__dict__
+        if "calls" in request:
+            request["faults"] = int(queued or 0)
 
     def add(self, spec: Any) -> Fault:
         fault = parse_fault(spec)
         record = fault.to_json()
-        args = [MAX_QUEUED, fault.id, fault.endpoint, "1" if fault.after_events is not None else "0", fault.after,
-                "" if fault.count is None else fault.count, repr(fault.probability),
-                fault.id if fault.seed is None else str(fault.seed), json.dumps(record, separators=(",", ":"))]
+        args = [MAX_QUEUED, fault.id, fault.endpoint, "1" if fault.stream else "0", fault.after,
+                "" if fault.count is None else fault.count, repr(fault.probability), fault.seed_text,
+                json.dumps(record, separators=(",", ":"))]
         if not self._add(keys=[*self._keys, FAULT + fault.id], args=args):
             raise FaultError("fault", f"at most {MAX_QUEUED} faults can be queued")
         return fault
 
     def take(self, endpoint: str, *, stream: bool = False) -> Fault | None:
-        if not self._state.faults_queued:  # the request's snapshot saw none: no round trip
+        if not self._link.request.__dict__.get("faults", 1):  # the request's snapshot saw none: no round trip
             return None
-        found = self._state.fast.scripts([(self._take, self._keys, [endpoint, "1" if stream else "0"])])[0]
+        found = self._link.fast.scripts([(self._take, self._keys, [endpoint, "1" if stream else "0"])])[0]
         return _fault(*found) if found else None
 
     def remove(self, fault_id: str) -> bool:
@@ -139,21 +143,25 @@ class SharedFaultQueue(FaultQueue):
         return [_fault(*found).to_json() for found in self._list(keys=self._keys)]
 
     def clear(self) -> None:
-        self._clear(keys=self._keys)
+        self._link.write(self._clear, self._keys, [])
         self.release_hangs()
-
-    def release_hangs(self) -> None:
-        """End the hangs in progress on every fake sharing this state."""
-        self._client.publish(RELEASE, b"1")
-        super().release_hangs()
 
     @property
     def hang_release(self) -> threading.Event:
         """What a hang starting now waits on: set by a release from any fake (we listen on
-        ``faults:release`` while a hang of ours lasts)."""
-        event = super().hang_release
+        ``faults:release`` from the first hang on)."""
         self._listen()
-        return event
+        return self._release
+
+    def release_hangs(self) -> None:
+        """End the hangs in progress on every fake sharing this state."""
+        self._client.publish(RELEASE, b"1")
+        self._release_here()
+
+    def _release_here(self) -> None:
+        with self._lock:
+            release, self._release = self._release, threading.Event()
+        release.set()
 
     def _listen(self) -> None:
         with self._lock:
@@ -161,10 +169,11 @@ class SharedFaultQueue(FaultQueue):
                 return
             self._listener_pid = os.getpid()  # a forked worker starts its own (threads do not survive a fork)
             pubsub = self._client.pubsub(ignore_subscribe_messages=True)
-            pubsub.subscribe(**{RELEASE: lambda _message: FaultQueue.release_hangs(self)})
+            pubsub.subscribe(**{RELEASE: lambda _message: self._release_here()})
             self._listener = pubsub.run_in_thread(sleep_time=0.2, daemon=True, exception_handler=_wait)
 
     def close(self) -> None:
+        """Stop listening for releases."""
         with self._lock:
             listener, self._listener = self._listener, None
         if listener is not None:

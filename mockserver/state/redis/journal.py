@@ -1,22 +1,22 @@
-"""The journal in Redis: ``journal`` lists entry numbers in order, ``journal:entries`` maps each
-to its JSON. The state hash counts the entries ever recorded (``jc``) and names the journal's
-epoch (``je``, new at each clear), so a reader's cursor (``<epoch>:<count>``) works on any fake.
-Recording is one script: append, then trim to ``journal_size``.
+"""The journal of a shared state: ``journal`` lists entry numbers in order, ``journal:entries``
+maps each to its JSON. The state hash counts the entries ever recorded (``jc``, so the newest
+entry's number) and names the journal's epoch (``je``, new at each clear), so a reader's cursor
+(``<epoch>:<count>``) works on any fake. Recording is one script: append, then trim to
+``journal_size``; an answer's entry is written with the request's other writes, as it ends.
 """
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+import secrets
+from typing import Any
 
-from mockserver.state.journal import Journal
-from mockserver.state.redis.connection import PREFIX
-
-if TYPE_CHECKING:
-    from mockserver.state.redis.state import SharedState
+from mockserver.state.journal import matching
+from mockserver.state.redis.connection import PREFIX, STATE, Link
 
 ORDER = PREFIX + "journal"
 ENTRIES = PREFIX + "journal:entries"
+_KEYS = [ORDER, ENTRIES, STATE]
 
 # KEYS: order, entries, state. ARGV: entry JSON, size. Returns the entry's number.
 _RECORD = """
@@ -65,54 +65,40 @@ return 1
 _dumps = json.JSONEncoder(separators=(",", ":")).encode  # ensure_ascii: a lone surrogate travels escaped
 
 
-class SharedJournal(Journal):
-    """The :class:`mockserver.state.journal.Journal` interface, on Redis."""
+class RedisJournal:
+    """The :class:`mockserver.state.journal.Journal` of a shared state."""
 
-    def __init__(self, state: SharedState, size: int) -> None:
-        from mockserver.state.redis.state import STATE
-
-        super().__init__(0)
-        self._state = state
-        self._client = client = state.client
+    def __init__(self, link: Link, size: int) -> None:
+        self._link = link
+        self._client = link.client
         self._size = size
-        self._keys = [ORDER, ENTRIES, STATE]
-        self._record, self._since = client.register_script(_RECORD), client.register_script(_SINCE)
-        self._update, self._clear = client.register_script(_UPDATE), client.register_script(_CLEAR)
+        self._record, self._since = link.script(_RECORD), link.script(_SINCE)
+        self._update, self._clear = link.script(_UPDATE), link.script(_CLEAR)
 
-    def record(self, entry: dict[str, Any]) -> int | None:
-        """Keep ``entry`` with the request's other writes (one round trip at its end); a stream's
-        entry at once, answering its number (:meth:`update` writes it again when the stream ends)."""
-        args = [_dumps(entry), self._size]
-        if entry.get("stream"):
-            return int(self._record(keys=self._keys, args=args))
-        self._state.defer(self._record, self._keys, args)
-        return None
+    def record(self, entry: dict[str, Any]) -> None:
+        self._link.defer(self._record, _KEYS, [_dumps(entry), self._size])
 
-    def update(self, number: int | None, entry: dict[str, Any]) -> None:
-        if number is not None:
-            self._update(keys=[ENTRIES], args=[number, _dumps(entry)])
+    def record_stream(self, entry: dict[str, Any]) -> int:
+        return int(self._record(keys=_KEYS, args=[_dumps(entry), self._size]))
+
+    def update(self, number: int, entry: dict[str, Any]) -> None:
+        self._update(keys=[ENTRIES], args=[number, _dumps(entry)])
 
     def since(self, cursor: str | None) -> tuple[list[dict[str, Any]], str, bool]:
         epoch, _, count_text = (cursor or "").partition(":")
         seen = int(count_text) if count_text.isdigit() else -1
-        out = self._since(keys=self._keys, args=[epoch, seen, max(self._size, 1)])
+        out = self._since(keys=_KEYS, args=[epoch, seen, max(self._size, 1)])
         entries = [json.loads(e) for e in out[3:]] if self._size else []
         return entries, f"{out[0].decode()}:{int(out[1])}", bool(out[2])
 
     def entries(self, *, endpoint: str | None = None, status: int | None = None) -> list[dict[str, Any]]:
-        found = self.since(None)[0]
-        return [
-            e for e in found
-            if (endpoint is None or e["endpoint"] == endpoint) and (status is None or e["status"] == status)
-        ]
+        return matching(self.since(None)[0], endpoint, status)
 
     def resize(self, size: int) -> None:
         self._size = size  # the list is trimmed to it at the next record
 
     def clear(self) -> None:
-        import secrets
-
-        self._clear(keys=self._keys, args=[secrets.token_hex(4)])
+        self._link.write(self._clear, _KEYS, [secrets.token_hex(4)])
 
     def __len__(self) -> int:
         return min(int(self._client.llen(ORDER)), self._size)

@@ -1,11 +1,11 @@
-"""Quota windows in Redis, checked and spent in one Lua script per request.
+"""The quota ledger of a shared state: checked and spent in one Lua script per request.
 
 Each ledger key (api key, quota family) has a sorted set of its grants (score: the time,
 member: ``<serial, zero-padded>:<images>:<images granted to the key so far>``), trimmed to
-the history the in-memory ledger keeps (:data:`mockserver.state.quotas.MIN_HISTORY`, or the longest
-window). ``quota:keys`` orders the
-keys by when they were last seen (for the live view, and to forget the least recently seen
-beyond ``max_keys``). The script computes exactly what :class:`mockserver.state.quotas.QuotaLedger`
+the history the interface keeps (:data:`mockserver.state.quotas.MIN_HISTORY`, or the longest
+window configured since the last reset: ``quota:horizon``). ``quota:keys`` orders the keys by
+when they were last seen (for the live view, and to forget the least recently seen beyond
+``max_keys``). The script computes what :class:`mockserver.state.memory.quotas.MemoryQuotaLedger`
 does: refusal, retry-after and each window's state.
 """
 
@@ -13,26 +13,31 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable, Hashable
-from typing import Any, cast
+from collections.abc import Callable
+from typing import Any
 
 from contracts.ratelimits import Window
-from mockserver.state.quotas import MIN_HISTORY, QuotaLedger, Refusal, WindowState
-from mockserver.state.redis.connection import PREFIX, FastPath
+from mockserver.state.quotas import MIN_HISTORY, QuotaKey, Refusal, WindowState
+from mockserver.state.redis.connection import PREFIX, Link
 
 KEYS = PREFIX + "quota:keys"
 SERIAL = PREFIX + "quota:serial"
+HORIZON = PREFIX + "quota:horizon"
 GRANTS = PREFIX + "q:"  # + sha1 of the member
 
-# KEYS: grants, keys, serial. ARGV: member, n, now, horizon, max_keys, mode (spend|peek|look),
-# then limit, seconds per window. Returns {refused window (1-based, 0: granted), current, wait,
-# then used, reset per window}; times as exact strings.
+# KEYS: grants, keys, serial, horizon. ARGV: member, n, now, horizon, max_keys, mode
+# (spend|peek|look), then limit, seconds per window. Returns {refused window (1-based, 0:
+# granted), current, wait, then used, reset per window}; times as exact strings.
 _SCRIPT = f"local GRANTS = '{GRANTS}'" + """
 local grants, keys, serial = KEYS[1], KEYS[2], KEYS[3]
 local n, now, horizon = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local mode = ARGV[6]
 local function exact(x) return string.format('%.17g', x) end
 local function cum(m) local k, c = string.match(m, ':(%d+):(%d+)$'); return tonumber(k), tonumber(c) end
+local seen = mode == 'spend' or (mode == 'peek' and redis.call('ZSCORE', keys, ARGV[1]))
+-- the history kept grows with the longest window seen since the last reset
+local kept = tonumber(redis.call('GET', KEYS[4]) or 0)
+if horizon < kept then horizon = kept elseif seen and horizon > kept then redis.call('SET', KEYS[4], exact(horizon)) end
 if mode ~= 'look' then
   redis.call('ZREMRANGEBYSCORE', grants, '-inf', exact(now - horizon))
 end
@@ -93,7 +98,7 @@ if mode == 'spend' then
     end
   end
 end
-if mode == 'spend' or (mode == 'peek' and redis.call('ZSCORE', keys, ARGV[1])) then
+if seen then
   redis.call('EXPIRE', grants, math.ceil(horizon) + 60)
   redis.call('EXPIRE', counted, math.ceil(horizon) + 60)
   redis.call('ZADD', keys, redis.call('INCR', serial), ARGV[1])
@@ -115,14 +120,25 @@ return out
 """
 
 
+# KEYS: keys, horizon.
+_CLEAR = f"local GRANTS = '{GRANTS}'" + """
+for _, m in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local gone = GRANTS .. redis.sha1hex(m)
+  redis.call('DEL', gone, gone .. ':total')
+end
+redis.call('DEL', KEYS[1], KEYS[2])
+return 1
+"""
+
+
 @functools.lru_cache(maxsize=4096)
-def member(key: Hashable) -> bytes:
+def member(key: QuotaKey) -> bytes:
     """The ledger key ``(api_key, family)`` as the bytes Redis keeps."""
-    api_key, family = cast(tuple[str, str], key)
+    api_key, family = key
     return family.encode() + b"\0" + api_key.encode("utf-8", "surrogateescape")
 
 
-def _key(raw: bytes) -> tuple[str, str]:
+def _key(raw: bytes) -> QuotaKey:
     family, _, api_key = raw.partition(b"\0")
     return api_key.decode("utf-8", "surrogateescape"), family.decode()
 
@@ -139,29 +155,29 @@ def _shape(windows: tuple[Window, ...]) -> tuple[str, tuple[int | float, ...]]:
     return repr(float(horizon)), tuple(x for w in windows for x in (w.limit, w.seconds))
 
 
-class SharedQuotaLedger(QuotaLedger):
-    """The :class:`mockserver.state.quotas.QuotaLedger` interface, on Redis."""
+class RedisQuotaLedger:
+    """The :class:`mockserver.state.quotas.QuotaLedger` of a shared state."""
 
-    def __init__(self, client: Any, fast: FastPath, max_keys: int = 10_000) -> None:
-        self._client = client
-        self._fast = fast
-        self._script = client.register_script(_SCRIPT)
+    def __init__(self, link: Link, max_keys: int = 10_000) -> None:
+        self._link = link
+        self._client = link.client
+        self._script, self._clear = link.script(_SCRIPT), link.script(_CLEAR)
         self.max_keys = max_keys
 
     def _run(self, raw: bytes, n: int, windows: tuple[Window, ...], now: float, mode: str,
              client: Any = None) -> Any:
         horizon, shape = _shape(windows)
         args: list[Any] = [raw, n, repr(float(now)), horizon, self.max_keys, mode, *shape]
-        keys = [grants_key(raw), KEYS, SERIAL]
+        keys = [grants_key(raw), KEYS, SERIAL, HORIZON]
         if client is None:
-            return self._fast.scripts([(self._script, keys, args)])[0]
+            return self._link.fast.scripts([(self._script, keys, args)])[0]
         return self._script(keys=keys, args=args, client=client)
 
     @staticmethod
     def _states(windows: tuple[Window, ...], out: list[Any]) -> list[WindowState]:
         return [WindowState(w, int(out[3 + 2 * i]), float(out[4 + 2 * i])) for i, w in enumerate(windows)]
 
-    def spend(self, key: Hashable, n: int, windows: tuple[Window, ...], now: float
+    def spend(self, key: QuotaKey, n: int, windows: tuple[Window, ...], now: float
               ) -> tuple[Refusal | None, list[WindowState]]:
         if not windows:
             return None, []
@@ -170,13 +186,13 @@ class SharedQuotaLedger(QuotaLedger):
         refusal = Refusal(windows[refused - 1], int(out[1]), float(out[2])) if refused else None
         return refusal, self._states(windows, out)
 
-    def states(self, key: Hashable, windows: tuple[Window, ...], now: float) -> list[WindowState]:
+    def states(self, key: QuotaKey, windows: tuple[Window, ...], now: float) -> list[WindowState]:
         if not windows:
             return []
         return self._states(windows, self._run(member(key), 0, windows, now, "peek"))
 
-    def snapshot(self, windows_of: Callable[[Hashable], tuple[Window, ...]], now: float, limit: int = 100
-                 ) -> list[tuple[Hashable, list[WindowState]]]:
+    def snapshot(self, windows_of: Callable[[QuotaKey], tuple[Window, ...]], now: float, limit: int = 100
+                 ) -> list[tuple[QuotaKey, list[WindowState]]]:
         raws = self._client.zrevrange(KEYS, 0, limit - 1)
         keys = [_key(raw) for raw in raws]
         shapes = [windows_of(key) for key in keys]
@@ -186,5 +202,5 @@ class SharedQuotaLedger(QuotaLedger):
             outs = pipe.execute()
         return [(key, self._states(windows, out)) for key, windows, out in zip(keys, shapes, outs, strict=True)]
 
-    def clear(self) -> None:  # the state's reset script forgets the grants of every key
-        raise NotImplementedError("a shared ledger is cleared by SharedState.reset")
+    def clear(self) -> None:
+        self._link.write(self._clear, [KEYS, HORIZON], [])

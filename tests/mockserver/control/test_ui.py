@@ -12,7 +12,7 @@ from PIL import Image
 
 from mockserver import create_app
 from mockserver.render import Recipe, render
-from mockserver.state.gallery import Gallery
+from mockserver.state.memory import MemoryGallery
 from mockserver.testing.handle import FakeHandle
 from tests.support import ROOT
 from tests.support.pngs import pattern, png_bytes
@@ -76,7 +76,7 @@ def test_refused_requests_have_no_images_and_no_journal_keeps_no_recipe() -> Non
 
 def test_gallery_is_bounded_and_reset_forgets_it() -> None:
     image = png_bytes(pattern(64))
-    gallery = Gallery(max_images=3, max_bytes=10_000)
+    gallery = MemoryGallery(max_images=3, max_bytes=10_000)
     recipe = Recipe(endpoint="variations", model="dall-e-2", prompt=None, width=64, height=64, index=0, n=1,
                     image=image)
     refs = [gallery.add(recipe) for _ in range(5)]

@@ -51,7 +51,7 @@ from hypothesis.stateful import (
 from werkzeug.test import TestResponse
 
 from mockserver import create_app
-from mockserver.state.clock import Clock
+from mockserver.state.memory import MemoryClock
 from mockserver.testing.handle import FakeHandle
 from tests.support.profiles import budget
 
@@ -111,7 +111,7 @@ class FakeMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.base = float(BASE)
-        self.clock = Clock(source=lambda: self.base)
+        self.clock = MemoryClock(source=lambda: self.base)
         self.app = create_app(clock=self.clock)
         self.client = self.app.test_client()
         self.fake = FakeHandle.in_process(self.app)

@@ -9,12 +9,12 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from mockserver import create_app
-from mockserver.state.clock import Clock
+from mockserver.state.memory import MemoryClock
 from tests.conftest import AUTH
 
 
-def make(**settings: object) -> tuple[FlaskClient, Clock]:
-    clock = Clock()
+def make(**settings: object) -> tuple[FlaskClient, MemoryClock]:
+    clock = MemoryClock()
     clock.freeze()
     client = create_app(clock=clock, **settings).test_client()
     client.environ_base["HTTP_AUTHORIZATION"] = AUTH["Authorization"]

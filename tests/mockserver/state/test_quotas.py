@@ -13,12 +13,12 @@ from flask.testing import FlaskClient
 from contracts.ratelimits import Window, go_duration, parse_windows
 from mockserver import create_app
 from mockserver.http.server import LiveServer
-from mockserver.state.clock import Clock
+from mockserver.state.memory import MemoryClock
 from mockserver.testing.handle import FakeHandle
 
 
-def fake(**settings: Any) -> tuple[FlaskClient, Clock]:
-    clock = Clock()
+def fake(**settings: Any) -> tuple[FlaskClient, MemoryClock]:
+    clock = MemoryClock()
     clock.freeze()
     client = create_app(clock=clock, **settings).test_client()
     return client, clock
@@ -153,7 +153,7 @@ def test_insufficient_quota_and_billing_modes() -> None:
 
 def test_exact_under_concurrency() -> None:
     """64 threads over real sockets ask for 1-3 images each against a limit of 50: exactly 50 are granted."""
-    clock = Clock()
+    clock = MemoryClock()
     clock.freeze()
     with LiveServer(create_app(clock=clock, rate_limits="50/1m"), threads=32) as server:
         results: list[tuple[int, int]] = []

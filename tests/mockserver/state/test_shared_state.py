@@ -18,8 +18,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from mockserver import create_app
-from mockserver.state.clock import Clock
-from mockserver.state.redis import StateUnavailable
+from mockserver.state import StateUnavailable
+from mockserver.state.memory import MemoryClock
 from mockserver.testing.handle import ControlError, FakeHandle
 from tests.conftest import AUTH
 from tests.support.ports import free_port
@@ -118,7 +118,7 @@ def test_quota_answers_are_those_of_one_fake_in_memory(apps: list[Flask], redis_
     a, b = pair(apps, redis_server.url, rate_limits="5/1m,8/5m")
     freeze(a)
     shared = _quota_story(a, b, control(a).advance)
-    clock = Clock(lambda: T0)
+    clock = MemoryClock(lambda: T0)
     clock.freeze()
     alone = _client(create_app(clock=clock, rate_limits="5/1m,8/5m"))
     assert shared == _quota_story(alone, alone, clock.advance)
@@ -422,7 +422,7 @@ def test_a_json_edit_reads_a_url_minted_by_the_other_fake(apps: list[Flask], red
 
 def test_a_recipe_travels_as_json_and_comes_back_equal() -> None:
     from mockserver.render import Recipe
-    from mockserver.state.redis.images import decode_recipe, encode_recipe
+    from mockserver.state.redis.recipes import decode_recipe, encode_recipe
 
     recipe = Recipe(endpoint="edits", model="gpt-image-1", prompt="a \udc80 cat", width=64, height=48, index=1,
                     n=2, image=b"\x89PNG\x00\xff", mask=b"\x00", extra_images=(b"one", b"\x00two"),
@@ -450,13 +450,13 @@ def test_losing_redis_as_the_answer_leaves_answers_503(apps: list[Flask], redis_
     import redis
 
     a, _ = pair(apps, redis_server.url)
-    shared = apps[0].extensions["mockserver"].shared
+    state = apps[0].extensions["mockserver"].state
 
     def lost() -> None:
-        shared.discard()
+        state.discard()
         raise redis.ConnectionError("Connection reset by peer")
 
-    monkeypatch.setattr(shared, "flush", lost)
+    monkeypatch.setattr(state, "end_request", lost)
     response = ask(a)
     assert response.status_code == 503 and response.get_json()["error"]["type"] == "server_error"
     assert response.headers["x-request-id"].startswith("req_")
