@@ -22,12 +22,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from contracts import edits, png, timeline
+from contracts import timeline
 from contracts.envelope import enumerate_values, json_type_name, python_list, quote
 from contracts.errors import ApiError, error
 from contracts.imagefile import ImageInfo
-from contracts.models import EDITS, GPT_SPECIFIC_PARAMETERS, MB, MODELS, Choice, ModelProfile, SizeRule
+from contracts.models import EDITS, GPT_SPECIFIC_PARAMETERS, MODELS, Choice, ModelProfile, SizeRule
 from contracts.spec import ENDPOINTS, Endpoint
+from contracts.uploads import Fetch, base_name, check_form, check_references, resolve_auto_size
 
 _MISSING: Any = object()
 _INTEGER = re.compile(r"[+-]?[0-9]+")
@@ -59,8 +60,8 @@ class ImageRequest:
     user: str | None
     image: bytes | None = None
     mask: bytes | None = None
-    image_info: png.PngInfo | None = None
-    mask_info: png.PngInfo | None = None
+    image_info: ImageInfo | None = None
+    mask_info: ImageInfo | None = None
     # GPT image models' edits: the 2nd..16th images, and what the headers of every input
     # image (the first included) say (their dimensions count in `usage`).
     extra_images: tuple[bytes, ...] = ()
@@ -113,7 +114,7 @@ def parse_json_request(endpoint: str, body: object, *, as_of: str | None = None)
     return _validate(endpoint, body, uploads=[], from_form=False, as_of=as_of)
 
 
-def parse_json_edit(body: object, fetch: edits.Fetch, *, as_of: str | None = None) -> ImageRequest:
+def parse_json_edit(body: object, fetch: Fetch, *, as_of: str | None = None) -> ImageRequest:
     """Validate a JSON edit ([spec] EditImageBodyJsonParam: GPT image models only).
 
     ``fetch`` reads what is behind an image URL that is not a ``data:`` URL (the fake
@@ -140,12 +141,8 @@ def parse_form_request(
         else:
             params.setdefault(name, value)
     for upload in files:
-        params.setdefault(_base_name(upload.field), _MISSING)
+        params.setdefault(base_name(upload.field), _MISSING)
     return _validate(endpoint, params, uploads=files, from_form=True, as_of=as_of)
-
-
-def _base_name(field: str) -> str:
-    return field[:-2] if field.endswith("[]") else field
 
 
 # [spec] EditImageBodyJsonParam names the images `images` (a multipart edit: `image`) and
@@ -166,7 +163,7 @@ def _validate(
     *,
     uploads: Sequence[Upload],
     from_form: bool,
-    fetch: edits.Fetch | None = None,
+    fetch: Fetch | None = None,
     as_of: str | None = None,
 ) -> ImageRequest:
     endpoint = ENDPOINTS[endpoint_name]
@@ -230,18 +227,19 @@ def _validate(
     image_info = mask_info = None
     extra_images: tuple[bytes, ...] = ()
     inputs: tuple[ImageInfo, ...] = ()
-    if endpoint.requires_image and model.uploads.checks == "gpt-image":
+    if endpoint.requires_image:
         if fetch is not None:
-            checked = edits.check_references(params.get("images"), params.get("mask"), model.uploads, fetch)
+            checked = check_references(params.get("images"), params.get("mask"), model.uploads, fetch)
         else:
-            checked = _gpt_uploads(uploads, model)
+            checked = check_form(uploads, model, endpoint_name)
         image, mask = checked.images[0].data, checked.mask.data if checked.mask is not None else None
-        extra_images = tuple(i.data for i in checked.images[1:])
-        inputs = tuple(i.info for i in checked.images)
-        if size == "auto":
-            size = edits.resolve_auto_size(inputs[0], model.sizes)
-    elif endpoint.requires_image:
-        image, image_info, mask, mask_info = _uploads(uploads, model, endpoint_name)
+        if model.uploads.checks == "gpt-image":
+            extra_images = tuple(i.data for i in checked.images[1:])
+            inputs = tuple(i.info for i in checked.images)
+            if size == "auto":
+                size = resolve_auto_size(inputs[0], model.sizes)
+        else:
+            image_info, mask_info = checked.images[0].info, checked.mask.info if checked.mask is not None else None
 
     return ImageRequest(
         endpoint=endpoint_name,
@@ -521,67 +519,3 @@ def _value_error(name: str, value: str, allowed: Sequence[str]) -> ApiError:
         supported=enumerate_values(allowed, "and"),
         supported_list=python_list(allowed),
     )
-
-
-def _uploads(
-    uploads: Sequence[Upload], model: ModelProfile, endpoint: str
-) -> tuple[bytes, png.PngInfo, bytes | None, png.PngInfo | None]:
-    rules = model.uploads
-    images = [u for u in uploads if _base_name(u.field) == "image"]
-    masks = [u for u in uploads if u.field == "mask"]
-    if not images:
-        raise error("missing_required_parameter", param="image")
-    if len(images) > rules.max_images:
-        raise error(
-            "array_above_max_length", param="image", maximum=rules.max_images, length=len(images)
-        )
-    image = images[0].data
-    image_info = _inspect(image, model)
-    if rules.square and not image_info.square:
-        raise error("image_not_square", width=image_info.width, height=image_info.height)
-
-    mask = masks[0].data if masks else None
-    mask_info = None
-    if mask is not None:
-        mask_info = _inspect(mask, model)
-        if mask_info.size != image_info.size:
-            raise error(
-                "mask_size_mismatch", image_size=image_info.size, mask_size=mask_info.size
-            )
-    if endpoint == EDITS and rules.transparency_modes:
-        carrier = mask_info if mask_info is not None else image_info
-        if carrier.mode not in rules.transparency_modes:
-            raise error(
-                "image_mode", modes=python_list(rules.transparency_modes), mode=carrier.mode
-            )
-    return image, image_info, mask, mask_info
-
-
-def _gpt_uploads(uploads: Sequence[Upload], model: ModelProfile) -> edits.EditInputs:
-    """The parts of a GPT model's multipart edit, checked (see contracts.edits)."""
-    images = [u for u in uploads if _base_name(u.field) == "image"]
-    masks = [u for u in uploads if u.field == "mask"]
-    if not images:
-        raise error("missing_required_parameter", param="image")
-    # [obs: unsupported_file_mimetype] 'image' for a single part; ASSUMPTION 'image[<i>]' for an array's parts.
-    parts = [
-        edits.Part(f"image[{i}]" if u.field == "image[]" else "image", u.content_type, u.data)
-        for i, u in enumerate(images)
-    ]
-    mask = edits.Part("mask", masks[0].content_type, masks[0].data) if masks else None
-    return edits.check_parts(parts, mask, model.uploads, array="image")
-
-
-def _inspect(data: bytes, model: ModelProfile) -> png.PngInfo:
-    rules = model.uploads
-    max_mb = rules.max_bytes // MB
-    if len(data) >= rules.max_bytes or not png.is_png(data):
-        raise error("invalid_image_format", max_mb=max_mb)
-    try:
-        return png.inspect(data, max_pixels=rules.max_pixels)
-    except png.TooManyPixels as exc:
-        raise error(
-            "image_too_large", max_pixels=rules.max_pixels, width=exc.width, height=exc.height
-        ) from None
-    except png.PngError:
-        raise error("invalid_image_format", max_mb=max_mb) from None
