@@ -14,7 +14,9 @@ it is decoded. Then the file is checked whole, as cheaply as its format allows:
   memory; MPO files (multi-picture JPEGs) are refused, as the real API does;
 * WebP: decoded by Pillow (its decoder has no cheaper mode), within the limit.
 
-The dall-e-2 rules keep their own inspection (:mod:`contracts.png`).
+The dall-e-2 rules read PNGs more strictly (:mod:`contracts.png`, as a full decode does); both
+raise :class:`ImageFileError` and :class:`TooManyPixels`, and :mod:`contracts.uploads` turns them
+into each model's refusals.
 """
 
 from __future__ import annotations
@@ -24,8 +26,6 @@ import struct
 import warnings
 import zlib
 from dataclasses import dataclass
-
-from PIL import Image
 
 from contracts import media
 from contracts.media import JPEG, PNG, WEBP
@@ -42,10 +42,14 @@ _WEBP_ALPHA_FLAG = 0x10  # VP8X flags: ICC 0x20, alpha 0x10, EXIF 0x08, XMP 0x04
 
 
 class ImageFileError(ValueError):
-    """The bytes are not one whole, decodable PNG, JPEG or WebP image."""
+    """The bytes are not one whole, decodable image of the format a check reads (here PNG, JPEG or
+    WebP; :mod:`contracts.png` raises it too, as ``PngError``)."""
 
 
 class TooManyPixels(ImageFileError):
+    """The header claims more pixels than the limit: refused before a byte is decoded (both
+    checks raise this one)."""
+
     def __init__(self, width: int, height: int) -> None:
         super().__init__(f"{width}x{height} is over the pixel limit")
         self.width = width
@@ -285,6 +289,8 @@ def _webp_header(data: bytes) -> ImageInfo:
 
 def _decode(data: bytes, info: ImageInfo) -> None:
     """Decode ``data`` once (JPEG at 1/8 scale) so that a damaged file is refused."""
+    from PIL import Image  # here: `import contracts` does not load Pillow
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -47,8 +47,8 @@ class UploadRules:
     # than this before decoding a byte of them (decompression bombs).
     max_pixels: int
     # --- GPT image models (the defaults keep the dall-e-2 rules exactly as they were) ---
-    # Which family's checks and error texts apply: "dall-e" (contracts.png: one square PNG,
-    # the dall-e-2 upload errors) or "gpt-image" (contracts.imagefile and contracts.edits: the GPT upload errors).
+    # Which family's checks and error texts contracts.uploads applies: "dall-e" (one square PNG read
+    # by contracts.png, the dall-e-2 upload errors) or "gpt-image" (contracts.imagefile, the GPT upload errors).
     checks: str = "dall-e"
     # The media types a part must declare (its Content-Type); () = not read at all, the bytes
     # alone decide (the legacy SDK sends application/octet-stream to dall-e-2).

@@ -28,10 +28,15 @@ import struct
 import warnings
 import zlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from PIL import Image, PngImagePlugin
-
+from contracts.imagefile import ImageFileError, TooManyPixels
 from contracts.media import PNG_SIGNATURE
+
+if TYPE_CHECKING:
+    from PIL import PngImagePlugin
+
+__all__ = ["IEND", "PngError", "PngInfo", "TooManyPixels", "header_size", "inspect", "is_png"]
 
 IEND = b"\x00\x00\x00\x00IEND\xaeB`\x82"  # the last chunk of every PNG: no data, a fixed CRC
 _IHDR = struct.Struct(">I4sIIBBBBB")  # length, type, width, height, depth, colour, ...
@@ -40,15 +45,8 @@ _SAMPLES = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # colour type -> samples per pixel
 _MAX_FILTER = 4  # PNG filter types 0-4 (none, sub, up, average, Paeth)
 
 
-class PngError(ValueError):
-    """The bytes are not a complete, decodable PNG."""
-
-
-class TooManyPixels(PngError):
-    def __init__(self, width: int, height: int) -> None:
-        super().__init__(f"{width}x{height} is over the pixel limit")
-        self.width = width
-        self.height = height
+# The bytes are not a complete, decodable PNG: the one error of the image checks.
+PngError = ImageFileError
 
 
 @dataclass(frozen=True)
@@ -88,13 +86,15 @@ def inspect(data: bytes, *, max_pixels: int) -> PngInfo:
     if not data.endswith(IEND):
         # Pillow stops reading at the last IDAT, so a damaged or missing end goes unseen there.
         raise PngError("the file does not end with an intact IEND chunk")
+    from PIL import Image, PngImagePlugin  # here: `import contracts` does not load Pillow
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data), formats=["PNG"]) as probe:
                 probe.verify()  # every chunk's CRC and the chunk structure
             with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
-                if not _check_image_data(image, data):
+                if not isinstance(image, PngImagePlugin.PngImageFile) or not _check_image_data(image, data):
                     image.load()  # the pixels, once: a truncated IDAT fails here
                 mode = image.mode
                 size = image.size
@@ -105,10 +105,10 @@ def inspect(data: bytes, *, max_pixels: int) -> PngInfo:
     return PngInfo(width, height, mode)
 
 
-def _check_image_data(image: Image.Image, data: bytes) -> bool:
+def _check_image_data(image: PngImagePlugin.PngImageFile, data: bytes) -> bool:
     """What ``image.load()`` would refuse, found without building the picture; False when
     the image is left to ``load()`` (interlaced, animated, or laid out otherwise)."""
-    if not isinstance(image, PngImagePlugin.PngImageFile) or image.info.get("interlace") or image.is_animated:
+    if image.info.get("interlace") or image.is_animated:
         return False
     width, height = image.size
     tiles = image.tile

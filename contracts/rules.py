@@ -22,12 +22,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from contracts import edits, png, timeline
+from contracts import timeline
 from contracts.envelope import enumerate_values, json_type_name, python_list, quote
 from contracts.errors import ApiError, error
 from contracts.imagefile import ImageInfo
-from contracts.models import EDITS, GPT_SPECIFIC_PARAMETERS, MB, MODELS, Choice, ModelProfile, SizeRule
+from contracts.models import EDITS, GPT_SPECIFIC_PARAMETERS, MODELS, Choice, ModelProfile, SizeRule
 from contracts.spec import ENDPOINTS, Endpoint
+from contracts.uploads import Fetch, base_name, check_form, check_references, resolve_auto_size
 
 _MISSING: Any = object()
 _INTEGER = re.compile(r"[+-]?[0-9]+")
@@ -59,8 +60,8 @@ class ImageRequest:
     user: str | None
     image: bytes | None = None
     mask: bytes | None = None
-    image_info: png.PngInfo | None = None
-    mask_info: png.PngInfo | None = None
+    image_info: ImageInfo | None = None
+    mask_info: ImageInfo | None = None
     # GPT image models' edits: the 2nd..16th images, and what the headers of every input
     # image (the first included) say (their dimensions count in `usage`).
     extra_images: tuple[bytes, ...] = ()
@@ -113,7 +114,7 @@ def parse_json_request(endpoint: str, body: object, *, as_of: str | None = None)
     return _validate(endpoint, body, uploads=[], from_form=False, as_of=as_of)
 
 
-def parse_json_edit(body: object, fetch: edits.Fetch, *, as_of: str | None = None) -> ImageRequest:
+def parse_json_edit(body: object, fetch: Fetch, *, as_of: str | None = None) -> ImageRequest:
     """Validate a JSON edit ([spec] EditImageBodyJsonParam: GPT image models only).
 
     ``fetch`` reads what is behind an image URL that is not a ``data:`` URL (the fake
@@ -140,12 +141,8 @@ def parse_form_request(
         else:
             params.setdefault(name, value)
     for upload in files:
-        params.setdefault(_base_name(upload.field), _MISSING)
+        params.setdefault(base_name(upload.field), _MISSING)
     return _validate(endpoint, params, uploads=files, from_form=True, as_of=as_of)
-
-
-def _base_name(field: str) -> str:
-    return field[:-2] if field.endswith("[]") else field
 
 
 # [spec] EditImageBodyJsonParam names the images `images` (a multipart edit: `image`) and
@@ -166,83 +163,36 @@ def _validate(
     *,
     uploads: Sequence[Upload],
     from_form: bool,
-    fetch: edits.Fetch | None = None,
+    fetch: Fetch | None = None,
     as_of: str | None = None,
 ) -> ImageRequest:
+    """The rules in the order the module's docstring gives, the first one broken being the refusal.
+    ``fetch``: a JSON edit, whose images are references."""
     endpoint = ENDPOINTS[endpoint_name]
     json_edit = fetch is not None
+    # 1. the model; 2. the parameters it takes; 3. the required ones
     model = _model(params.get("model"), endpoint, params, references=json_edit, as_of=as_of)
-
-    for name in params:
-        accepted = _json_edit_accepts(model, name) if json_edit else model.accepts(endpoint_name, name)
-        if not accepted:
-            raise error("unknown_parameter", param=name)
-
-    if endpoint.requires_prompt and params.get("prompt", _MISSING) is _MISSING:
-        raise error("missing_required_parameter", param="prompt")
-    if json_edit and params.get("images") is None:
-        raise error("missing_required_parameter", param="images")
-    if endpoint.requires_image and not json_edit and not uploads:
-        raise error("missing_required_parameter", param="image")
-
-    prompt = _prompt(params.get("prompt", _MISSING), model) if endpoint.requires_prompt else None
-    n = _integer("n", params.get("n"), model.default_n, model.n_min, model.n_max, from_form)
-    size = _size(params.get("size"), model)
-    quality = _option("quality", params.get("quality"), model.quality)
-    style = _option("style", params.get("style"), model.style)
-    response_format = _choice(
-        "response_format",
-        params.get("response_format"),
-        model.response_formats,
-        model.default_response_format,
-    )
-    background = _option("background", params.get("background"), model.background)
-    output_format = _option("output_format", params.get("output_format"), model.output_format) or "png"
-    compression = _integer(
-        "output_compression", params.get("output_compression"), model.compression_max,
-        model.compression_min, model.compression_max, from_form,
-    )
-    moderation = _option("moderation", params.get("moderation"), model.moderation)
-    fidelity = _option("input_fidelity", params.get("input_fidelity"), model.input_fidelity)
-    complexity = _option("complexity", params.get("complexity"), model.complexity)
-    frame_count = frame_duration = None
-    gif = model.gif
-    if gif is not None:
-        frame_count = _optional_integer(
-            "frame_count", params.get("frame_count"), gif.frame_count_min, gif.frame_count_max, from_form
-        )
-        frame_duration = _optional_integer(
-            "frame_duration_ms", params.get("frame_duration_ms"), gif.frame_duration_min, None, from_form
-        )
-    svg = _svg(params.get("svg")) if model.svg is not None else None
-    user = _optional_string("user", params.get("user"))
-    safety_identifier = _optional_string("safety_identifier", params.get("safety_identifier"))
+    _known_parameters(model, endpoint_name, params, json_edit=json_edit)
+    _required_parameters(endpoint, params, uploads, json_edit=json_edit)
+    # 4. each field on its own
+    (prompt, n, size, quality, style, response_format, background, output_format, compression, moderation,
+     fidelity, complexity, frame_count, frame_duration, svg, user, safety_identifier) = _fields(
+        model, endpoint, params, from_form)
     stream, partial_images = _stream(model, params, from_form)
-
+    # 5. the fields against each other
     _combinations(model, params, n=n, size=size, output_format=output_format, compression=compression,
                   background=background)
     _stream_combinations(model, params, stream=stream, output_format=output_format)
-    if output_format == "gif" and gif is not None:
-        frame_count = gif.frame_count_default if frame_count is None else frame_count
-        frame_duration = gif.frame_duration_default if frame_duration is None else frame_duration
-
-    image = mask = None
-    image_info = mask_info = None
+    if output_format == "gif" and model.gif is not None:  # the GIF frames' defaults, for a GIF only
+        frame_count = model.gif.frame_count_default if frame_count is None else frame_count
+        frame_duration = model.gif.frame_duration_default if frame_duration is None else frame_duration
+    # 6. the images of an edit or a variation
+    image = mask = image_info = mask_info = None
     extra_images: tuple[bytes, ...] = ()
     inputs: tuple[ImageInfo, ...] = ()
-    if endpoint.requires_image and model.uploads.checks == "gpt-image":
-        if fetch is not None:
-            checked = edits.check_references(params.get("images"), params.get("mask"), model.uploads, fetch)
-        else:
-            checked = _gpt_uploads(uploads, model)
-        image, mask = checked.images[0].data, checked.mask.data if checked.mask is not None else None
-        extra_images = tuple(i.data for i in checked.images[1:])
-        inputs = tuple(i.info for i in checked.images)
-        if size == "auto":
-            size = edits.resolve_auto_size(inputs[0], model.sizes)
-    elif endpoint.requires_image:
-        image, image_info, mask, mask_info = _uploads(uploads, model, endpoint_name)
-
+    if endpoint.requires_image:
+        size, image, mask, image_info, mask_info, extra_images, inputs = _inputs(
+            model, endpoint, params, uploads, fetch, size)
     return ImageRequest(
         endpoint=endpoint_name,
         model=model,
@@ -272,6 +222,85 @@ def _validate(
         stream=stream,
         partial_images=partial_images,
     )
+
+
+def _known_parameters(model: ModelProfile, endpoint_name: str, params: Mapping[str, Any], *, json_edit: bool) -> None:
+    """Every parameter is one the model takes on this endpoint (a JSON edit names some apart)."""
+    for name in params:
+        accepted = _json_edit_accepts(model, name) if json_edit else model.accepts(endpoint_name, name)
+        if not accepted:
+            raise error("unknown_parameter", param=name)
+
+
+def _required_parameters(endpoint: Endpoint, params: Mapping[str, Any], uploads: Sequence[Upload], *,
+                         json_edit: bool) -> None:
+    """The prompt, and the images (uploaded, or a JSON edit's references), where the endpoint needs them."""
+    if endpoint.requires_prompt and params.get("prompt", _MISSING) is _MISSING:
+        raise error("missing_required_parameter", param="prompt")
+    if json_edit and params.get("images") is None:
+        raise error("missing_required_parameter", param="images")
+    if endpoint.requires_image and not json_edit and not uploads:
+        raise error("missing_required_parameter", param="image")
+
+
+# Each field's value, in the order _fields reads them: prompt, n, size, quality, style, response_format,
+# background, output_format, output_compression, moderation, input_fidelity, complexity, frame_count,
+# frame_duration_ms, svg, user, safety_identifier. (A plain tuple: it is made on every request.)
+_Fields = tuple[str | None, int, str, str | None, str | None, str, str | None, str, int, str | None, str | None,
+                str | None, int | None, int | None, Mapping[str, Any] | None, str | None, str | None]
+
+
+def _fields(model: ModelProfile, endpoint: Endpoint, params: Mapping[str, Any], from_form: bool) -> _Fields:
+    """Each field in the order the spec lists them (the first one broken is the refusal), read by the
+    model's profile, its default filled in; a parameter the model does not take is None."""
+    gif = model.gif
+    return (
+        _prompt(params.get("prompt", _MISSING), model) if endpoint.requires_prompt else None,
+        _integer("n", params.get("n"), model.default_n, model.n_min, model.n_max, from_form),
+        _size(params.get("size"), model),
+        _option("quality", params.get("quality"), model.quality),
+        _option("style", params.get("style"), model.style),
+        _choice("response_format", params.get("response_format"), model.response_formats,
+                model.default_response_format),
+        _option("background", params.get("background"), model.background),
+        _option("output_format", params.get("output_format"), model.output_format) or "png",
+        _integer("output_compression", params.get("output_compression"), model.compression_max,
+                 model.compression_min, model.compression_max, from_form),
+        _option("moderation", params.get("moderation"), model.moderation),
+        _option("input_fidelity", params.get("input_fidelity"), model.input_fidelity),
+        _option("complexity", params.get("complexity"), model.complexity),
+        None if gif is None else _optional_integer(
+            "frame_count", params.get("frame_count"), gif.frame_count_min, gif.frame_count_max, from_form),
+        None if gif is None else _optional_integer(
+            "frame_duration_ms", params.get("frame_duration_ms"), gif.frame_duration_min, None, from_form),
+        _svg(params.get("svg")) if model.svg is not None else None,
+        _optional_string("user", params.get("user")),
+        _optional_string("safety_identifier", params.get("safety_identifier")),
+    )
+
+
+# An edit's or a variation's images, checked: the size (``auto`` resolved by the first image, for the
+# GPT models), the image, the mask, dall-e-2's image and mask info, the GPT models' further images and
+# every image's headers.
+_Inputs = tuple[str, bytes, bytes | None, ImageInfo | None, ImageInfo | None, tuple[bytes, ...],
+                tuple[ImageInfo, ...]]
+
+
+def _inputs(model: ModelProfile, endpoint: Endpoint, params: Mapping[str, Any], uploads: Sequence[Upload],
+            fetch: Fetch | None, size: str) -> _Inputs:
+    """The uploads (or a JSON edit's references) checked by the model's upload rules."""
+    if fetch is not None:
+        checked = check_references(params.get("images"), params.get("mask"), model.uploads, fetch)
+    else:
+        checked = check_form(uploads, model, endpoint.name)
+    first, mask = checked.images[0], checked.mask
+    mask_data = mask.data if mask is not None else None
+    if model.uploads.checks != "gpt-image":
+        return size, first.data, mask_data, first.info, mask.info if mask is not None else None, (), ()
+    infos = tuple(i.info for i in checked.images)
+    if size == "auto":
+        size = resolve_auto_size(infos[0], model.sizes)
+    return size, first.data, mask_data, None, None, tuple(i.data for i in checked.images[1:]), infos
 
 
 # Parameters that only mean something with one output format [sdk-py].
@@ -521,67 +550,3 @@ def _value_error(name: str, value: str, allowed: Sequence[str]) -> ApiError:
         supported=enumerate_values(allowed, "and"),
         supported_list=python_list(allowed),
     )
-
-
-def _uploads(
-    uploads: Sequence[Upload], model: ModelProfile, endpoint: str
-) -> tuple[bytes, png.PngInfo, bytes | None, png.PngInfo | None]:
-    rules = model.uploads
-    images = [u for u in uploads if _base_name(u.field) == "image"]
-    masks = [u for u in uploads if u.field == "mask"]
-    if not images:
-        raise error("missing_required_parameter", param="image")
-    if len(images) > rules.max_images:
-        raise error(
-            "array_above_max_length", param="image", maximum=rules.max_images, length=len(images)
-        )
-    image = images[0].data
-    image_info = _inspect(image, model)
-    if rules.square and not image_info.square:
-        raise error("image_not_square", width=image_info.width, height=image_info.height)
-
-    mask = masks[0].data if masks else None
-    mask_info = None
-    if mask is not None:
-        mask_info = _inspect(mask, model)
-        if mask_info.size != image_info.size:
-            raise error(
-                "mask_size_mismatch", image_size=image_info.size, mask_size=mask_info.size
-            )
-    if endpoint == EDITS and rules.transparency_modes:
-        carrier = mask_info if mask_info is not None else image_info
-        if carrier.mode not in rules.transparency_modes:
-            raise error(
-                "image_mode", modes=python_list(rules.transparency_modes), mode=carrier.mode
-            )
-    return image, image_info, mask, mask_info
-
-
-def _gpt_uploads(uploads: Sequence[Upload], model: ModelProfile) -> edits.EditInputs:
-    """The parts of a GPT model's multipart edit, checked (see contracts.edits)."""
-    images = [u for u in uploads if _base_name(u.field) == "image"]
-    masks = [u for u in uploads if u.field == "mask"]
-    if not images:
-        raise error("missing_required_parameter", param="image")
-    # [obs: unsupported_file_mimetype] 'image' for a single part; ASSUMPTION 'image[<i>]' for an array's parts.
-    parts = [
-        edits.Part(f"image[{i}]" if u.field == "image[]" else "image", u.content_type, u.data)
-        for i, u in enumerate(images)
-    ]
-    mask = edits.Part("mask", masks[0].content_type, masks[0].data) if masks else None
-    return edits.check_parts(parts, mask, model.uploads, array="image")
-
-
-def _inspect(data: bytes, model: ModelProfile) -> png.PngInfo:
-    rules = model.uploads
-    max_mb = rules.max_bytes // MB
-    if len(data) >= rules.max_bytes or not png.is_png(data):
-        raise error("invalid_image_format", max_mb=max_mb)
-    try:
-        return png.inspect(data, max_pixels=rules.max_pixels)
-    except png.TooManyPixels as exc:
-        raise error(
-            "image_too_large", max_pixels=rules.max_pixels, width=exc.width, height=exc.height
-        ) from None
-    except png.PngError:
-        raise error("invalid_image_format", max_mb=max_mb) from None
