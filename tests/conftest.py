@@ -19,9 +19,10 @@ from flask.testing import FlaskClient
 from mockserver import create_app
 from mockserver.http.server import LiveServer
 from tests.seeds.extract import missing_seeds
-from tests.support import in_ci, leaks, profiles
+from tests.support import in_ci, leaks, profiles, userproject
 from tests.support.processes import FakeProcess
 from tests.support.redisserver import RedisServer, need_redis
+from tests.support.userproject import UserProject
 
 profiles.load()  # the Hypothesis profile, dev or ci (tests/support/profiles.py)
 
@@ -58,6 +59,13 @@ def live_server(_session_server: LiveServer) -> LiveServer:
 
 def backend_of(app: Flask) -> Any:
     return app.extensions["mockserver"]
+
+
+@pytest.fixture(scope="session")
+def user_project(tmp_path_factory: pytest.TempPathFactory) -> UserProject:
+    """A user's project with ours installed (tests/support/userproject.py): made once per run,
+    slow. Mark the tests that use it ``xdist_group(userproject.GROUP)``: one worker makes it."""
+    return userproject.build(tmp_path_factory.mktemp("user-project"))
 
 
 @pytest.fixture

@@ -7,8 +7,10 @@
 * :mod:`tests.support.pngs` — the pictures the tests upload, and reading them back.
 * :mod:`tests.support.profiles` — the Hypothesis profiles (``dev``, ``ci``) and :func:`budget`.
 * :mod:`tests.support.leaks` — a socket, file or process left open fails the test that left it.
+* :mod:`tests.support.userproject` — a user's project with ours installed (a venv: slow, made once).
 
-The fixtures built on these (``redis_server``, ``fake_process``) are in ``tests/conftest.py``.
+The fixtures built on these (``redis_server``, ``fake_process``, ``user_project``) are in
+``tests/conftest.py``.
 """
 
 from __future__ import annotations

@@ -1,22 +1,18 @@
 """A user's project, outside this repository, installs ours and uses every fixture and intercept().
 
-Builds a fresh virtual environment (slow: it installs from the package index), installs
-this project into it with ``pip install <checkout>[test]``, writes a test file such as a
-user would, and runs pytest there.
+The user's project (tests/support/userproject.py: a fresh virtual environment, slow to make,
+where ``pip install <checkout>[test]`` installed this project) gets a test file such as a user
+would write, and runs pytest there.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 
-from tests.support import ROOT
+from tests.support import userproject
+from tests.support.userproject import UserProject
 
 USER_TESTS = '''
 import base64
@@ -89,29 +85,15 @@ def test_intercept_as_a_decorator():
 
 
 @pytest.mark.slow
-def test_a_users_project_installs_and_uses_the_fixtures(tmp_path: Path) -> None:
-    source = tmp_path / "checkout"
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
-        ".venv*", ".git", "node_modules", "*.egg-info", "build", "__pycache__", ".*_cache", ".hypothesis"))
-    project = tmp_path / "users-project"
-    project.mkdir()
+@pytest.mark.xdist_group(userproject.GROUP)
+def test_a_users_project_installs_and_uses_the_fixtures(user_project: UserProject) -> None:
+    project = user_project.folder("users-project")
     (project / "test_with_the_fake.py").write_text(textwrap.dedent(USER_TESTS))
-    venv = project / ".venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
-    python = venv / "bin" / "python"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "PYTEST", "PYTHON"))}
-    install = subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", f"{source}[test]"],
-        capture_output=True, text=True, timeout=600, env=env,
-    )
-    assert install.returncode == 0, install.stderr[-3000:]
-
-    result = subprocess.run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project,
-                            capture_output=True, text=True, timeout=300, env=env)
+    result = user_project.run(user_project.python, "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=project,
+                              timeout=300, check=False)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "7 passed" in result.stdout
 
     for command in ("images-mockserver", "images-client"):
-        helped = subprocess.run([str(venv / "bin" / command), "--help"], capture_output=True, text=True,
-                                timeout=60, env=env)
-        assert helped.returncode == 0 and "usage:" in helped.stdout
+        helped = user_project.run(user_project.venv / "bin" / command, "--help", timeout=60)
+        assert "usage:" in helped.stdout
