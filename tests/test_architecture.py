@@ -161,3 +161,29 @@ def test_public_surfaces() -> None:
     for module in (client, contracts, mockserver):
         for name in module.__all__:
             assert hasattr(module, name)
+
+
+def test_the_layer_map_shows_every_layer_and_only_downward_imports() -> None:
+    shown = {line.split()[0]: line.partition("imports: ")[2] for line in layer_map().splitlines()}
+    assert list(shown) == [name for names in LAYERS for name in names]
+    for name, uses in shown.items():
+        assert all(LAYER_OF[used] > LAYER_OF[name] for used in uses.split(", ") if used != "-"), name
+
+
+def layer_map() -> str:
+    """mockserver's layers as text: each layer's modules (with their lines) and the layers it
+    imports. ``python -m tests.test_architecture`` prints it."""
+    rows = []
+    for names in LAYERS:
+        for name in names:
+            path = ROOT / "mockserver" / name
+            files = sorted(path.rglob("*.py")) if path.is_dir() else [path.with_suffix(".py")]
+            lines = sum(len(f.read_text().splitlines()) for f in files)
+            uses = sorted({_layer(n) for f in files for n in _imported(f)
+                           if n.startswith("mockserver.") and _layer(n) != name})
+            rows.append(f"{name:<10} {len(files):>3} modules {lines:>6} lines   imports: {', '.join(uses) or '-'}")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(layer_map())
