@@ -26,6 +26,7 @@ from client._retry import DEFAULT_MAX_RETRIES, send_with_retries
 from client._stream import ImageStream
 from contracts.auth import SCHEME
 from contracts.headers import AUTHORIZATION, REQUEST_ID
+from contracts.media import JSON
 from contracts.models import EDITS, GENERATIONS, GPT_SPECIFIC_PARAMETERS, MODELS, VARIATIONS, ModelProfile
 from contracts.shapes import readable_response_problems
 from contracts.spec import ENDPOINTS, REAL_BASE_URL
@@ -350,7 +351,7 @@ class ImagesClient:
     def _headers(self, retries_taken: int) -> dict[str, str]:
         return {
             AUTHORIZATION: f"{SCHEME} {self._api_key}",
-            "Accept": "application/json",
+            "Accept": JSON,
             "User-Agent": USER_AGENT,
             "x-stainless-retry-count": str(retries_taken),
         }

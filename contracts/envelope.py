@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from contracts.media import JSON
+
 CURRENT = "current"
 LEGACY = "legacy"
 ERAS = (CURRENT, LEGACY)
@@ -121,7 +123,7 @@ def json_type_name(value: object) -> str:
 
 # --- the bytes of an envelope ------------------------------------------------------------
 
-CONTENT_TYPE = "application/json"
+CONTENT_TYPE = JSON
 # Compact, UTF-8 as written (no \u escapes), keys in the envelope's order [obs: the API's bodies].
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+JSON = "application/json"  # [spec] the media type of JSON bodies: requests, answers and errors
+
 PNG = "png"
 JPEG = "jpeg"
 WEBP = "webp"

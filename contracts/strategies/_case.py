@@ -14,12 +14,13 @@ from hypothesis import strategies as st
 
 from contracts.envelope import CURRENT
 from contracts.errors import CATALOGUE
+from contracts.media import JSON
 from contracts.models import DALL_E_2
 from contracts.spec import API_PREFIX, ENDPOINTS
 
 # Sent as the Authorization header; ``{api_key}`` is filled in by whoever sends the case.
 DEFAULT_AUTHORIZATION = "Bearer {api_key}"
-JSON_CONTENT_TYPE = "application/json"
+JSON_CONTENT_TYPE = JSON
 
 
 @dataclass(frozen=True)

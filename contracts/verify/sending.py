@@ -15,6 +15,7 @@ import requests
 from requests.structures import CaseInsensitiveDict
 from urllib3 import encode_multipart_formdata
 
+from contracts.media import JSON
 from contracts.strategies import Case
 
 DEFAULT_TIMEOUT = 60.0
@@ -63,13 +64,13 @@ def _shortened(value: Any) -> Any:
 
 def outgoing(case: Case, *, base_url: str, api_key: str) -> Outgoing:
     """The HTTP request for ``case``: its method, URL, headers and body bytes."""
-    headers = {"Accept": "application/json"}
+    headers = {"Accept": JSON}
     if case.authorization is not None:
         headers["Authorization"] = case.authorization.format(api_key=api_key)
     body: bytes | None = None
     if case.kind == "json":
         body = json.dumps(case.json).encode()
-        headers["Content-Type"] = "application/json"
+        headers["Content-Type"] = JSON
     elif case.kind == "multipart":
         parts: list[tuple[str, Any]] = list(case.fields)
         parts += [(p.field, (p.filename, p.data, p.content_type)) for p in case.files]

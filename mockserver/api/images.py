@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from contracts.errors import error
 from contracts.limits import parse_json_body
+from contracts.media import JSON
 from contracts.models import EDITS, GENERATIONS
 from contracts.rules import ImageRequest, Upload, parse_form_request, parse_json_edit, parse_json_request
 from contracts.spec import ENDPOINTS
@@ -135,7 +136,7 @@ class FlaskHttp:
         try:
             if endpoint == GENERATIONS:
                 return parse_json_request(GENERATIONS, read_json(ex), as_of=as_of)
-            if endpoint == EDITS and request.mimetype == "application/json":  # [spec] JSON edits (GPT image models)
+            if endpoint == EDITS and request.mimetype == JSON:  # [spec] JSON edits (GPT image models)
                 return parse_json_edit(read_json(ex), self.backend.fetch_own_image, as_of=as_of)
             fields, uploads = read_form(ex)
             return parse_form_request(endpoint, fields, uploads, as_of=as_of)

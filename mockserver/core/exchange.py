@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from contracts.headers import new_request_id
+from contracts.media import JSON
 from contracts.models import ModelProfile
 from mockserver.state.faults import Fault
 
@@ -79,7 +80,7 @@ class Answer:
     status: int
     body: bytes | Iterator[bytes]
     headers: list[tuple[str, str]]
-    media_type: str = "application/json"
+    media_type: str = JSON
     content_length: int | None = None  # a promise the body does not keep (a truncated answer)
     close_after: bool = False  # end the connection after the body (a truncated answer)
     drop_after: float | None = None  # drop the connection after this many seconds instead

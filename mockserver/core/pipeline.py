@@ -51,7 +51,6 @@ if TYPE_CHECKING:
 
 PREFIX = API_PREFIX + "/"  # the paths the pipeline answers
 _ENDPOINT_BY_PATH = {e.url_path: name for name, e in ENDPOINTS.items()}
-_JSON = "application/json"
 _STREAM = STREAM_MEDIA_TYPE + "; charset=utf-8"  # as Werkzeug writes a text/* media type
 _PROCESSED_FAULTS = ("malformed_json", "truncated")  # processed, then damaged on the way out
 _DROP_FAULTS = ("reset", "hang")  # the connection dropped: nothing processed

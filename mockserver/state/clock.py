@@ -12,6 +12,7 @@ backends differ only in where they keep the reading (:mod:`mockserver.state.memo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -99,6 +100,27 @@ class Reading:
 
 
 REAL_TIME = Reading()  # the clock of a fresh fake, and after a reset
+
+
+class ReadingMoves:
+    """The moves of a clock whose backend applies a change of its :class:`Reading` (``_change``:
+    the change, given the reading and real time, answers the new reading; the new time is
+    returned). Each backend's clock keeps its reading its own way and shares these."""
+
+    def _change(self, change: Callable[[Reading, float], Reading]) -> float:
+        raise NotImplementedError
+
+    def advance(self, seconds: float) -> float:
+        return self._change(lambda r, real: r.advanced(seconds, real))
+
+    def set(self, epoch_seconds: float) -> float:
+        return self._change(lambda r, real: r.set_to(epoch_seconds, real))
+
+    def freeze(self, frozen: bool = True) -> float:
+        return self._change(lambda r, real: r.frozen(frozen, real))
+
+    def move(self, move: ClockMove) -> float:
+        return self._change(lambda r, real: r.moved(move, real))
 
 
 class Clock(Protocol):

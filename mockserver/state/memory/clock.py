@@ -6,10 +6,10 @@ import threading
 import time
 from collections.abc import Callable
 
-from mockserver.state.clock import REAL_TIME, ClockMove, Reading
+from mockserver.state.clock import REAL_TIME, Reading, ReadingMoves
 
 
-class MemoryClock:
+class MemoryClock(ReadingMoves):
     """Real time (``source``, wall-clock seconds by default) plus a reading that tests can
     move; the :class:`mockserver.state.clock.Clock` of an in-memory fake. A test may make one
     (e.g. on a fixed ``source``) and give it to ``create_app(clock=...)``."""
@@ -36,18 +36,6 @@ class MemoryClock:
             reading = change(Reading(self._offset, self._frozen_at), self._source())
             self._offset, self._frozen_at = reading.offset, reading.frozen_at
             return self.now()
-
-    def advance(self, seconds: float) -> float:
-        return self._change(lambda r, real: r.advanced(seconds, real))
-
-    def set(self, epoch_seconds: float) -> float:
-        return self._change(lambda r, real: r.set_to(epoch_seconds, real))
-
-    def freeze(self, frozen: bool = True) -> float:
-        return self._change(lambda r, real: r.frozen(frozen, real))
-
-    def move(self, move: ClockMove) -> float:
-        return self._change(lambda r, real: r.moved(move, real))
 
     def reset(self) -> None:
         self._change(lambda _r, _real: REAL_TIME)

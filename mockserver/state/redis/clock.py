@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from mockserver.state.clock import REAL_TIME, ClockMove, Reading
+from mockserver.state.clock import REAL_TIME, Reading, ReadingMoves
 from mockserver.state.redis.connection import STATE, Link
 
 _RESET = """
@@ -26,7 +26,7 @@ def _stored(reading: Reading) -> dict[str, str]:
     return {"off": repr(reading.offset), "frz": "" if reading.frozen_at is None else repr(reading.frozen_at)}
 
 
-class RedisClock:
+class RedisClock(ReadingMoves):
     """The :class:`mockserver.state.clock.Clock` of a shared state."""
 
     def __init__(self, link: Link, source: Callable[[], float] = time.time) -> None:
@@ -77,18 +77,6 @@ class RedisClock:
         request = self._link.request.__dict__
         if "calls" in request:
             request["clock"] = self._last
-
-    def advance(self, seconds: float) -> float:
-        return self._change(lambda r, real: r.advanced(seconds, real))
-
-    def set(self, epoch_seconds: float) -> float:
-        return self._change(lambda r, real: r.set_to(epoch_seconds, real))
-
-    def freeze(self, frozen: bool = True) -> float:
-        return self._change(lambda r, real: r.frozen(frozen, real))
-
-    def move(self, move: ClockMove) -> float:
-        return self._change(lambda r, real: r.moved(move, real))
 
     def reset(self) -> None:
         self._link.write(self._reset, [STATE], [])
