@@ -29,6 +29,11 @@ EXPOSE_HEADERS = "access-control-expose-headers"
 EXPOSED_BY_THE_API = "X-Request-ID"
 API_VERSION = "2020-10-01"  # [obs] the openai-version header's value
 
+# --- the fake's own -------------------------------------------------------------------------
+# ASSUMPTION (the fake's own, never the API's): on an answer the service as of today would refuse
+# (contracts.timeline.would_fail_today), the reason, with its date; absent otherwise.
+WOULD_FAIL_TODAY = "x-mock-would-fail-today"
+
 # --- rate limits and retries -----------------------------------------------------------------
 # UNCERTAIN (docs/assumptions.md, headers): no capture from api.openai.com shows the image
 # headers. Client projects read these names; the fake sends them, and the family's documented

@@ -81,6 +81,7 @@ class ImageRequest:
     safety_identifier: str | None = None
     stream: bool = False  # answer as server-sent events
     partial_images: int = 0  # streamed partial images per image (stream only)
+    model_named: bool = True  # false: no model was named, the endpoint's default answers
 
     @property
     def resolved_size(self) -> str:
@@ -221,6 +222,7 @@ def _validate(
         safety_identifier=safety_identifier,
         stream=stream,
         partial_images=partial_images,
+        model_named=params.get("model") is not None,
     )
 
 

@@ -9,11 +9,15 @@ a date (``--as-of``), it behaves as the service did on that day:
 - an endpoint removed on or before the date answers as an unknown route (:data:`ENDPOINTS`);
 - edits default to the spec's edit default from its model's release on (:data:`DATED_DEFAULTS`);
 - the error wording is the era's (:data:`CURRENT_ERA_FROM`).
+
+Whatever the era, :func:`would_fail_today` says what of an answered request the service as of
+today would refuse (the fake's ``x-mock-would-fail-today`` header and journal field).
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Mapping
 from types import MappingProxyType
 
@@ -47,10 +51,21 @@ RETIRED_MODEL_ERROR = "model_retired"
 REMOVED_ROUTE_ERROR = "invalid_url"
 
 
+# The word every date setting takes for the date it is read on (`--as-of today`, MOCKSERVER_AS_OF,
+# PATCH /_mock/config, the pytest fixture's settings, `python -m contracts verify --as-of`).
+TODAY = "today"
+
+
+def today() -> str:
+    """The UTC date now, ``YYYY-MM-DD`` (ASSUMPTION: the service's days are UTC days)."""
+    return datetime.datetime.now(datetime.UTC).date().isoformat()
+
+
 def parse_date(text: str) -> str:
-    """A date as ``YYYY-MM-DD`` (``today``: the UTC date now); ValueError otherwise."""
-    if text == "today":
-        return datetime.datetime.now(datetime.UTC).date().isoformat()
+    """A date as ``YYYY-MM-DD``, ``today`` resolved to the UTC date now (so at start when read at
+    start); ValueError otherwise. The one resolver of every date the fake and verify take."""
+    if text == TODAY:
+        return today()
     return datetime.date.fromisoformat(text).isoformat()
 
 
@@ -98,3 +113,43 @@ def era(as_of: str | None, configured: str) -> str:
     if as_of is None:
         return configured
     return CURRENT if as_of >= CURRENT_ERA_FROM else LEGACY
+
+
+def _end(life: Lifecycle) -> str:
+    """How it ended, with the date: "retired on D" or "shut down on D" (the earlier)."""
+    ends = sorted((d, how) for d, how in ((life.retired, "retired"), (life.shutdown, "shut down")) if d)
+    day, how = ends[0]
+    return f"{how} on {day}"
+
+
+@functools.lru_cache(maxsize=1024)
+def would_fail_today(endpoint: str, model: str, *, model_named: bool, today: str) -> str | None:
+    """What the service as of ``today`` would refuse in a request the fake answered (in whatever era
+    it plays) on ``endpoint`` with ``model`` (named, or the default when ``model_named`` is false):
+    a short reason with the date, or None when today's service would answer it too.
+
+    The era's decision is the model that answered; today's is this timeline at ``today``:
+
+    - an endpoint removed by today (the variations endpoint, retired 2026-05-12 [sdk-py]);
+    - a model retired or shut down by today (dall-e-2 and dall-e-3 retired 2026-05-12,
+      gpt-image-1 shut down 2026-10-23 [sdk-py] image_model.py), or not yet released;
+    - a request naming no model answered by such a model ([sdk-py] image_generate_params.py:
+      "Specify a model explicitly").
+
+    Parameters and values: a model's profile is not dated (contracts.models), so a model that is
+    served today takes today what it took in the era; the only request answered by another model
+    today is one naming none, whose era default (dall-e-2) is refused today as retired, which the
+    reason says. (Should a profile ever change with a date, its check belongs here.)
+    """
+    life = ENDPOINTS[endpoint]
+    if not endpoint_served(endpoint, today):
+        return f"the {endpoint} endpoint was {_end(life)}" if ended(life, today) else \
+            f"the {endpoint} endpoint is not served on {today}"
+    profile = MODELS[model]
+    if not model_known(profile, today):
+        reason = f"{model} is not released on {today}"
+    elif model_retired(profile, today):
+        reason = f"{model} was {_end(profile.lifecycle)}"
+    else:
+        return None
+    return reason if model_named else f"no model named, answered by {model}; {reason}"

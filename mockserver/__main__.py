@@ -9,7 +9,11 @@ import signal
 import sys
 from collections.abc import Mapping, Sequence
 
-from contracts.spec import API_PREFIX, CONTROL_PREFIX
+from contracts import timeline
+from contracts.headers import WOULD_FAIL_TODAY
+from contracts.models import GENERATIONS
+from contracts.spec import API_PREFIX, CONTROL_PREFIX, ENDPOINTS
+from contracts.timeline import TODAY
 from contracts.version import program, version
 from mockserver.app import create_app
 from mockserver.http.lifecycle import Stopping, exit_now
@@ -73,15 +77,27 @@ def announce(host: str, url: str, base_url: str, config: Config | None = None, *
 
 
 def _more_start_up_lines(url: str, config: Config) -> list[str]:
-    """Where the control API is, how to stop the fake, and what it logs."""
+    """Which era is served, where the control API is, how to stop the fake, and what it logs."""
     access = "with --admin-token's bearer token" if config.admin_token else "from this machine only"
-    lines = [f"control API at {url}{CONTROL_PREFIX}/ ({access}); an index of both at {url}/",
+    lines = [_era_line(config),
+             f"control API at {url}{CONTROL_PREFIX}/ ({access}); an index of both at {url}/",
              "stop it with Ctrl+C (or SIGTERM)"]
     if config.access_log == "off":
         lines.append("access log off (--quiet)")
     else:
         lines.append(f"logging one {config.access_log} line per request below (--quiet turns it off)")
     return lines
+
+
+def _era_line(config: Config) -> str:
+    """Which era the fake serves, and how to get today's service."""
+    if config.as_of is None:
+        default = ENDPOINTS[GENERATIONS].default_model
+        return (f"serving the guide's contract (every model; a request with no model gets {default}); answers "
+                f"today's service refuses carry {WOULD_FAIL_TODAY}; --as-of {TODAY} serves today's")
+    if config.as_of == timeline.today():
+        return f"serving today's service (as of {config.as_of})"
+    return f"serving the service as of {config.as_of}; --as-of {TODAY} serves today's"
 
 
 def _limit_malloc_arenas() -> None:

@@ -67,6 +67,7 @@ class Exchange:
     stream: StreamProgress | None = None  # a streamed answer's progress
     rate_headers: dict[str, str] | None = None  # the quota's headers, once spent
     error_code: str | None = None  # the error answered, if any
+    would_fail_today: str | None = None  # what today's service would refuse in the answer (its reason)
     error_type: str | None = None
     dropped: bool = False  # the connection is dropped instead of answered (a fault)
     state_lost: bool = False  # the shared state went away during the request

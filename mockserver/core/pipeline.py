@@ -7,6 +7,7 @@
       ->  parse the body and apply the rules (400, 413; mockserver.api reads, contracts decides)
       ->  access (403)  ->  content policy (400)  ->  quota (429, 403 insufficient_quota)
       ->  the answer: images, or a stream (which a fault for streams may cut)
+      ->  would it fail today? (the era's answer that the service as of today refuses: a header)
     any refusal becomes its catalogued error; then, for every answer:
       held back by the latency  ->  damaged by a fault (malformed JSON, truncated)
       ->  the API's headers (request id, processing time, version, organization, rate limits)
@@ -38,6 +39,7 @@ from contracts.headers import (
     OPENAI_VERSION,
     PROCESSING_MS,
     REQUEST_ID,
+    WOULD_FAIL_TODAY,
 )
 from contracts.rules import ImageRequest
 from contracts.spec import API_PREFIX, ENDPOINTS
@@ -92,6 +94,7 @@ class Pipeline:
 
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
+        self.today = timeline.today()  # "today" for would_fail_today: the date at start
 
     def serve(self, ex: Exchange, http: Http) -> Answer:
         """Answer one request under ``/v1/``, in the order the API decides."""
@@ -122,6 +125,7 @@ class Pipeline:
             backend.check_policy(req, ex.request_id)
             ex.rate_headers = backend.spend(api_key, req.n, req.model)  # once per request, streamed or not
             answer = self._stream(ex, req, http) if req.stream else self._images(ex, req, http)
+            self._today(ex, req, answer)
         except ApiError as exc:
             answer = refusal(exc, ex, backend.config)
         except backend.state.lost as exc:
@@ -163,6 +167,14 @@ class Pipeline:
         latency, ex.latency = ex.latency, 0.0
         body = http.stream(backend.stream_events(req), progress, latency, cut)
         return Answer(200, body, [("Cache-Control", "no-cache")], media_type=_STREAM)  # ASSUMPTION: as SSE usually is
+
+    def _today(self, ex: Exchange, req: ImageRequest, answer: Answer) -> None:
+        """What of this answer the service as of today would refuse (contracts.timeline decides):
+        its reason in the journal and, only when there is one, in a header."""
+        reason = ex.would_fail_today = timeline.would_fail_today(
+            req.endpoint, req.model.name, model_named=req.model_named, today=self.today)
+        if reason is not None:
+            answer.headers.append((WOULD_FAIL_TODAY, reason))
 
     def state_lost(self, ex: Exchange, exc: Exception) -> Answer:
         """The shared state went away: the API's 503 (ASSUMPTION: the real service's
@@ -230,6 +242,7 @@ class Pipeline:
             "error_code": ex.error_code,
             "error_type": ex.error_type,
             "fault": fault.kind if fault is not None else None,
+            "would_fail_today": ex.would_fail_today,
             "duration_ms": round(elapsed * 1000, 3),
             "images": ex.images or [],  # references, never the bytes (mockserver/state/gallery.py)
         }

@@ -51,16 +51,19 @@ MAX_WORKERS = 256  # --workers (ASSUMPTION: our bound; each worker holds its own
 
 @dataclass(frozen=True)
 class Date(Text):
-    """A calendar date, `YYYY-MM-DD`."""
+    """A calendar date, `YYYY-MM-DD`, or `today`: the UTC date when the value is read (at start for
+    the command line, the environment, `create_app()` and the pytest fixtures; at the PATCH for
+    PATCH /_mock/config), resolved by contracts.timeline.parse_date, as `verify --as-of` is."""
 
     max_length: int = 10
-    shape: str = "a date, `YYYY-MM-DD`"
+    shape: str = f"a date, `YYYY-MM-DD`, or `{timeline.TODAY}` (the UTC date when read)"
 
     def read(self, value: Any) -> str:
         text = super().read(value)
         try:
-            if timeline.parse_date(text) == text:
-                return text
+            date = timeline.parse_date(text)
+            if text in (date, timeline.TODAY):
+                return date
         except ValueError:
             pass
         raise ValueError(f"must be {self.shape}, not {text!r}")
@@ -206,9 +209,9 @@ class Config:
     )
     as_of: str | None = setting(
         None,
-        "Behave as the service did on this date (YYYY-MM-DD): models not yet released are unknown, "
-        "retired ones and removed endpoints refused, dated defaults and the error wording of the date. "
-        "Unset: every model is served with the seed's defaults.",
+        "Behave as the service did on this date (YYYY-MM-DD, or `today`: the date at start): models not yet "
+        "released are unknown, retired ones and removed endpoints refused, dated defaults and the error "
+        "wording of the date. Unset: every model is served with the seed's defaults.",
         Optional(Date()), flag="--as-of",
     )
     error_era: str = setting(

@@ -18,6 +18,17 @@ by the process that starts the run (pytest-xdist's controller, or pytest itself 
 ``-n``) before any worker starts, and never per test, since a reset then would wipe what the
 other workers are doing mid-test (``--images-fake-state-reset never`` skips even that one,
 for several runs sharing one Redis). ``images_fake`` stays a fresh private fake per test.
+
+Today's service (``--images-fake-today off|warn|error``, or the ini option ``images_fake_today``;
+default ``warn``): after each test, the journal of the test's fakes (``images_fake``, and
+``images_fake_url`` unless shared) says which answers the service as of today would refuse (the
+``would_fail_today`` field: a retired or shut-down model, a request naming no model answered by
+one, the variations endpoint). ``warn`` issues an :class:`ImagesFakeTodayWarning` naming the test
+and the reasons; ``error`` fails the test with them; ``off`` says nothing. ASSUMPTION (our choice)
+of ``warn`` as the default: the fake keeps the guide's contract, so a suite written for it keeps
+passing, but no longer in silence (code that passes against the fake and fails in production is
+what the warning names); ``error`` would fail every such suite at once, and a suite that runs with
+``filterwarnings = error`` gets ``error``'s effect from ``warn`` anyway.
 """
 
 from __future__ import annotations
@@ -41,6 +52,10 @@ RESET_OPTION = "--images-fake-state-reset"
 STATE_INI = "images_fake_state"
 RESET_INI = "images_fake_state_reset"
 RESET_CHOICES = ("run", "never")
+TODAY_OPTION = "--images-fake-today"
+TODAY_INI = "images_fake_today"
+TODAY_CHOICES = ("off", "warn", "error")
+TODAY_DEFAULT = "warn"  # ASSUMPTION (our choice): see the module's docstring
 # ASSUMPTION (our choice): the plugin does not read MOCKSERVER_STATE. That variable configures
 # `python -m mockserver`; a CI job that sets it for a fake it starts beside the tests should not
 # silently move the tests' own fakes onto that fake's state (and reset it). Sharing is asked for
@@ -61,6 +76,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "start; 'never' leaves it as it is, e.g. for several runs sharing one Redis "
         f"(default: the ini option {RESET_INI}, else run)",
     )
+    group.addoption(
+        TODAY_OPTION, choices=TODAY_CHOICES, default=None,
+        help="after each test, what to do when its fake answered what the service as of today refuses "
+        "(a retired or shut-down model, no model named, the variations endpoint): 'warn' issues a warning "
+        "naming the test and the reason, 'error' fails the test, 'off' says nothing "
+        f"(default: the ini option {TODAY_INI}, else {TODAY_DEFAULT})",
+    )
+    parser.addini(TODAY_INI, f"the default of {TODAY_OPTION} (off, warn or error)", default=TODAY_DEFAULT)
     parser.addini(STATE_INI, f"the default of {STATE_OPTION}", default="")
     parser.addini(RESET_INI, f"the default of {RESET_OPTION} (run or never)", default="run")
 
@@ -76,6 +99,53 @@ def _reset_policy(config: pytest.Config) -> str:
     if policy not in RESET_CHOICES:
         raise pytest.UsageError(f"{RESET_INI} = {policy!r}: expected one of {', '.join(RESET_CHOICES)}")
     return policy
+
+
+def today_mode(config: pytest.Config) -> str:
+    """What ``--images-fake-today`` (or ``images_fake_today``) asks: off, warn or error."""
+    mode = str(config.getoption(TODAY_OPTION) or config.getini(TODAY_INI)).strip()
+    if mode not in TODAY_CHOICES:
+        raise pytest.UsageError(f"{TODAY_INI} = {mode!r}: expected one of {', '.join(TODAY_CHOICES)}")
+    return mode
+
+
+class ImagesFakeTodayWarning(UserWarning):
+    """A test's fake answered what the service as of today refuses (``--images-fake-today=warn``)."""
+
+
+_WATCHED = pytest.StashKey[list[FakeHandle]]()  # the fakes whose journal a test's check reads
+
+
+def _watch(node: pytest.Item | None, fake: FakeHandle) -> None:
+    if node is not None:
+        node.stash.setdefault(_WATCHED, []).append(fake)
+
+
+def would_fail_today(fakes: list[FakeHandle]) -> list[str]:
+    """The reasons, each once, in the order they were answered, from the fakes' journals."""
+    reasons: dict[str, None] = {}
+    for fake in fakes:
+        for entry in reversed(fake.requests()):  # the journal lists the newest first
+            reason = entry.get("would_fail_today")
+            if reason:
+                reasons.setdefault(reason, None)
+    return list(reasons)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """After a test that passed: warn or fail if its fakes answered what today's service refuses."""
+    result = yield
+    fakes = item.stash.get(_WATCHED, [])
+    mode = today_mode(item.config) if fakes else "off"
+    reasons = would_fail_today(fakes) if mode != "off" else []
+    if reasons:
+        message = (f"{item.nodeid}: the Images API fake answered what the service as of today refuses: "
+                   f"{'; '.join(reasons)} (the fake serves an older contract; {TODAY_OPTION}=off to allow)")
+        if mode == "error":
+            pytest.fail(message, pytrace=False)
+        item.warn(ImagesFakeTodayWarning(message))  # reported at the test's own file and line
+    return result
 
 
 def _is_xdist_worker(config: pytest.Config) -> bool:
@@ -139,7 +209,7 @@ def images_fake_settings() -> dict[str, Any]:
 
 
 @pytest.fixture
-def images_fake(images_fake_settings: dict[str, Any]) -> InProcessFake:
+def images_fake(images_fake_settings: dict[str, Any], request: pytest.FixtureRequest) -> InProcessFake:
     """A fresh in-process fake of the Images API for this test (its settings from
     ``images_fake_settings``): its control operations as methods (reset, advance, freeze,
     set_rate_limits, block_terms, inject_fault, requests, ...), plus ``app``, ``base_url``,
@@ -148,7 +218,14 @@ def images_fake(images_fake_settings: dict[str, Any]) -> InProcessFake:
     It stays private to this test in shared mode too (``--images-fake-state``): ASSUMPTION:
     a test asking for a fresh fake relies on being alone in it (an empty journal, its own
     quota); sharing is what ``images_fake_url`` offers."""
-    return InProcessFake(create_app(**images_fake_settings))
+    fake = InProcessFake(create_app(**images_fake_settings))
+    _watch(_item(request), fake)
+    return fake
+
+
+def _item(request: pytest.FixtureRequest) -> pytest.Item | None:
+    node = request.node
+    return node if isinstance(node, pytest.Item) else None
 
 
 @pytest.fixture(scope="session")
@@ -169,7 +246,8 @@ def _images_fake_server(pytestconfig: pytest.Config) -> Iterator[LiveServer]:
 
 
 @pytest.fixture
-def images_fake_url(_images_fake_server: LiveServer, pytestconfig: pytest.Config) -> FakeURL:
+def images_fake_url(_images_fake_server: LiveServer, pytestconfig: pytest.Config,
+                    request: pytest.FixtureRequest) -> FakeURL:
     """The base URL (``http://127.0.0.1:PORT/v1``) of a live fake over real HTTP, started once per
     session on a free port and reset (configuration included) before this test; its control
     handle is ``images_fake_url.fake``.
@@ -186,6 +264,7 @@ def images_fake_url(_images_fake_server: LiveServer, pytestconfig: pytest.Config
     url.fake = FakeHandle.in_process(_images_fake_server.app)
     if shared_state(pytestconfig) is None:
         url.fake.reset(config=True)
+        _watch(_item(request), url.fake)  # (shared, its journal is every worker's: not read)
     return url
 
 

@@ -48,3 +48,32 @@ def test_dates_parse_strictly() -> None:
 def test_verify_refuses_a_bad_date() -> None:
     with pytest.raises(SystemExit):
         verify.main(["--base-url", "http://127.0.0.1:9/v1", "--api-key", "sk-x", "--as-of", "soon"], out=io.StringIO())
+
+
+@pytest.mark.parametrize(("today", "endpoint", "model", "named", "reason"), [
+    # the dates are the SDK's (types/image_model.py), written here by hand
+    ("2026-05-11", GENERATIONS, "dall-e-2", True, None),
+    ("2026-05-12", GENERATIONS, "dall-e-2", True, "dall-e-2 was retired on 2026-05-12"),
+    ("2026-05-12", EDITS, "dall-e-2", False,
+     "no model named, answered by dall-e-2; dall-e-2 was retired on 2026-05-12"),
+    ("2026-12-06", GENERATIONS, "dall-e-3", True, "dall-e-3 was retired on 2026-05-12"),
+    ("2026-10-22", GENERATIONS, "gpt-image-1", True, None),
+    ("2026-10-23", EDITS, "gpt-image-1", True, "gpt-image-1 was shut down on 2026-10-23"),
+    ("2026-12-06", GENERATIONS, "gpt-image-1.5", True, None),
+    ("2026-12-06", EDITS, "gpt-image-1.5", False, None),
+    ("2026-12-06", VARIATIONS, "dall-e-2", False, "the variations endpoint was retired on 2026-05-12"),
+    ("2026-05-11", VARIATIONS, "dall-e-2", False, None),
+    ("2025-06-01", GENERATIONS, "gpt-image-2", True, "gpt-image-2 is not released on 2025-06-01"),
+])
+def test_would_fail_today_names_the_reason_and_its_date(today: str, endpoint: str, model: str, named: bool,
+                                                        reason: str | None) -> None:
+    assert timeline.would_fail_today(endpoint, model, model_named=named, today=today) == reason
+
+
+def test_today_is_the_utc_date_and_every_date_setting_shares_its_resolver() -> None:
+    import datetime
+
+    before = datetime.datetime.now(datetime.UTC).date().isoformat()
+    resolved = timeline.parse_date(timeline.TODAY)
+    after = timeline.today()  # (a run across midnight sees one of the two days)
+    assert resolved in (before, after) and after >= before

@@ -153,3 +153,47 @@ def test_the_start_up_lines_name_the_workers_and_hide_the_state_password() -> No
     assert len(shared) == 1 and "redis://user:****@cache:6379/1" in shared[0] and "s3cret" not in shared[0]
     assert not any("workers" in line or "Redis" in line for line in announce("127.0.0.1", "http://127.0.0.1:5",
                                                                             "http://127.0.0.1:5/v1", Config()))
+
+
+# --- the era served, and `--as-of today` (issue 19) ------------------------------------------------
+
+
+def _generate(fake: FakeProcess, **body: str) -> requests.Response:
+    return requests.post(f"{fake.base_url}/images/generations", json={"prompt": "cat", **body},
+                         headers={"Authorization": "Bearer sk-anything"}, timeout=10)
+
+
+def test_as_of_today_on_the_command_line_refuses_dall_e_2(fake_process: Callable[..., FakeProcess]) -> None:
+    import datetime
+
+    before = datetime.datetime.now(datetime.UTC).date().isoformat()
+    fake = fake_process("--as-of", "today")
+    served = [line for line in fake.lines if "serving today's service" in line]
+    assert len(served) == 1 and served[0] >= f"mockserver: serving today's service (as of {before})", fake.lines
+    for body in ({}, {"model": "dall-e-2"}, {"model": "gpt-image-1"}):
+        refused = _generate(fake, **body)
+        assert refused.status_code == 404 and refused.json()["error"]["code"] == "model_not_found", body
+    answered = _generate(fake, model="gpt-image-1.5", quality="low")
+    assert answered.status_code == 200 and "x-mock-would-fail-today" not in answered.headers
+    with FakeHandle.over_http(fake.url, timeout=10) as control:
+        assert control.config()["as_of"] >= before  # resolved to the date at start, never "today"
+
+
+def test_as_of_today_in_the_environment(fake_process: Callable[..., FakeProcess]) -> None:
+    fake = fake_process(env={"MOCKSERVER_AS_OF": "today"})
+    assert _generate(fake, model="dall-e-2").status_code == 404
+
+
+def test_the_default_era_says_so_and_how_to_get_todays(fake_process: Callable[..., FakeProcess]) -> None:
+    fake = fake_process()
+    era = [line for line in fake.lines if "guide's contract" in line]
+    assert len(era) == 1 and "--as-of today" in era[0] and "x-mock-would-fail-today" in era[0], fake.lines
+    answered = _generate(fake, size="256x256")
+    assert answered.status_code == 200
+    assert answered.headers["x-mock-would-fail-today"] == (
+        "no model named, answered by dall-e-2; dall-e-2 was retired on 2026-05-12")
+
+
+def test_a_dated_era_names_its_date() -> None:
+    lines = announce("127.0.0.1", "http://127.0.0.1:5", "http://127.0.0.1:5/v1", Config(as_of="2026-06-01"))
+    assert "mockserver: serving the service as of 2026-06-01; --as-of today serves today's" in lines

@@ -110,12 +110,30 @@ def test_the_error_era_follows_the_date(live_server: LiveServer) -> None:
         backend.reset(config=True)
 
 
-@pytest.mark.parametrize("bad", ["2026-13-01", "yesterday", "today", 20261129])
+@pytest.mark.parametrize("bad", ["2026-13-01", "yesterday", "Today", "today ", 20261129])
 def test_a_bad_date_is_refused(live_server: LiveServer, bad: Any) -> None:
     from mockserver.settings.config import ConfigError
 
     with pytest.raises(ConfigError):
         backend_of(live_server.app).configure({"as_of": bad})
+
+
+def test_a_patch_takes_today_as_the_date_it_is_read(live_server: LiveServer) -> None:
+    import datetime
+
+    import requests
+
+    before = datetime.datetime.now(datetime.UTC).date().isoformat()
+    try:
+        patched = requests.patch(live_server.url + "/_mock/config", json={"as_of": "today"}, timeout=10)
+        assert patched.status_code == 200, patched.text
+        as_of = requests.get(live_server.url + "/_mock/config", timeout=10).json()["as_of"]
+        assert as_of >= before and datetime.date.fromisoformat(as_of)  # a date, never the word
+        with openai.OpenAI(base_url=live_server.base_url, api_key=API_KEY, max_retries=0) as sdk, \
+                pytest.raises(openai.NotFoundError):
+            sdk.images.generate(model="dall-e-2", prompt="a cat")
+    finally:
+        backend_of(live_server.app).reset(config=True)
 
 
 def test_the_fixture_settings_take_a_date(tmp_path: Path) -> None:

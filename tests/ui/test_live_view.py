@@ -122,6 +122,30 @@ def test_rows_appear_live_and_open_the_entry_and_its_images(page: Any, fake_serv
     wait_for(page, lambda: not page.find_element(By.ID, "image-dialog").is_displayed(), "Escape closes it")
 
 
+def test_a_row_today_would_refuse_is_marked_and_every_row_shows_its_prompt(page: Any,
+                                                                         fake_server: LiveServer) -> None:
+    open_view(page, fake_server)
+    client = sdk(fake_server)
+    long_prompt = "a lighthouse at dusk; " + "gull-" * 30  # 172 characters
+    client.images.generate(model="gpt-image-1", prompt=long_prompt, quality="low")
+    client.images.generate(model="gpt-image-1.5", prompt="a red bicycle", quality="low")
+
+    wait_for(page, lambda: len(rows(page)) == 2, "two rows")
+    newest, oldest = rows(page)
+    assert cells(newest)["Prompt"] == "a red bicycle" and cells(newest)["Error"] == ""
+    assert "would-fail-today" not in (newest.get_attribute("class") or "")
+    assert cells(oldest)["Prompt"] == long_prompt[:80] + "…"  # its first 80 characters
+    assert "would-fail-today" in oldest.get_attribute("class")
+    badge = oldest.find_element(By.CSS_SELECTOR, ".badge.today")
+    assert badge.text == "fails today"
+    assert badge.get_attribute("title") == "Would fail today: gpt-image-1 was shut down on 2026-10-23"
+    oldest.find_element(By.CSS_SELECTOR, "button.link").send_keys(Keys.ENTER)
+    dialog = page.find_element(By.ID, "entry-dialog")
+    wait_for(page, dialog.is_displayed, "the entry dialog")
+    assert "Would fail today\ngpt-image-1 was shut down on 2026-10-23" in dialog.text
+    page.switch_to.active_element.send_keys(Keys.ESCAPE)
+
+
 def test_advancing_the_clock_an_hour_marks_urls_expired(page: Any, fake_server: LiveServer) -> None:
     open_view(page, fake_server)
     url = sdk(fake_server).images.generate(prompt="a lighthouse", size="256x256").data[0].url

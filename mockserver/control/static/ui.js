@@ -124,6 +124,16 @@
     return (typeof p.model === "string" && p.model) || (typeof fields.model === "string" && fields.model) || "";
   }
 
+  // The prompt asked (a JSON body's, or a multipart field's), its first 80 characters.
+  const PROMPT_SHOWN = 80;
+  function promptOf(entry) {
+    const p = entry.params || {};
+    const fields = p.fields || {};
+    const prompt = typeof p.prompt === "string" ? p.prompt : typeof fields.prompt === "string" ? fields.prompt : "";
+    const chars = [...prompt];
+    return chars.length > PROMPT_SHOWN ? `${chars.slice(0, PROMPT_SHOWN).join("")}…` : prompt;
+  }
+
   function statusCell(entry) {
     if (entry.status === null) return h("span", { class: "badge dropped", text: "dropped" });
     const band = entry.status >= 500 ? "s5" : entry.status >= 400 ? "s4" : "s2";
@@ -134,6 +144,9 @@
     return [
       entry.error_code ? h("code", { text: entry.error_code }) : null,
       entry.fault ? h("span", { class: "badge fault", text: `fault: ${entry.fault}` }) : null,
+      entry.would_fail_today ? h("span", {
+        class: "badge today", title: `Would fail today: ${entry.would_fail_today}`, text: "fails today",
+      }) : null,
     ];
   }
 
@@ -196,7 +209,11 @@
   function row(entry) {
     const images = entry.images || [];
     const open = () => openEntry(entry);
-    const tr = h("tr", { "data-id": entry.id || "", class: entry.fault ? "faulted" : null },
+    const marks = [entry.fault ? "faulted" : "", entry.would_fail_today ? "would-fail-today" : ""].filter(Boolean);
+    const tr = h("tr", {
+      "data-id": entry.id || "", class: marks.length ? marks.join(" ") : null,
+      "data-would-fail-today": entry.would_fail_today || null,
+    },
       h("td", { "data-label": "Time" }, h("button", {
         type: "button", class: "link", "aria-haspopup": "dialog", title: clockText(entry.time),
         "aria-label": `Open request ${entry.id} at ${timeText(entry.time)}`, onclick: open,
@@ -205,6 +222,7 @@
       h("td", { "data-label": "Method", text: entry.method }),
       h("td", { "data-label": "Endpoint", text: entry.endpoint || entry.path }),
       h("td", { "data-label": "Model", text: modelOf(entry) }),
+      h("td", { "data-label": "Prompt", class: "prompt", text: promptOf(entry) }),
       h("td", { "data-label": "Error" }, h("div", { class: "error-cell" }, errorCell(entry))),
       h("td", { "data-label": "ms", class: "num", text: entry.duration_ms === null ? "" : entry.duration_ms.toFixed(1) }),
       h("td", { "data-label": "Images" }, h("div", { class: "thumbs" },
@@ -246,7 +264,8 @@
       ["Time", clockText(entry.time)], ["Request", `${entry.method} ${entry.path}`],
       ["Status", entry.status === null ? "connection dropped" : String(entry.status)],
       ["Error", [entry.error_type, entry.error_code].filter(Boolean).join(" · ") || "—"],
-      ["Fault", entry.fault || "—"], ["Server time", `${entry.duration_ms} ms`],
+      ["Fault", entry.fault || "—"], ["Would fail today", entry.would_fail_today || "—"],
+      ["Server time", `${entry.duration_ms} ms`],
       ["Key", entry.api_key || "—"], ["Request id", entry.id],
     ];
     const images = entry.images || [];
