@@ -285,3 +285,16 @@ def test_a_stream_event_has_no_output_token_details(client: openai.OpenAI) -> No
     assert completed.type == "image_generation.completed"
     assert completed.usage.output_tokens == 272
     assert "output_tokens_details" not in completed.usage.model_dump()
+
+
+def test_a_streamed_edit_takes_markup_and_refuses_it_with_a_mask(client: openai.OpenAI) -> None:
+    events = list(multipart_edit(client, quality="low", stream=True, partial_images=1,
+                                 markup=("m.png", MARKUP, "image/png")))
+    assert [e.type for e in events] == ["image_edit.partial_image", "image_edit.completed"]
+    final = base64.b64decode(events[-1].b64_json)
+    assert final == only_image(multipart_edit(client, quality="low", markup=("m.png", MARKUP, "image/png")))
+    with Image.open(io.BytesIO(final)) as image:
+        assert image.convert("RGB").getpixel((190, 190)) == (255, 0, 0)
+    error = refused(lambda: list(multipart_edit(client, stream=True, markup=("m.png", MARKUP, "image/png"),
+                                                mask=("mask.png", MASK, "image/png"))))
+    assert (error.code, error.param) == ("unsupported_parameter", "markup")
