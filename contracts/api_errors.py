@@ -323,6 +323,44 @@ API_ERRORS: tuple[ErrorSpec, ...] = (
         source="[spec] the mask 'Must be a valid PNG file'",
         assumption="the text: no capture of a mask in another format, or a damaged one",
     ),
+    # [sdk-py image_edit_params.py] markup: "A transparent PNG [...] Must match that image's dimensions after
+    # orientation and contain transparent pixels. [...] Cannot be combined with mask."
+    ErrorSpec(
+        "markup_missing_alpha", 400, "image_generation_user_error",
+        Wording(
+            "Invalid markup image format - markup image missing alpha channel",
+            "invalid_markup_image_format", None,
+        ),
+        source="[sdk-py] the markup must 'contain transparent pixels'",
+        assumption="no capture: the wording, type and param of mask_missing_alpha, the code named for markup",
+    ),
+    ErrorSpec(
+        "markup_size_mismatch", 400, "image_generation_user_error",
+        Wording(
+            "Invalid markup image format - markup size does not match image size",
+            "invalid_markup_image_format", None,
+        ),
+        source="[sdk-py] the markup 'Must match that image's dimensions'",
+        assumption="no capture: the wording, type and param of mask_size_mismatch_gpt, the code named for markup",
+    ),
+    ErrorSpec(
+        "markup_not_png", 400, "image_generation_user_error",
+        Wording(
+            "Invalid markup image format - markup image must be a valid PNG file",
+            "invalid_markup_image_format", None,
+        ),
+        source="[sdk-py] the markup is 'A transparent PNG'",
+        assumption="no capture: the wording, type and param of mask_not_png, the code named for markup",
+    ),
+    ErrorSpec(
+        "markup_with_mask", 400, _IRE,
+        Wording(
+            "Unsupported parameter: 'markup' cannot be combined with 'mask'.",
+            "unsupported_parameter", "markup",
+        ),
+        source="[sdk-py] markup 'Cannot be combined with mask'",
+        assumption="the text, code and param (the wording of parameter_needs_format)",
+    ),
     ErrorSpec(
         "invalid_image_url", 400, _IRE,
         Wording("Error while downloading {url}.", "invalid_image_url", None),
@@ -461,6 +499,16 @@ API_ERRORS: tuple[ErrorSpec, ...] = (
         ),
         assumption="[sdk-py] frame_count, frame_duration_ms 'only supported with output_format=gif', "
         "svg 'requires output_format=svg'; the wording of other endpoints' unsupported_parameter",
+    ),
+    ErrorSpec(
+        "gif_mask", 400, _IRE,
+        Wording(
+            "Unsupported parameter: 'mask' is not supported with output_format=gif.",
+            "unsupported_parameter", "mask",
+        ),
+        source="[sdk-py] 'GIF output does not support streaming, partial images, masks, or custom output "
+        "compression'",
+        assumption="the text, code and param (the wording of parameter_needs_format)",
     ),
     ErrorSpec(
         "svg_n", 400, _IRE,

@@ -108,6 +108,8 @@ class SvgRules:
 
     n_max: int
     complexities: tuple[str, ...]  # what `complexity` may be (it plans the reference image)
+    # [sdk-py image_edit_params.py, image_generate_params.py] SvgReasoning.effort's Literal values.
+    efforts: tuple[str, ...] = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
 
 
 @dataclass(frozen=True)
@@ -347,6 +349,9 @@ GPT_STREAM = StreamRules(formats=("png", "jpeg", "webp"), partial_images_min=0, 
                          partial_images_default=0)
 _GPT_GENERATIONS = _GPT_COMMON | {"moderation"}  # [spec] the multipart edit has no moderation
 _GPT_EDITS = _GPT_COMMON | {"image", "mask"}
+# [sdk-py image_edit_params.py] markup: "A transparent PNG overlaid on the first image to guide the edit. [...]
+# Supports GPT Image 2.5. Cannot be combined with mask."
+_MARKUP = frozenset({"markup"})
 _ANIMATED = frozenset({"complexity", "frame_count", "frame_duration_ms", "svg"})
 
 _GPT_SOURCES = {
@@ -383,6 +388,7 @@ def _gpt(
     quality: Choice = GPT_QUALITY,
     input_fidelity: Choice | None = None,
     animated: bool = False,
+    markup: bool = False,
 ) -> ModelProfile:
     """A GPT image model profile: the values every GPT model shares, and what sets it apart."""
     generations, edits = _GPT_GENERATIONS, _GPT_EDITS
@@ -390,6 +396,8 @@ def _gpt(
         edits = edits | {"input_fidelity"}
     if animated:
         generations, edits = generations | _ANIMATED, edits | _ANIMATED
+    if markup:
+        edits = edits | _MARKUP
     return ModelProfile(
         name=name,
         endpoints=frozenset({GENERATIONS, EDITS}),
@@ -496,8 +504,11 @@ def _gpt_2_5(name: str, snapshot_of: str | None = None) -> ModelProfile:
         free_sizes=True,
         quality=GPT_QUALITY_2_5,
         animated=True,
+        markup=True,
         lifecycle=Lifecycle("2026-09-08"),
         sources={
+            "markup": "[sdk-py image_edit_params.py] markup 'Supports GPT Image 2.5': the 2.5 line and its snapshots "
+            "(ASSUMPTION: not the 2.6 line, which the SDK does not name for it)",
             "sizes": _FREE,
             "quality": _Q25,
             "input_fidelity": _NO_FIDELITY + "; the 2.5 line as gpt-image-2",

@@ -26,7 +26,7 @@ from contracts import timeline
 from contracts.envelope import enumerate_values, json_type_name, python_list, quote
 from contracts.errors import ApiError, error
 from contracts.imagefile import ImageInfo
-from contracts.models import EDITS, GPT_SPECIFIC_PARAMETERS, MODELS, Choice, ModelProfile, SizeRule
+from contracts.models import EDITS, GPT_SPECIFIC_PARAMETERS, MODELS, Choice, ModelProfile, SizeRule, SvgRules
 from contracts.spec import ENDPOINTS, Endpoint
 from contracts.uploads import Fetch, base_name, check_form, check_references, resolve_auto_size
 
@@ -41,7 +41,7 @@ _WXH = re.compile(r"([1-9][0-9]{0,5})x([1-9][0-9]{0,5})")
 class Upload:
     """One uploaded file part, as received."""
 
-    field: str  # "image", "image[]" or "mask"
+    field: str  # "image", "image[]", "mask" or "markup"
     filename: str | None
     content_type: str | None
     data: bytes
@@ -62,6 +62,7 @@ class ImageRequest:
     mask: bytes | None = None
     image_info: ImageInfo | None = None
     mask_info: ImageInfo | None = None
+    markup: bytes | None = None  # [sdk-py] a transparent PNG overlaid on the first image (the 2.5 line's edits)
     # GPT image models' edits: the 2nd..16th images, and what the headers of every input
     # image (the first included) say (their dimensions count in `usage`).
     extra_images: tuple[bytes, ...] = ()
@@ -131,19 +132,50 @@ def parse_form_request(
 ) -> ImageRequest:
     """Validate a multipart body (edits, variations): text fields and file parts in order.
 
-    A text field named ``image`` or ``mask`` (no file name) is taken as an upload of
-    its bytes, so it is refused by the format rule rather than by a type rule.
+    A text field named ``image``, ``mask`` or ``markup`` (no file name) is taken as an upload of
+    its bytes, so it is refused by the format rule rather than by a type rule. The ``svg`` object
+    comes as bracketed fields ([sdk-py] "Use multipart fields such as `svg[model]`"):
+    ``svg[model]``, ``svg[reasoning][effort]``, read into the object a JSON body sends.
     """
     params: dict[str, Any] = {}
     files = list(uploads)
     for name, value in fields:
-        if name in ("image", "image[]", "mask"):
+        if name in _FILE_FIELDS:
             files.append(Upload(name, None, None, value.encode("utf-8", "surrogateescape")))
+        elif "[" in name and (path := _bracketed(name)) is not None:
+            _put(params, path, value)
         else:
             params.setdefault(name, value)
     for upload in files:
         params.setdefault(base_name(upload.field), _MISSING)
     return _validate(endpoint, params, uploads=files, from_form=True, as_of=as_of)
+
+
+_FILE_FIELDS = frozenset({"image", "image[]", "mask", "markup"})
+# An object parameter sent as multipart fields: ``svg[model]``, ``svg[reasoning][effort]`` [sdk-py].
+_OBJECT_FIELDS = frozenset({"svg"})
+_BRACKETED = re.compile(r"([a-z_]+)((?:\[[^\[\]]*\])+)")
+
+
+def _bracketed(name: str) -> list[str] | None:
+    """``svg[reasoning][effort]`` as ``["svg", "reasoning", "effort"]``; None for any other name."""
+    match = _BRACKETED.fullmatch(name)
+    if match is None or match[1] not in _OBJECT_FIELDS:
+        return None
+    return [match[1], *match[2][1:-1].split("][")]
+
+
+def _put(params: dict[str, Any], path: Sequence[str], value: str) -> None:
+    """Set one bracketed field in the object it builds (the first value of a key wins, as for a plain
+    field). ASSUMPTION: a key given both a value and sub-fields keeps the first of them, and the
+    object's own rules refuse it (a string where an object belongs, or an object where a string does)."""
+    target = params
+    for key in path[:-1]:
+        node = target.setdefault(key, {})
+        if not isinstance(node, dict):
+            return
+        target = node
+    target.setdefault(path[-1], value)
 
 
 # [spec] EditImageBodyJsonParam names the images `images` (a multipart edit: `image`) and
@@ -188,11 +220,11 @@ def _validate(
         frame_count = model.gif.frame_count_default if frame_count is None else frame_count
         frame_duration = model.gif.frame_duration_default if frame_duration is None else frame_duration
     # 6. the images of an edit or a variation
-    image = mask = image_info = mask_info = None
+    image = mask = markup = image_info = mask_info = None
     extra_images: tuple[bytes, ...] = ()
     inputs: tuple[ImageInfo, ...] = ()
     if endpoint.requires_image:
-        size, image, mask, image_info, mask_info, extra_images, inputs = _inputs(
+        size, image, mask, image_info, mask_info, extra_images, inputs, markup = _inputs(
             model, endpoint, params, uploads, fetch, size)
     return ImageRequest(
         endpoint=endpoint_name,
@@ -206,6 +238,7 @@ def _validate(
         mask=mask,
         image_info=image_info,
         mask_info=mask_info,
+        markup=markup,
         extra_images=extra_images,
         inputs=inputs,
         quality=quality,
@@ -275,7 +308,7 @@ def _fields(model: ModelProfile, endpoint: Endpoint, params: Mapping[str, Any], 
             "frame_count", params.get("frame_count"), gif.frame_count_min, gif.frame_count_max, from_form),
         None if gif is None else _optional_integer(
             "frame_duration_ms", params.get("frame_duration_ms"), gif.frame_duration_min, None, from_form),
-        _svg(params.get("svg")) if model.svg is not None else None,
+        _svg(params.get("svg"), model.svg) if model.svg is not None else None,
         _optional_string("user", params.get("user")),
         _optional_string("safety_identifier", params.get("safety_identifier")),
     )
@@ -283,26 +316,28 @@ def _fields(model: ModelProfile, endpoint: Endpoint, params: Mapping[str, Any], 
 
 # An edit's or a variation's images, checked: the size (``auto`` resolved by the first image, for the
 # GPT models), the image, the mask, dall-e-2's image and mask info, the GPT models' further images and
-# every image's headers.
+# every image's headers, and the markup.
 _Inputs = tuple[str, bytes, bytes | None, ImageInfo | None, ImageInfo | None, tuple[bytes, ...],
-                tuple[ImageInfo, ...]]
+                tuple[ImageInfo, ...], bytes | None]
 
 
 def _inputs(model: ModelProfile, endpoint: Endpoint, params: Mapping[str, Any], uploads: Sequence[Upload],
             fetch: Fetch | None, size: str) -> _Inputs:
     """The uploads (or a JSON edit's references) checked by the model's upload rules."""
     if fetch is not None:
-        checked = check_references(params.get("images"), params.get("mask"), model.uploads, fetch)
+        checked = check_references(params.get("images"), params.get("mask"), model.uploads, fetch,
+                                   markup=params.get("markup"))
     else:
         checked = check_form(uploads, model, endpoint.name)
     first, mask = checked.images[0], checked.mask
     mask_data = mask.data if mask is not None else None
     if model.uploads.checks != "gpt-image":
-        return size, first.data, mask_data, first.info, mask.info if mask is not None else None, (), ()
+        return size, first.data, mask_data, first.info, mask.info if mask is not None else None, (), (), None
     infos = tuple(i.info for i in checked.images)
     if size == "auto":
         size = resolve_auto_size(infos[0], model.sizes)
-    return size, first.data, mask_data, None, None, tuple(i.data for i in checked.images[1:]), infos
+    markup = checked.markup.data if checked.markup is not None else None
+    return size, first.data, mask_data, None, None, tuple(i.data for i in checked.images[1:]), infos, markup
 
 
 # Parameters that only mean something with one output format [sdk-py].
@@ -314,6 +349,9 @@ def _combinations(
     compression: int, background: str | None,
 ) -> None:
     """The rules between fields, each read from the profile."""
+    mask = params.get("mask") is not None  # a form's mask part is there as _MISSING
+    if mask and params.get("markup") is not None:  # [sdk-py] markup "Cannot be combined with mask"
+        raise error("markup_with_mask")
     for name, needs in _FORMAT_PARAMETERS:
         if params.get(name) is not None and output_format != needs:
             raise error("parameter_needs_format", param=name, param_quoted=quote(name), output_format=needs)
@@ -327,6 +365,8 @@ def _combinations(
         if output_format not in model.transparent_formats:
             raise error("transparent_format", output_format=quote(output_format),
                         formats=enumerate_values(model.transparent_formats, "or"))
+    if output_format == "gif" and mask:  # [sdk-py] "GIF output does not support [...] masks"
+        raise error("gif_mask")
     if output_format == "gif" and model.gif is not None:
         width, height = _dimensions(size, model)
         if max(width, height) > model.gif.max_edge:
@@ -461,7 +501,7 @@ def _optional_string(name: str, value: object) -> str | None:
     return value
 
 
-def _svg(value: object) -> Mapping[str, Any] | None:
+def _svg(value: object, rules: SvgRules) -> Mapping[str, Any] | None:
     """[sdk-py] ``svg: {model: str, reasoning?: {effort?}}``: the SVG author's settings."""
     if value is None:
         return None
@@ -477,6 +517,11 @@ def _svg(value: object) -> Mapping[str, Any] | None:
     reasoning = value.get("reasoning")
     if reasoning is not None and not isinstance(reasoning, dict):
         raise _type_error("svg.reasoning", reasoning, "an object", "object")
+    for key in reasoning or ():
+        if key != "effort":
+            raise error("unknown_parameter", param=f"svg.reasoning.{key}")
+    if reasoning:  # [sdk-py] SvgReasoning.effort: a Literal (null: the author model's default)
+        _choice("svg.reasoning.effort", reasoning.get("effort"), rules.efforts, "")
     return dict(value)
 
 

@@ -24,7 +24,8 @@ REVISED_PROMPT = "revised_prompt"
 REPORTED_SETTINGS = ("background", "output_format", "quality", "size")
 DALL_E_RESPONSE_KEYS = frozenset({"created", "data"})  # [obs] dall-e-2 answers
 GPT_RESPONSE_KEYS = DALL_E_RESPONSE_KEYS | {*REPORTED_SETTINGS, "usage"}
-GPT_OPTIONAL_KEYS = frozenset({"safety_identifier"})  # [sdk-py] when one was given
+SVG_USAGE = "svg_usage"  # [sdk-py] ImagesResponse.svg_usage: an SVG answer's authoring tokens
+GPT_OPTIONAL_KEYS = frozenset({"safety_identifier", SVG_USAGE})  # [sdk-py] when one was given; SVG answers
 # [spec] ImageGenUsage: token counts, and the split of the input (and optionally the output).
 USAGE_COUNTS = ("input_tokens", "output_tokens", "total_tokens")
 USAGE_DETAILS = ("input_tokens_details", "output_tokens_details")
@@ -32,14 +33,20 @@ OPTIONAL_USAGE_DETAILS = frozenset({"output_tokens_details"})
 USAGE_KEYS = frozenset({*USAGE_COUNTS, *(d for d in USAGE_DETAILS if d not in OPTIONAL_USAGE_DETAILS)})
 USAGE_DETAIL_FIELDS = ("text_tokens", "image_tokens")  # [spec] ImageGenUsage.input_tokens_details
 USAGE_DETAIL_KEYS = frozenset(USAGE_DETAIL_FIELDS)
+# [sdk-py images_response.py] SvgUsage: four counts and the author model's name.
+SVG_USAGE_COUNTS = ("input_tokens", "output_tokens", "reasoning_tokens", "total_tokens")
+SVG_USAGE_KEYS = frozenset({*SVG_USAGE_COUNTS, "model"})
 
 
 def images_response_problems(
-    body: Any, *, n: int, response_format: str, gpt: bool = False, revised_prompt: bool = False
+    body: Any, *, n: int, response_format: str, gpt: bool = False, revised_prompt: bool = False,
+    svg: bool | None = None,
 ) -> list[str]:
     """Problems with an ``ImagesResponse`` answering a request for ``n`` images: the DALL·E shape,
     or with ``gpt`` today's GPT shape (b64_json items, background, output_format, size, quality,
-    usage); ``revised_prompt``: each item also carries one (dall-e-3)."""
+    usage); ``revised_prompt``: each item also carries one (dall-e-3); ``svg``: an answer of SVG
+    output, which carries ``svg_usage`` (True), or of another format, which does not (False); None:
+    either."""
     if not isinstance(body, dict):
         return [f"body is {type(body).__name__}, not an object"]
     problems = []
@@ -48,6 +55,10 @@ def images_response_problems(
         if not GPT_RESPONSE_KEYS <= set(body) <= GPT_RESPONSE_KEYS | GPT_OPTIONAL_KEYS:
             problems.append(f"keys are {sorted(body)}, expected {sorted(GPT_RESPONSE_KEYS)}")
         problems += usage_problems(body.get("usage"))
+        if SVG_USAGE in body:
+            problems += svg_usage_problems(body[SVG_USAGE])
+        if svg is not None and (SVG_USAGE in body) != svg:
+            problems.append(f"svg_usage is {'missing' if svg else 'there'}: expected only in an SVG answer")
         # What a client could not read is no answer as promised either.
         problems += [f"{key} is {body[key]!r:.60}, not a string" for key in REPORTED_SETTINGS
                      if key in body and not isinstance(body[key], str)]
@@ -83,9 +94,10 @@ def usage_problems(usage: Any) -> list[str]:
         return problems
     if not set(usage) >= USAGE_KEYS:
         problems.append(f"usage keys are {sorted(usage)}, expected at least {sorted(USAGE_KEYS)}")
-    details = usage.get("input_tokens_details")
-    if isinstance(details, Mapping) and set(details) != USAGE_DETAIL_KEYS:
-        problems.append(f"usage.input_tokens_details is {details!r:.80}")
+    for name in USAGE_DETAILS:
+        details = usage.get(name)
+        if isinstance(details, Mapping) and set(details) != USAGE_DETAIL_KEYS:
+            problems.append(f"usage.{name} is {details!r:.80}")
     values: list[int] = [usage[k] for k in USAGE_COUNTS if _is_int(usage.get(k))]
     if len(values) == len(USAGE_COUNTS):
         if min(values) < 0:
@@ -95,7 +107,37 @@ def usage_problems(usage: Any) -> list[str]:
     return problems
 
 
+def svg_usage_problems(value: Any) -> list[str]:
+    """Problems with an SVG answer's ``svg_usage`` [sdk-py SvgUsage]: exactly its keys, counts that are
+    non-negative integers, a total that is input + output, and reasoning within the output."""
+    problems = readable_svg_usage_problems(value)
+    if problems or not isinstance(value, Mapping):
+        return problems
+    if set(value) != SVG_USAGE_KEYS:
+        problems.append(f"svg_usage keys are {sorted(value)}, expected {sorted(SVG_USAGE_KEYS)}")
+    counts = {key: value[key] for key in SVG_USAGE_COUNTS}
+    if min(counts.values()) < 0:
+        problems.append(f"svg_usage token counts are not non-negative integers: {counts}")
+    elif counts["input_tokens"] + counts["output_tokens"] != counts["total_tokens"]:
+        problems.append(f"svg_usage.total_tokens is not input + output: {counts}")
+    elif counts["reasoning_tokens"] > counts["output_tokens"]:
+        problems.append(f"svg_usage.reasoning_tokens exceed its output_tokens: {counts}")
+    return problems
+
+
 # --- read by a client: what it needs, lenient where the API may grow ------------------------
+
+
+def readable_svg_usage_problems(value: Any) -> list[str]:
+    """Problems a client meets reading ``svg_usage``: no object, counts that are no integers, a model that
+    is no string."""
+    if not isinstance(value, Mapping):
+        return [f"svg_usage is {type(value).__name__}, not an object"]
+    problems = [f"svg_usage.{key} is {value.get(key)!r}, not an integer"
+                for key in SVG_USAGE_COUNTS if not _is_int(value.get(key))]
+    if not isinstance(value.get("model"), str):
+        problems.append(f"svg_usage.model is {value.get('model')!r:.60}, not a string")
+    return problems
 
 
 def _is_int(value: Any) -> bool:
@@ -134,6 +176,8 @@ def readable_response_problems(body: Any, *, n: int | None, response_format: str
             problems.append(f"{key} is {body[key]!r:.60}, not a string")
     if body.get("usage") is not None:
         problems += readable_usage_problems(body["usage"])
+    if body.get(SVG_USAGE) is not None:
+        problems += readable_svg_usage_problems(body[SVG_USAGE])
     data = body.get("data")
     if not isinstance(data, list):
         return [*problems, f"data is {type(data).__name__}, not an array"]

@@ -17,6 +17,10 @@ and ``image_edit_*_event.py``; [guide] partial images.
 - ASSUMPTION: every completed event carries the whole request's ``usage`` (partial images
   included, see :mod:`contracts.usage`); the size, quality and background are the resolved
   values the non-streamed answer reports.
+- [sdk-py image_gen_completed_event.py, image_edit_completed_event.py] a completed event carries
+  ``safety_identifier`` ("the non-empty safety_identifier from the request, or the deprecated user
+  value"), as the unstreamed answer does: only when there is one (ASSUMPTION: absent, not null,
+  otherwise, as in the answer).
 - ASSUMPTION: the stream ends after the last completed event, with no ``data: [DONE]`` line and
   no ``sequence_number`` (neither is in the spec's events).
 """
@@ -54,14 +58,16 @@ COMMON_FIELDS = ("type", "b64_json", "created_at", "size", "quality", "backgroun
 PARTIAL_FIELDS = (*COMMON_FIELDS, "partial_image_index")
 COMPLETED_FIELDS = (*COMMON_FIELDS, "usage")
 IMAGE_INDEX_FIELD = "output_index"  # ASSUMPTION (see above): only when n > 1
+SAFETY_IDENTIFIER_FIELD = "safety_identifier"  # [sdk-py] completed events, when the request has one
 
 
 def event(
     kind: str, *, b64_json: str, created_at: int, size: str, quality: str, background: str,
     output_format: str, partial_image_index: int | None = None, usage: Mapping[str, Any] | None = None,
-    output_index: int | None = None,
+    output_index: int | None = None, safety_identifier: str | None = None,
 ) -> dict[str, Any]:
-    """One event's data: a partial event when ``partial_image_index`` is given, else a completed one."""
+    """One event's data: a partial event when ``partial_image_index`` is given, else a completed one
+    (with the request's effective ``safety_identifier``, when it has one)."""
     body: dict[str, Any] = {
         "type": kind, "b64_json": b64_json, "created_at": created_at, "size": size, "quality": quality,
         "background": background, "output_format": output_format,
@@ -70,6 +76,8 @@ def event(
         body["partial_image_index"] = partial_image_index
     else:
         body["usage"] = dict(usage or {})
+        if safety_identifier is not None:
+            body[SAFETY_IDENTIFIER_FIELD] = safety_identifier
     if output_index is not None:
         body[IMAGE_INDEX_FIELD] = output_index
     return body

@@ -74,6 +74,7 @@ class EditImage:
 class EditInputs:
     images: tuple[EditImage, ...]
     mask: EditImage | None
+    markup: EditImage | None = None
 
 
 # --- one image -----------------------------------------------------------------------------------
@@ -95,34 +96,39 @@ _REFUSALS: Mapping[tuple[str, bool], tuple[str, str, str]] = {
     ("gpt-image", False): ("image_file_too_large", "invalid_image_file", "image_too_many_pixels"),
     ("gpt-image", True): ("image_file_too_large", "mask_not_png", "mask_not_png"),
 }
+# The markup's ([sdk-py] "A transparent PNG"): checked as the mask is, in its own words.
+_MARKUP_REFUSALS = ("image_file_too_large", "markup_not_png", "markup_not_png")
 
 
-def inspect(part: Part, rules: UploadRules, *, index: int = 0, mask: bool = False) -> ImageInfo:
-    """Check one uploaded image (the ``index``-th, or with ``mask`` the mask) against a model's
-    upload rules; what it is, or the refusal the model's family gives."""
+def inspect(part: Part, rules: UploadRules, *, index: int = 0, mask: bool = False, markup: bool = False) -> ImageInfo:
+    """Check one uploaded image (the ``index``-th, or with ``mask`` the mask, with ``markup`` the markup,
+    which is checked as the mask) against a model's upload rules; what it is, or the refusal the model's
+    family gives."""
+    mask = mask or markup
     data = part.data
     if rules.media_types:
         _declared(part, rules)
     limit = (rules.mask_max_bytes or rules.max_bytes) if mask else rules.max_bytes
     if len(data) >= limit:  # [spec] "less than 4MB" / "less than 50MB"
-        raise _refusal(0, part, rules, index, mask, limit)
+        raise _refusal(0, part, rules, index, mask, limit, markup)
     try:
         info = _READERS[rules.checks](data, max_pixels=rules.max_pixels)
     except TooManyPixels as exc:
-        raise _refusal(2, part, rules, index, mask, limit, width=exc.width, height=exc.height) from None
+        raise _refusal(2, part, rules, index, mask, limit, markup, width=exc.width, height=exc.height) from None
     except ImageFileError:
-        raise _refusal(1, part, rules, index, mask, limit) from None
+        raise _refusal(1, part, rules, index, mask, limit, markup) from None
     # ASSUMPTION: a CMYK image (a JPEG) is one the models do not read.
     if info.format not in (rules.mask_formats if mask else rules.formats) or info.mode == "CMYK":
-        raise _refusal(1, part, rules, index, mask, limit)
+        raise _refusal(1, part, rules, index, mask, limit, markup)
     return info
 
 
-def _refusal(which: int, part: Part, rules: UploadRules, index: int, mask: bool, limit: int,
+def _refusal(which: int, part: Part, rules: UploadRules, index: int, mask: bool, limit: int, markup: bool = False,
              **more: Any) -> ApiError:
     """Refusal ``which`` of :data:`_REFUSALS` (0 too large, 1 unreadable, 2 too many pixels), in the
-    words of the model's family, every value its templates may name filled in."""
-    return error(_REFUSALS[rules.checks, mask][which], param=part.param, index=index + 1, size=len(part.data),
+    words of the model's family (the markup's own), every value its templates may name filled in."""
+    key = _MARKUP_REFUSALS[which] if markup else _REFUSALS[rules.checks, mask][which]
+    return error(key, param=part.param, index=index + 1, size=len(part.data),
                  max_mb=limit // MB, max_pixels=rules.max_pixels, **more)
 
 
@@ -150,6 +156,7 @@ def check_form(uploads: Sequence[Any], model: ModelProfile, endpoint: str) -> Ed
     checked by the model's family (``uploads``: :class:`contracts.rules.Upload` parts)."""
     images = [u for u in uploads if base_name(u.field) == "image"]
     masks = [u for u in uploads if u.field == "mask"]
+    markups = [u for u in uploads if u.field == "markup"]
     if not images:
         raise error("missing_required_parameter", param="image")
     if model.uploads.checks == "gpt-image":
@@ -157,7 +164,8 @@ def check_form(uploads: Sequence[Any], model: ModelProfile, endpoint: str) -> Ed
         parts = [Part(f"image[{i}]" if u.field == "image[]" else "image", u.content_type, u.data)
                  for i, u in enumerate(images)]
         mask = Part("mask", masks[0].content_type, masks[0].data) if masks else None
-        return check_parts(parts, mask, model.uploads, array="image")
+        markup = Part("markup", markups[0].content_type, markups[0].data) if markups else None
+        return check_parts(parts, mask, model.uploads, array="image", markup=markup)
     return _dall_e_inputs(images, masks, model.uploads, endpoint)
 
 
@@ -181,11 +189,14 @@ def _dall_e_inputs(images: Sequence[Any], masks: Sequence[Any], rules: UploadRul
     return EditInputs((image,), mask)
 
 
-def check_parts(images: Sequence[Part], mask: Part | None, rules: UploadRules, *, array: str) -> EditInputs:
-    """Check the images (and mask) of one GPT edit; ``array`` names the images' parameter."""
+def check_parts(images: Sequence[Part], mask: Part | None, rules: UploadRules, *, array: str,
+                markup: Part | None = None) -> EditInputs:
+    """Check the images (and mask, or markup) of one GPT edit; ``array`` names the images' parameter."""
     if len(images) > rules.max_images:
         raise error("array_above_max_length", param=array, maximum=rules.max_images, length=len(images))
     checked = tuple(EditImage(part.data, inspect(part, rules, index=index)) for index, part in enumerate(images))
+    if markup is not None:
+        return EditInputs(checked, None, _check_markup(markup, checked[0].info, rules))
     if mask is None:
         return EditInputs(checked, None)
     info = inspect(mask, rules, mask=True)
@@ -197,14 +208,27 @@ def check_parts(images: Sequence[Part], mask: Part | None, rules: UploadRules, *
     return EditInputs(checked, EditImage(mask.data, info))
 
 
+def _check_markup(markup: Part, first: ImageInfo, rules: UploadRules) -> EditImage:
+    """[sdk-py] the markup: "A transparent PNG [...] Must match that image's dimensions after orientation and
+    contain transparent pixels." Checked as the mask is: a PNG, with alpha, of the first image's dimensions.
+    ASSUMPTION: "contain transparent pixels" is read from the header, as the mask's alpha is (a PNG that can carry
+    transparency); the dimensions are the header's (the inputs' orientation is not applied, as for the mask)."""
+    info = inspect(markup, rules, markup=True)
+    if not info.alpha:
+        raise error("markup_missing_alpha")
+    if (info.width, info.height) != (first.width, first.height):
+        raise error("markup_size_mismatch")
+    return EditImage(markup.data, info)
+
+
 # --- JSON edits: image references -------------------------------------------------------
 
 
 def check_references(
-    images: object, mask: object, rules: UploadRules, fetch: Fetch
+    images: object, mask: object, rules: UploadRules, fetch: Fetch, *, markup: object = None
 ) -> EditInputs:
-    """Check ``images`` (1 to ``max_images`` references) and the optional ``mask`` reference,
-    then read each one (data: URL, the fake's own URL, or file_id) and check it."""
+    """Check ``images`` (1 to ``max_images`` references) and the optional ``mask`` (or ``markup``)
+    reference, then read each one (data: URL, the fake's own URL, or file_id) and check it."""
     if not isinstance(images, list):
         raise error("invalid_type", param="images", expected="an array", got=json_type_name(images),
                     value=repr(images), schema_type="array")
@@ -214,9 +238,11 @@ def check_references(
         raise error("array_above_max_length", param="images", maximum=rules.max_images, length=len(images))
     refs = [_reference(value, f"images[{i}]") for i, value in enumerate(images)]
     mask_ref = _reference(mask, "mask") if mask is not None else None
+    markup_ref = _reference(markup, "markup") if markup is not None else None
     parts = [_read(ref, rules, fetch) for ref in refs]
     mask_part = _read(mask_ref, rules, fetch) if mask_ref is not None else None
-    return check_parts(parts, mask_part, rules, array="images")
+    markup_part = _read(markup_ref, rules, fetch) if markup_ref is not None else None
+    return check_parts(parts, mask_part, rules, array="images", markup=markup_part)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,23 @@ Input text tokens, ASSUMPTION: one token per started 4 characters of the prompt
 Input image tokens (edits), ASSUMPTION: the vision rule of the GPT-4o family, per
 input image: scaled to fit 2048x2048, then so its short side is at most 768, then
 170 tokens per 512-pixel tile plus 85. With ``input_fidelity=high`` the second
-scaling is skipped (the detail is kept, so more tiles count).
+scaling is skipped (the detail is kept, so more tiles count). The mask and the markup
+do not count (they guide the edit; ASSUMPTION).
+
+Output token details [sdk-py images_response.py ``Usage.output_tokens_details``:
+``image_tokens``, ``text_tokens``, optional]: an answer (not a stream: the stream events'
+``Usage`` has no such field [sdk-py image_gen_completed_event.py]) splits its output tokens
+into image tokens (all of them) and text tokens (0: an image model writes no text;
+ASSUMPTION on the values).
+
+SVG authoring [sdk-py images_response.py ``SvgUsage``: ``input_tokens``, ``model``,
+``output_tokens``, ``reasoning_tokens``, ``total_tokens``, "Token usage for SVG authoring,
+separate from image rendering usage"], ASSUMPTION on every number: the author reads the
+prompt (its text tokens, as above) and the reference image it plans (the 1024x1024 ``low``
+figure, 272); it writes ``SVG_OUTPUT_TOKENS`` by ``complexity`` plus its reasoning,
+``SVG_REASONING_TOKENS`` by ``svg.reasoning.effort`` (omitted: ``medium``); the reasoning
+tokens are part of the output tokens (as in every OpenAI usage object). ``model`` is
+``svg.model``, or the image model's name when none is given.
 """
 
 from __future__ import annotations
@@ -39,6 +55,12 @@ CHARS_PER_TEXT_TOKEN = 4  # ASSUMPTION
 IMAGE_TILE, IMAGE_TILE_TOKENS, IMAGE_BASE_TOKENS = 512, 170, 85  # ASSUMPTION (see above)
 IMAGE_FIT, IMAGE_SHORT_SIDE = 2048, 768
 PARTIAL_IMAGE_TOKENS = 100  # [guide] output tokens each streamed partial image adds
+# ASSUMPTION (see above): SVG authoring's tokens.
+SVG_REFERENCE_TOKENS = 272
+SVG_OUTPUT_TOKENS: Mapping[str, int] = MappingProxyType({"low": 600, "medium": 1200, "high": 2400})
+SVG_REASONING_TOKENS: Mapping[str, int] = MappingProxyType(
+    {"none": 0, "minimal": 64, "low": 256, "medium": 1024, "high": 4096, "xhigh": 8192, "max": 16384})
+SVG_DEFAULT_EFFORT = "medium"
 
 
 def output_tokens(quality: str, width: int, height: int) -> int:
@@ -72,18 +94,33 @@ def image_tokens(width: int, height: int, *, input_fidelity: str | None = None) 
 def usage(
     *, prompt: str | None, quality: str, width: int, height: int, n: int,
     input_images: Iterable[tuple[int, int]] = (), input_fidelity: str | None = None, partial_images: int = 0,
+    output_details: bool = False,
 ) -> dict[str, Any]:
     """The ``usage`` object of a GPT image answer [spec ImageGenUsage]; ``input_images`` are the
-    dimensions of an edit's input images (the mask does not count, ASSUMPTION)."""
+    dimensions of an edit's input images (the mask does not count, ASSUMPTION); ``output_details``:
+    with ``output_tokens_details`` (an answer's usage, not a stream event's)."""
     text = text_tokens(prompt)
     images = sum(image_tokens(w, h, input_fidelity=input_fidelity) for w, h in input_images)
     output = n * (output_tokens(quality, width, height) + partial_images * PARTIAL_IMAGE_TOKENS)
-    return {
+    found: dict[str, Any] = {
         "input_tokens": text + images,
         "input_tokens_details": {"image_tokens": images, "text_tokens": text},
         "output_tokens": output,
         "total_tokens": text + images + output,
     }
+    if output_details:
+        found["output_tokens_details"] = {"image_tokens": output, "text_tokens": 0}
+    return found
+
+
+def svg_usage(*, prompt: str | None, author: str, complexity: str, effort: str | None) -> dict[str, Any]:
+    """The ``svg_usage`` object of an SVG answer [sdk-py SvgUsage] (the numbers: see above)."""
+    text = text_tokens(prompt)
+    reasoning = SVG_REASONING_TOKENS[effort or SVG_DEFAULT_EFFORT]
+    input_tokens = text + SVG_REFERENCE_TOKENS
+    output = SVG_OUTPUT_TOKENS[complexity] + reasoning
+    return {"input_tokens": input_tokens, "model": author, "output_tokens": output, "reasoning_tokens": reasoning,
+            "total_tokens": input_tokens + output}
 
 
 # ASSUMPTION: dall-e-3's rewrite is not reproducible; ours is a light, deterministic one that a

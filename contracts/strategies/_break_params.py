@@ -203,6 +203,31 @@ def _invalid_value(limits: Limits, endpoint: str) -> CaseStrategy:
                         supported_list=python_list(allowed))
         return {**params, name: value}, error, f"{name} not allowed"
 
+    strategies = [broken(limits, endpoint, change)]
+    if profile.svg is not None and profile.accepts(endpoint, "svg"):
+        strategies.append(_bad_effort(limits, endpoint, profile.svg.efforts))
+    return st.one_of(strategies)
+
+
+# Efforts the SDK does not name [sdk-py SvgReasoning.effort], near its values.
+_NEAR_EFFORTS = ("", "ultra", "HIGH", "auto", "maximum", "medium ", "xlow", "default")
+
+
+def _bad_effort(limits: Limits, endpoint: str, efforts: Sequence[str]) -> CaseStrategy:
+    """``svg.reasoning.effort`` of a value the SDK's Literal does not have: as the ``svg`` object of a JSON
+    body, or a form's bracketed ``svg[reasoning][effort]`` field."""
+    form = ENDPOINTS[endpoint].body == "multipart"
+
+    def change(draw: st.DrawFn, params: dict[str, Any]) -> tuple[dict[str, Any], Refusal, str]:
+        value = draw(st.one_of(st.sampled_from(_NEAR_EFFORTS), st.text(max_size=20)).filter(
+            lambda v: v not in efforts))
+        error = refusal("invalid_value", param="svg.reasoning.effort", value=quote(value),
+                        supported=listing(efforts, "and"), supported_list=python_list(efforts))
+        if form:
+            rest = {k: v for k, v in params.items() if not k.startswith("svg[")}
+            return {**rest, "svg[model]": "author", "svg[reasoning][effort]": value}, error, "svg effort not allowed"
+        return {**params, "svg": {"model": "author", "reasoning": {"effort": value}}}, error, "svg effort not allowed"
+
     return broken(limits, endpoint, change)
 
 

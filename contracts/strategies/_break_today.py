@@ -1,7 +1,7 @@
 """Breakers of today's rules, each read from the profile: sizes outside a model's list or its
 free-form size rule, and the combinations of fields (a transparent background or a compression
 the output format does not take, GIF parameters without GIF output, SVG's ``n``, the GIF size
-limit).
+limit, a mask with GIF output or with a markup).
 
 A combination breaker starts from a valid request and first drops what could break another
 rule of the combination (the output format's companions), then sets exactly one conflict."""
@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from hypothesis import strategies as st
@@ -18,8 +19,9 @@ from hypothesis import strategies as st
 from contracts.models import EDITS, GENERATIONS, ModelProfile, SizeRule
 from contracts.spec import ENDPOINTS
 from contracts.strategies._bounds import Limits
-from contracts.strategies._breakers import breaks, broken
-from contracts.strategies._case import CaseStrategy, Refusal, listing, quote, refusal
+from contracts.strategies._breakers import base_params, breaks, broken
+from contracts.strategies._case import Case, CaseStrategy, Refusal, form_case, listing, quote, refusal
+from contracts.strategies._valid import valid_uploads
 
 _BOTH = (GENERATIONS, EDITS)
 # What a size string must look like to be read as WIDTHxHEIGHT, written here again (not
@@ -32,7 +34,8 @@ Change = tuple[dict[str, Any], Refusal, str]
 
 
 def _plain(params: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in params.items() if k not in _COMPANIONS}
+    """The parameters without the output format's companions (a form's ``svg[...]`` fields too)."""
+    return {k: v for k, v in params.items() if k not in _COMPANIONS and not k.startswith("svg[")}
 
 
 def _value(value: object, form: bool) -> object:
@@ -263,3 +266,30 @@ def _gif_size(limits: Limits, endpoint: str) -> CaseStrategy:
         return changed, refusal("gif_size", value=quote(size), max_edge=gif.max_edge), "gif too large"
 
     return broken(limits, endpoint, change)
+
+
+# --- what a mask or a markup may not meet ([sdk-py] image_edit_params.py) -----------------------------
+
+
+@breaks("gif_mask", EDITS, applies=lambda p: p.gif is not None and p.accepts(EDITS, "mask"))
+@st.composite
+def _gif_mask(draw: st.DrawFn, limits: Limits, endpoint: str) -> Case:
+    """GIF output with a mask: "GIF output does not support [...] masks"."""
+    params, _ = draw(base_params(limits, endpoint))
+    files = draw(valid_uploads(limits, endpoint, mask=True))
+    return form_case(endpoint, {**_plain(params), "output_format": "gif"}, files, refusal("gif_mask"),
+                     "gif output with a mask")
+
+
+@breaks("markup_with_mask", EDITS, applies=lambda p: p.accepts(EDITS, "markup") and p.accepts(EDITS, "mask"))
+@st.composite
+def _markup_with_mask(draw: st.DrawFn, limits: Limits, endpoint: str) -> Case:
+    """A mask and a markup (each valid on its own): markup "Cannot be combined with mask"."""
+    params, _ = draw(base_params(limits, endpoint))
+    # No GIF output: with a mask, that would break a second rule.
+    if params.get("output_format") == "gif":
+        params = {**_plain(params), "output_format": "png"}
+    files = draw(valid_uploads(limits, endpoint, mask=True))
+    [mask] = [part for part in files if part.field == "mask"]
+    markup = replace(mask, field="markup", filename="markup.png")
+    return form_case(endpoint, params, [*files, markup], refusal("markup_with_mask"), "a markup with a mask")

@@ -1,4 +1,4 @@
-"""Breakers of the upload rules: format, shape, mode, mask, pixels and image count."""
+"""Breakers of the upload rules: format, shape, mode, mask, markup, pixels and image count."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import io
 import math
 from dataclasses import replace
 
+from hypothesis import assume
 from hypothesis import strategies as st
 from PIL import Image
 
@@ -14,7 +15,7 @@ from contracts.media import PNG_SIGNATURE as SIGNATURE
 from contracts.models import EDITS, MB, VARIATIONS, ModelProfile
 from contracts.strategies._bounds import Limits
 from contracts.strategies._breakers import base_params, breaks
-from contracts.strategies._case import Case, Part, form_case, python_list, refusal
+from contracts.strategies._case import Case, CaseStrategy, Part, form_case, python_list, refusal
 from contracts.strategies._images import (
     BUILD_MODES,
     as_part,
@@ -25,6 +26,7 @@ from contracts.strategies._images import (
     pngs,
     sides,
 )
+from contracts.strategies._valid import valid_uploads
 
 
 def _square_pngs(profile: ModelProfile) -> bool:
@@ -159,3 +161,47 @@ def _several_images(draw: st.DrawFn, limits: Limits, endpoint: str) -> Case:
         parts.append(as_part(name, image, draw))
     expect = refusal("array_above_max_length", param="image", maximum=profile.uploads.max_images, length=count)
     return form_case(endpoint, params, parts, expect, f"{count} images as {name!r}")
+
+
+def _takes_markup(profile: ModelProfile) -> bool:
+    return profile.accepts(EDITS, "markup")
+
+
+@st.composite
+def _with_markup(draw: st.DrawFn, limits: Limits, endpoint: str, alpha: bool, same_size: bool) -> Case:
+    """Valid images and a markup PNG that has no alpha, or is not of the first image's dimensions."""
+    profile = limits.profile
+    params, _ = draw(base_params(limits, endpoint))
+    files = draw(valid_uploads(limits, endpoint, mask=False))
+    with Image.open(io.BytesIO(files[0].data)) as first:
+        width, height = first.size
+    if not same_size:
+        width, height = draw(st.tuples(sides(1, 64), sides(1, 64)).filter(lambda wh: wh != (width, height)))
+    modes = ("RGBA", "LA") if alpha else ("RGB", "L")
+    markup = draw(drawn_png(modes=modes, width=width, height=height, max_bytes=profile.uploads.max_bytes))
+    # A tRNS colour key is transparency too (read from the header, as the mask's alpha is): not "missing".
+    assume(alpha or markup.transparency == "none")
+    files.append(Part("markup", "markup.png", "image/png", markup.data, markup.note))
+    rule = "markup_size_mismatch" if alpha else "markup_missing_alpha"
+    return form_case(endpoint, params, files, refusal(rule), f"markup: {markup.note}")
+
+
+@breaks("markup_missing_alpha", EDITS, upload=True, applies=_takes_markup)
+def _markup_without_alpha(limits: Limits, endpoint: str) -> CaseStrategy:
+    return _with_markup(limits, endpoint, alpha=False, same_size=True)
+
+
+@breaks("markup_size_mismatch", EDITS, upload=True, applies=_takes_markup)
+def _markup_of_another_size(limits: Limits, endpoint: str) -> CaseStrategy:
+    return _with_markup(limits, endpoint, alpha=True, same_size=False)
+
+
+@breaks("markup_not_png", EDITS, upload=True, applies=_takes_markup)
+@st.composite
+def _markup_not_png(draw: st.DrawFn, limits: Limits, endpoint: str) -> Case:
+    """Valid images and a markup that is no PNG: bytes of no image, declared image/png."""
+    params, _ = draw(base_params(limits, endpoint))
+    files = draw(valid_uploads(limits, endpoint, mask=False))
+    data = draw(st.binary(min_size=1, max_size=64).filter(lambda b: not b.startswith(SIGNATURE[:4])))
+    files.append(Part("markup", "markup.png", "image/png", data, "no image"))
+    return form_case(endpoint, params, files, refusal("markup_not_png"), "markup: no PNG")

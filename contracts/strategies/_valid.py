@@ -148,6 +148,8 @@ def valid_params(draw: st.DrawFn, limits: Limits, endpoint: str, *, form: bool) 
         gif = profile.gif
         choices["frame_count"] = (st.integers(gif.frame_count_min, gif.frame_count_max), True)
         choices["frame_duration_ms"] = (st.integers(gif.frame_duration_min, 2000), True)
+    if output_format == "svg" and profile.svg is not None:
+        choices["svg"] = (svg_objects(profile.svg.efforts), True)
     for name, (values, optional) in choices.items():
         if not profile.accepts(endpoint, name):
             continue
@@ -172,25 +174,48 @@ def valid_params(draw: st.DrawFn, limits: Limits, endpoint: str, *, form: bool) 
         background=profile.background.resolve(background) if profile.background is not None and background else None,
     )
     if form:
-        params = {k: str(v) for k, v in params.items()}
+        params = dict(_form_fields(params))
     return params, expect
 
 
 @st.composite
-def valid_uploads(draw: st.DrawFn, limits: Limits, endpoint: str) -> list[Part]:
+def svg_objects(draw: st.DrawFn, efforts: Collection[str]) -> dict[str, Any]:
+    """[sdk-py] ``svg``: an author ``model``, and sometimes ``reasoning`` with (or without) an ``effort``
+    of the SDK's values."""
+    value: dict[str, Any] = {"model": draw(st.text(max_size=24))}
+    reasoning = draw(st.sampled_from(["absent", "empty", "effort"]))
+    if reasoning != "absent":
+        value["reasoning"] = {"effort": draw(st.sampled_from(sorted(efforts)))} if reasoning == "effort" else {}
+    return value
+
+
+def _form_fields(params: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
+    """A form's fields: a value as its text, an object as bracketed fields ([sdk-py] "Use multipart fields such
+    as `svg[model]`": ``svg[model]``, ``svg[reasoning][effort]``; an empty object sends no field)."""
+    for name, value in params.items():
+        if isinstance(value, Mapping):
+            yield from _form_fields({f"{name}[{key}]": inner for key, inner in value.items()})
+        else:
+            yield name, str(value)
+
+
+@st.composite
+def valid_uploads(draw: st.DrawFn, limits: Limits, endpoint: str, *, mask: bool | None = None) -> list[Part]:
+    """Valid uploads; ``mask`` (today's models): always a mask (True), never a mask nor a markup (False, as
+    GIF output needs [sdk-py]), or either or neither (None)."""
     profile = limits.profile
     limit = profile.uploads.max_bytes
     if not profile.uploads.square:
-        return draw(_gpt_uploads(limits))
+        return draw(_gpt_uploads(limits, mask))
     side = draw(sides(1, limits.max_side))
     if endpoint == VARIATIONS:
         image = draw(drawn_png(modes=BUILD_MODES, width=side, height=side, max_bytes=limit))
         return [as_part("image", image, draw)]
     if draw(st.booleans()):  # with a mask, which carries the edit region: the image may be any mode
         image = draw(drawn_png(modes=BUILD_MODES, width=side, height=side, max_bytes=limit))
-        mask = draw(drawn_png(modes=carrier_modes(profile), width=side, height=side, max_bytes=limit))
-        expect_mode(mask, profile.uploads.transparency_modes)
-        return [as_part("image", image, draw), as_part("mask", mask, draw)]
+        carrier = draw(drawn_png(modes=carrier_modes(profile), width=side, height=side, max_bytes=limit))
+        expect_mode(carrier, profile.uploads.transparency_modes)
+        return [as_part("image", image, draw), as_part("mask", carrier, draw)]
     image = draw(drawn_png(modes=carrier_modes(profile), width=side, height=side, max_bytes=limit))
     expect_mode(image, profile.uploads.transparency_modes)
     return [as_part("image", image, draw)]
@@ -201,10 +226,11 @@ _MAX_VALID_IMAGES = 3
 
 
 @st.composite
-def _gpt_uploads(draw: st.DrawFn, limits: Limits) -> list[Part]:
+def _gpt_uploads(draw: st.DrawFn, limits: Limits, mask: bool | None = None) -> list[Part]:
     """Today's edit inputs: one PNG as ``image``, or one to a few as ``image[]`` (of any
     dimensions), sent as the SDK sends them (``image.png``, ``image/png``); sometimes a mask of
-    the first image's dimensions, with alpha."""
+    the first image's dimensions, with alpha, or (a model that takes one) a markup like it
+    ([sdk-py] "Cannot be combined with mask"). ``mask``: see :func:`valid_uploads`."""
     profile = limits.profile
     limit = profile.uploads.max_bytes
     count = draw(st.integers(1, min(_MAX_VALID_IMAGES, profile.uploads.max_images)))
@@ -215,9 +241,13 @@ def _gpt_uploads(draw: st.DrawFn, limits: Limits) -> list[Part]:
         image = draw(drawn_png(modes=BUILD_MODES, width=width, height=height, max_bytes=limit))
         first = first or image
         parts.append(Part(name, "image.png", "image/png", image.data, image.note))
-    if first is not None and draw(st.booleans()):
-        mask = draw(drawn_png(modes=("RGBA", "LA"), width=first.width, height=first.height, max_bytes=limit))
-        parts.append(Part("mask", "mask.png", "image/png", mask.data, mask.note))
+    guides = ["mask"] if mask else [] if mask is False else ["none", "mask"]
+    if mask is None and profile.accepts(EDITS, "markup"):
+        guides.append("markup")
+    guide = draw(st.sampled_from(guides)) if guides else "none"
+    if first is not None and guide != "none":
+        drawn = draw(drawn_png(modes=("RGBA", "LA"), width=first.width, height=first.height, max_bytes=limit))
+        parts.append(Part(guide, f"{guide}.png", "image/png", drawn.data, drawn.note))
     return parts
 
 
@@ -227,7 +257,8 @@ def valid_case(draw: st.DrawFn, limits: Limits, endpoint: str) -> Case:
         body, expect = draw(valid_params(limits, endpoint, form=False))
         return json_case(endpoint, body, expect, "valid")
     fields, expect = draw(valid_params(limits, endpoint, form=True))
-    files = draw(valid_uploads(limits, endpoint))
+    # [sdk-py] "GIF output does not support [...] masks"
+    files = draw(valid_uploads(limits, endpoint, mask=False if expect.output_format == "gif" else None))
     profile = limits.profile
     if endpoint == EDITS and profile.auto_size is not None and fields.get("size", profile.default_size) == "auto":
         expect = replace(expect, size=_auto_edit_size(files[0], profile))

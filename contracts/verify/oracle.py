@@ -78,7 +78,8 @@ def success_problems(session: requests.Session, expect: Success, answer: Answer,
     profile = profile or MODELS.get(expect.model, DALL_E_2)
     gpt = profile.answer == GPT_ANSWER
     found = images_response_problems(answer.body, n=expect.n, response_format=expect.response_format, gpt=gpt,
-                                     revised_prompt=profile.revised_prompt)
+                                     revised_prompt=profile.revised_prompt,
+                                     svg=expect.output_format == "svg" if gpt else None)
     if gpt and not found:
         found = reported_problems(answer.body, expect)
     if found:

@@ -25,7 +25,7 @@ from contracts.ratelimits import Window, retry_headers
 from contracts.rules import ImageRequest
 from contracts.spec import ENDPOINTS, parse_size
 from contracts.streaming import EVENTS, event
-from contracts.usage import revised_prompt, usage
+from contracts.usage import revised_prompt, svg_usage, usage
 from mockserver.core.urls import UrlSigner, image_path, new_image_id, own_image
 from mockserver.render import Recipe, render, render_progressive
 from mockserver.settings.config import Config, family_windows
@@ -247,11 +247,13 @@ class Backend:
             "output_format": req.output_format,
             "size": req.resolved_size,
             "quality": req.resolved_quality or "",
-            "usage": _usage(req, width, height),
+            "usage": _usage(req, width, height, output_details=True),
         }
         safety_identifier = req.effective_safety_identifier
         if safety_identifier is not None:
             body["safety_identifier"] = safety_identifier  # [sdk-py] ImagesResponse.safety_identifier
+        if req.output_format == "svg":
+            body["svg_usage"] = _svg_usage(req)  # [sdk-py] ImagesResponse.svg_usage
         return body
 
     def stream_events(self, req: ImageRequest) -> Iterator[dict[str, Any]]:
@@ -262,6 +264,7 @@ class Backend:
         kinds = EVENTS[req.endpoint]
         shown = functools.partial(event, size=req.resolved_size, quality=req.resolved_quality or "",
                                   background=req.resolved_background or "", output_format=req.output_format)
+        safety_identifier = req.effective_safety_identifier
         total_usage = _usage(req, width, height)
         steps = req.partial_images
         for index in range(req.n):
@@ -273,14 +276,25 @@ class Backend:
                             partial_image_index=step, output_index=output_index)
             final = base64.b64encode(next(images)).decode("ascii")
             yield shown(kinds.completed, b64_json=final, created_at=int(self.clock.now()), usage=total_usage,
-                        output_index=output_index)
+                        output_index=output_index, safety_identifier=safety_identifier)
 
 
-def _usage(req: ImageRequest, width: int, height: int) -> dict[str, Any]:
-    """The usage block of a GPT answer (streamed or not: partial images add their tokens)."""
+def _usage(req: ImageRequest, width: int, height: int, *, output_details: bool = False) -> dict[str, Any]:
+    """The usage block of a GPT answer (streamed or not: partial images add their tokens; an answer's has
+    ``output_tokens_details``, a stream event's not)."""
     inputs = [(info.width, info.height) for info in req.inputs]
     return usage(prompt=req.prompt, quality=req.resolved_quality or "", width=width, height=height, n=req.n,
-                 input_images=inputs, input_fidelity=req.input_fidelity, partial_images=req.partial_images)
+                 input_images=inputs, input_fidelity=req.input_fidelity, partial_images=req.partial_images,
+                 output_details=output_details)
+
+
+def _svg_usage(req: ImageRequest) -> dict[str, Any]:
+    """The svg_usage block of an SVG answer: the author named by ``svg.model``, else the image model."""
+    svg = req.svg or {}
+    reasoning = svg.get("reasoning") or {}
+    complexity = req.complexity or (req.model.complexity.default if req.model.complexity else "medium")
+    return svg_usage(prompt=req.prompt, author=svg.get("model") or req.model.name, complexity=complexity,
+                     effort=reasoning.get("effort"))
 
 
 _DEFAULT_MODEL = MODELS[ENDPOINTS[GENERATIONS].default_model]
@@ -307,5 +321,7 @@ def _recipe(req: ImageRequest, index: int, width: int, height: int) -> Recipe:
     extra = {k: v for k, v in extra.items() if _RECIPE_DEFAULTS[k] != v}
     if req.extra_images:
         extra["extra_images"] = req.extra_images
+    if req.markup is not None:
+        extra["markup"] = req.markup
     return Recipe(endpoint=req.endpoint, model=req.model.name, prompt=req.prompt, width=width, height=height,
                   index=index, n=req.n, image=req.image, mask=req.mask, **extra)

@@ -49,6 +49,7 @@ class Recipe:
     quality: str = ""  # resolved quality shown in the label; "" = none shown
     frame_count: int = 1  # gif: number of frames (animated when > 1)
     frame_duration_ms: int = 100  # gif: delay per frame
+    markup: bytes | None = None  # GPT edits (the 2.5 line): a PNG with alpha of image's dimensions, drawn over it
 
     def digest(self) -> str:
         """Return a sha256 hex digest of the picture, stable across processes.
@@ -56,7 +57,8 @@ class Recipe:
         It covers every field that shapes the picture: the seed fields (``image``
         and ``mask`` through their own sha256) and, only when one of them is not
         at its default, ``extra_images``, ``background``, ``quality`` and
-        ``frame_count``.  How the picture is encoded (``output_format``,
+        ``frame_count``, and ``markup`` (through its sha256) when there is one.
+        How the picture is encoded (``output_format``,
         ``compression``, ``frame_duration_ms``) does not enter: the same request
         in PNG and in JPEG shows the same picture with the same short id.  The
         fields are serialised, after a format tag, as a JSON array (ASCII-only,
@@ -97,6 +99,8 @@ def _digest(recipe: Recipe, index: int, image_sha: str | None, mask_sha: str | N
                recipe.frame_count)  # fmt: skip
     if picture != ([], "opaque", "", 1):  # a seed recipe keeps the digest it always had
         fields.append(list(picture))
+    if recipe.markup is not None:  # a recipe without markup keeps the digest it had before markup
+        fields.append(["markup", _sha256(recipe.markup)])
     blob = json.dumps(fields, ensure_ascii=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode("ascii")).hexdigest()
 

@@ -31,6 +31,19 @@ from mockserver.render.text import _clean_text, _face, _separator, _truncate
 _REGION_LUT: Final = [255] + [0] * 255  # alpha == 0 -> 255 (to edit), else 0
 
 
+def _marked_up(rgb: Image.Image, markup: bytes, size: tuple[int, int],
+               box: tuple[float, float, float, float] | None) -> Image.Image:
+    """The first image with the markup drawn over it (the markup's opaque strokes shown, its
+    transparent pixels letting the image through), fitted to the output as the image is."""
+    marked = rgb.copy()
+    mark = _input(markup)
+    layer = mark.rgb()
+    mark_alpha = mark.alpha()
+    if mark_alpha is not None and layer.size == marked.size:
+        marked.paste(layer, (0, 0), mark_alpha)
+    return marked if marked.size == size else marked.resize(size, Image.Resampling.LANCZOS, box=box)
+
+
 def _edit(recipe: Recipe, digest: str, size: tuple[int, int]) -> Image.Image:
     """The edit of recipe.image: RGB, or RGBA for a transparent background
     (the kept part opaque, the generated fill with its own alpha)."""
@@ -40,7 +53,9 @@ def _edit(recipe: Recipe, digest: str, size: tuple[int, int]) -> Image.Image:
     box = _cover_box(src.size, size)
     transparent = recipe.background == "transparent"
 
-    if src.size == size:
+    if recipe.markup is not None:
+        out = _marked_up(src.rgb(), recipe.markup, size, box)
+    elif src.size == size:
         out = src.rgb().copy()
     elif (src_alpha := src.alpha()) is not None:
         # Resize premultiplied (Pillow does for RGBA) so that colours hidden

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
@@ -19,11 +19,14 @@ from contracts.strategies import (
     Refusal,
     Success,
     from_profile,
+    invalid_edits,
+    invalid_generations,
     invalid_routes,
     invalid_uploads,
     pngs,
     prompts,
     rules_of,
+    valid_edits,
     valid_generations,
 )
 from tests.endpoint_suite import targets
@@ -102,3 +105,56 @@ def test_a_breaker_is_registered_once_for_a_catalogued_rule() -> None:
         breaks("no_such_rule", "generations")
     with pytest.raises(ValueError, match="no such endpoint"):
         breaks("server_error", "nowhere")
+
+
+# --- the SDK's newer rules (markup, GIF and masks, svg as bracketed fields, svg.reasoning.effort) --------
+
+_FLARE = MODELS["gpt-image-2.5-flare"]
+_FIND = settings(max_examples=2000, database=None, suppress_health_check=list(HealthCheck))
+
+
+def test_the_markup_and_gif_rules_are_read_from_the_profiles() -> None:
+    markup_rules = {"markup_with_mask", "markup_missing_alpha", "markup_size_mismatch", "markup_not_png"}
+    assert markup_rules <= set(rules_of(_FLARE)) and markup_rules <= set(RULES)
+    for name in ("gpt-image-2", "gpt-image-2.6-flare", "gpt-image-1.5"):
+        assert not markup_rules & set(rules_of(MODELS[name]))
+    assert "gif_mask" in rules_of(_FLARE) and "gif_mask" in rules_of(MODELS["gpt-image-2.6-flare"])
+    assert "gif_mask" not in rules_of(MODELS["gpt-image-2"])
+
+
+def test_valid_edits_send_a_markup_to_a_model_that_takes_one() -> None:
+    case = find(valid_edits(profile=_FLARE), lambda c: any(p.field == "markup" for p in c.files), settings=_FIND)
+    assert isinstance(case.expect, Success) and not any(p.field == "mask" for p in case.files)
+
+
+@given(case=valid_edits(profile=_FLARE, output_formats=["gif"]))
+def test_a_valid_gif_edit_has_no_mask(case: Case) -> None:
+    assert isinstance(case.expect, Success) and case.expect.output_format == "gif"
+    assert not any(p.field in ("mask", "markup") for p in case.files)
+
+
+def test_valid_svg_edits_send_the_svg_object_as_bracketed_fields() -> None:
+    case = find(valid_edits(profile=_FLARE, output_formats=["svg"]),
+                lambda c: "svg[reasoning][effort]" in dict(c.fields), settings=_FIND)
+    fields = dict(case.fields)
+    assert "svg[model]" in fields and "svg" not in fields
+    assert fields["svg[reasoning][effort]"] in _FLARE.svg.efforts  # type: ignore[union-attr]
+    body = find(valid_generations(profile=_FLARE, output_formats=["svg"]),
+                lambda c: bool(((c.json or {}).get("svg") or {}).get("reasoning")), settings=_FIND).json
+    assert body is not None and set(body["svg"]) == {"model", "reasoning"}
+
+
+@pytest.mark.parametrize("endpoint", ["generations", "edits"])
+def test_a_bad_effort_is_one_rule_broken(endpoint: str) -> None:
+    strategy = (invalid_generations if endpoint == "generations" else invalid_edits)(
+        profile=_FLARE, rules=["invalid_value"])
+    case = find(strategy, lambda c: isinstance(c.expect, Refusal) and c.expect.param == "svg.reasoning.effort",
+                settings=_FIND)
+    assert isinstance(case.expect, Refusal) and case.expect.code == "invalid_value"
+
+
+def test_gif_with_a_mask_and_a_markup_with_a_mask_are_one_rule_broken() -> None:
+    gif = find(invalid_edits(profile=_FLARE, rules=["gif_mask"]), lambda c: True, settings=_FIND)
+    assert dict(gif.fields)["output_format"] == "gif" and [p.field for p in gif.files].count("mask") == 1
+    both = find(invalid_edits(profile=_FLARE, rules=["markup_with_mask"]), lambda c: True, settings=_FIND)
+    assert {"mask", "markup"} <= {p.field for p in both.files}

@@ -90,6 +90,7 @@ def test_a_two_image_multipart_edit_counts_both_inputs(client: FlaskClient) -> N
             "input_tokens_details": {"image_tokens": 1190, "text_tokens": 2},
             "output_tokens": 4160,  # [guide] high, 1024x1024
             "total_tokens": 5352,
+            "output_tokens_details": {"image_tokens": 4160, "text_tokens": 0},
         },
     }
     [image] = decoded(body)

@@ -47,6 +47,7 @@ def test_a_gpt_answer_has_todays_shape(client: FlaskClient) -> None:
         "input_tokens_details": {"image_tokens": 0, "text_tokens": 5},
         "output_tokens": 800,  # 2 x 400 (low, 1536x1024)
         "total_tokens": 805,
+        "output_tokens_details": {"image_tokens": 800, "text_tokens": 0},  # [sdk-py] Usage.output_tokens_details
     }
     for item in body["data"]:
         image = decoded(item)
@@ -125,7 +126,8 @@ def test_a_gpt_edit_of_one_png_counts_its_image_tokens(client: FlaskClient) -> N
     body = response.get_json()
     # 512x512 needs no scaling: 1 tile -> 85 + 170 = 255; "add a hat": 3 text tokens; low 1024x1024: 272
     assert body["usage"] == {"input_tokens": 258, "input_tokens_details": {"image_tokens": 255, "text_tokens": 3},
-                             "output_tokens": 272, "total_tokens": 530}
+                             "output_tokens": 272, "total_tokens": 530,
+                             "output_tokens_details": {"image_tokens": 272, "text_tokens": 0}}
 
 
 def test_an_rgb_png_needs_no_mask_for_a_gpt_edit(client: FlaskClient) -> None:

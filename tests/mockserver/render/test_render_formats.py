@@ -402,6 +402,7 @@ def test_the_public_surface_is_pinned() -> None:
         "quality": "",
         "frame_count": 1,
         "frame_duration_ms": 100,
+        "markup": None,
     }
 
 
