@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -63,9 +64,11 @@ def backend_of(app: Flask) -> Any:
 
 @pytest.fixture(scope="session")
 def user_project(tmp_path_factory: pytest.TempPathFactory) -> UserProject:
-    """A user's project with ours installed (tests/support/userproject.py): made once per run,
-    slow. Mark the tests that use it ``xdist_group(userproject.GROUP)``: one worker makes it."""
-    return userproject.build(tmp_path_factory.mktemp("user-project"))
+    """A user's project with ours installed (tests/support/userproject.py): slow to make, so
+    made once per run, in the temporary folder the run's xdist workers share (a worker's own
+    is in it)."""
+    base = tmp_path_factory.getbasetemp()
+    return userproject.shared(base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base)
 
 
 @pytest.fixture
@@ -129,6 +132,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def _seeds_required(config: pytest.Config) -> bool:
     return bool(config.getoption("--require-seeds")) or in_ci()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The slow tests (venvs, packages, Node.js) first, the others in their order: with
+    pytest-xdist each worker starts on one of them while the many short ones fill in around,
+    rather than a long one starting last and the run waiting for it alone."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 @pytest.hookimpl(tryfirst=True)
