@@ -170,14 +170,14 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
     """Once the test and its fixtures are torn down, the garbage it made is collected: a socket
-    or file it left open fails it here. A full collection once a module's tests are done (its
-    module fixtures are gone then) and after the last test (the session's)."""
+    or file it left open fails it here. After the last test, everything is (the module and
+    session fixtures are gone then)."""
     try:
         result = yield
     finally:
-        caught = leaks.sweep(full=nextitem is None or nextitem.path != item.path)
+        caught = leaks.sweep(full=nextitem is None)
     if caught:
-        pytest.fail(leaks.message(caught), pytrace=False)
+        pytest.fail(leaks.message(caught, last=nextitem is None), pytrace=False)
     return result
 
 
