@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -63,9 +64,11 @@ def backend_of(app: Flask) -> Any:
 
 @pytest.fixture(scope="session")
 def user_project(tmp_path_factory: pytest.TempPathFactory) -> UserProject:
-    """A user's project with ours installed (tests/support/userproject.py): made once per run,
-    slow. Mark the tests that use it ``xdist_group(userproject.GROUP)``: one worker makes it."""
-    return userproject.build(tmp_path_factory.mktemp("user-project"))
+    """A user's project with ours installed (tests/support/userproject.py): slow to make, so
+    made once per run, in the temporary folder the run's xdist workers share (a worker's own
+    is in it)."""
+    base = tmp_path_factory.getbasetemp()
+    return userproject.shared(base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base)
 
 
 @pytest.fixture
@@ -131,6 +134,13 @@ def _seeds_required(config: pytest.Config) -> bool:
     return bool(config.getoption("--require-seeds")) or in_ci()
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The slow tests (venvs, packages, Node.js) first, the others in their order: with
+    pytest-xdist each worker starts on one of them while the many short ones fill in around,
+    rather than a long one starting last and the run waiting for it alone."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """A test marked ``seeds`` skips, naming what is missing, when the seed documents are absent
@@ -160,14 +170,14 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
     """Once the test and its fixtures are torn down, the garbage it made is collected: a socket
-    or file it left open fails it here. A full collection once a module's tests are done (its
-    module fixtures are gone then) and after the last test (the session's)."""
+    or file it left open fails it here. After the last test, everything is (the module and
+    session fixtures are gone then)."""
     try:
         result = yield
     finally:
-        caught = leaks.sweep(full=nextitem is None or nextitem.path != item.path)
+        caught = leaks.sweep(full=nextitem is None)
     if caught:
-        pytest.fail(leaks.message(caught), pytrace=False)
+        pytest.fail(leaks.message(caught, last=nextitem is None), pytrace=False)
     return result
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import ROOT, userproject
+from tests.support import ROOT
 from tests.support.userproject import UserProject
 
 PACKAGES = ("contracts", "mockserver", "client")
@@ -30,7 +30,6 @@ def test_each_package_is_marked_typed() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group(userproject.GROUP)
 def test_the_wheel_is_typed_and_keeps_a_newer_sdk(user_project: UserProject, tmp_path: Path) -> None:
     user_project.run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", tmp_path / "dist",
                      user_project.source)

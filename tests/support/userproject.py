@@ -3,10 +3,10 @@
 official SDK (the version requirements/dev.txt pins): what a project that adopts the fake has.
 
 Slow (a venv and its packages from the package index), so it is made once per run: the
-``user_project`` fixture (tests/conftest.py) shares it between the tests that need it, which
-are grouped on one pytest-xdist worker (``xdist_group("user-project")``). A test writes its
-files into a folder of its own (:meth:`UserProject.folder`) and runs them with the venv's
-Python; none of them changes the venv.
+``user_project`` fixture (tests/conftest.py) shares it between the tests that need it, on every
+pytest-xdist worker (:func:`shared` builds it under a file lock, in the run's temporary folder
+that the workers share). A test writes its own files in its own ``tmp_path`` and runs them with
+the venv's Python; none of them changes the venv.
 """
 
 from __future__ import annotations
@@ -19,9 +19,11 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from filelock import FileLock
+
 from tests.support import ROOT
 
-GROUP = "user-project"  # the xdist group of the tests that use it
+BUILD_TIMEOUT = 1200  # seconds: a build, or the wait for another worker's
 # What a user's copy of the checkout leaves out: our environments, caches and builds.
 NOT_COPIED = (".venv*", ".git", "node_modules", "*.egg-info", "build", "dist", "__pycache__", ".*_cache",
               ".hypothesis")
@@ -37,10 +39,8 @@ def pinned(name: str) -> str:
 
 @dataclass
 class UserProject:
-    """The venv (``python``), the copy of our checkout it installed (``source``), and where
-    the tests put their projects (``root``)."""
+    """The venv (``python``) and the copy of our checkout it installed (``source``)."""
 
-    root: Path
     source: Path
     venv: Path
     sdk_version: str  # the official SDK the project had before it installed ours
@@ -49,12 +49,6 @@ class UserProject:
     @property
     def python(self) -> Path:
         return self.venv / "bin" / "python"
-
-    def folder(self, name: str) -> Path:
-        """A new, empty folder for one test's files."""
-        path = self.root / name
-        path.mkdir()
-        return path
 
     def run(self, *command: str | Path, cwd: Path | None = None, timeout: float = 600,
             check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -66,14 +60,24 @@ class UserProject:
         return done
 
 
-def build(root: Path) -> UserProject:
+def shared(run_folder: Path) -> UserProject:
+    """The run's user project in ``run_folder`` (the folder every worker of the run shares):
+    the first worker to ask builds it, the others wait for it (a file lock), then all use it."""
+    root = run_folder / "user-project"
+    project = UserProject(root / "checkout", root / "venv", pinned("openai"),
+                          {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "PYTEST", "PYTHON"))})
+    with FileLock(str(run_folder / "user-project.lock"), timeout=BUILD_TIMEOUT):
+        if not (root / "ready").exists():
+            shutil.rmtree(root, ignore_errors=True)  # what a build that failed half-way left
+            build(project)
+            (root / "ready").touch()
+    return project
+
+
+def build(project: UserProject) -> None:
     """Copy the checkout, make the venv, install the newest SDK, then ours with its ``[test]`` extra."""
-    source = root / "checkout"
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*NOT_COPIED))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "PYTEST", "PYTHON"))}
-    project = UserProject(root, source, root / "project-venv", pinned("openai"), env)
+    shutil.copytree(ROOT, project.source, ignore=shutil.ignore_patterns(*NOT_COPIED))
     project.run(sys.executable, "-m", "venv", project.venv, timeout=120)
     quiet = ("-m", "pip", "install", "--quiet", "--disable-pip-version-check")
     project.run(project.python, *quiet, f"openai=={project.sdk_version}")
-    project.run(project.python, *quiet, f"{source}[test]")
-    return project
+    project.run(project.python, *quiet, f"{project.source}[test]")

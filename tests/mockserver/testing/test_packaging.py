@@ -8,10 +8,10 @@ would write, and runs pytest there.
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
-from tests.support import userproject
 from tests.support.userproject import UserProject
 
 USER_TESTS = '''
@@ -85,9 +85,8 @@ def test_intercept_as_a_decorator():
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group(userproject.GROUP)
-def test_a_users_project_installs_and_uses_the_fixtures(user_project: UserProject) -> None:
-    project = user_project.folder("users-project")
+def test_a_users_project_installs_and_uses_the_fixtures(user_project: UserProject, tmp_path: Path) -> None:
+    project = tmp_path
     (project / "test_with_the_fake.py").write_text(textwrap.dedent(USER_TESTS))
     result = user_project.run(user_project.python, "-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=project,
                               timeout=300, check=False)
