@@ -142,7 +142,7 @@ def parse_form_request(
     for name, value in fields:
         if name in _FILE_FIELDS:
             files.append(Upload(name, None, None, value.encode("utf-8", "surrogateescape")))
-        elif "[" in name and (path := _bracketed(name)) is not None:
+        elif name and "[" in name and (path := _bracketed(name)) is not None:  # (Werkzeug: a name may be None)
             _put(params, path, value)
         else:
             params.setdefault(name, value)

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 from flask.testing import FlaskClient
-from hypothesis import HealthCheck, given
+from hypothesis import HealthCheck, example, given
 from hypothesis import strategies as st
 
 from mockserver import create_app
@@ -160,6 +160,7 @@ def test_any_json_body_gets_a_json_answer(client: FlaskClient, body: dict[str, o
                    max_size=3),
     endpoint=st.sampled_from(["edits", "variations"]),
 )
+@example(fields=[("\\", "")], files=[], endpoint="edits")  # a name Werkzeug reads as None: was a 500
 def test_any_multipart_body_gets_a_json_answer(
     client: FlaskClient, fields: list[tuple[str, str]], files: list[tuple[str, bytes]], endpoint: str
 ) -> None:
