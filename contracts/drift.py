@@ -182,7 +182,7 @@ def contract_values(endpoint: str, parameter: str) -> tuple[set[str], str] | Non
     if parameter == "response_format":
         return {f for p in profiles for f in p.response_formats}, "contracts.models ModelProfile.response_formats"
     if parameter == "svg.reasoning.effort":
-        # ASSUMPTION until the contract checks it: SvgRules.efforts (empty: no values known).
+        # SvgRules.efforts (absent: no values known)
         return ({e for p in profiles if p.svg is not None for e in getattr(p.svg, "efforts", ())},
                 "contracts.models SvgRules.efforts")
     if parameter in _choices(profiles[0]):
@@ -198,30 +198,28 @@ def contract_parameters(endpoint: str) -> set[str]:
     return found
 
 
-def _optional_known(module: Any, name: str) -> tuple[str, ...]:
-    """A tuple of field names the contract may not have yet (absent: none known)."""
-    return tuple(getattr(module, name, ()))
+def _known(module: Any, name: str) -> tuple[str, ...]:
+    """Names the contract writes in ``module.name`` (absent: none known yet)."""
+    value = getattr(module, name, ())
+    return (value,) if isinstance(value, str) else tuple(value)
 
 
 def contract_fields() -> Mapping[str, tuple[set[str], str]]:
     """What the contract knows of each SDK answer class: its field names, and where."""
     usage = {*shapes.USAGE_COUNTS, *shapes.USAGE_DETAILS}
     response = set(shapes.GPT_RESPONSE_KEYS | shapes.GPT_OPTIONAL_KEYS | shapes.DALL_E_RESPONSE_KEYS)
-    svg_usage = set(_optional_known(shapes, "SVG_USAGE_FIELDS"))
-    if svg_usage:
-        response.add("svg_usage")
-    completed_optional = set(_optional_known(streaming, "COMPLETED_OPTIONAL_FIELDS"))
+    completed_optional = _known(streaming, "SAFETY_IDENTIFIER_FIELD")
     return {
         "ImagesResponse": (response, "contracts.shapes GPT_RESPONSE_KEYS, GPT_OPTIONAL_KEYS"),
         "Image": ({*shapes.IMAGE_KINDS, shapes.REVISED_PROMPT}, "contracts.shapes IMAGE_KINDS, REVISED_PROMPT"),
         "Usage": (usage, "contracts.shapes USAGE_COUNTS, USAGE_DETAILS"),
         "UsageInputTokensDetails": (set(shapes.USAGE_DETAIL_FIELDS), "contracts.shapes USAGE_DETAIL_FIELDS"),
         "UsageOutputTokensDetails": (set(shapes.USAGE_DETAIL_FIELDS), "contracts.shapes USAGE_DETAIL_FIELDS"),
-        "SvgUsage": (svg_usage, "contracts.shapes SVG_USAGE_FIELDS"),
+        "SvgUsage": (set(_known(shapes, "SVG_USAGE_KEYS")), "contracts.shapes SVG_USAGE_KEYS"),
         "partial": ({*streaming.PARTIAL_FIELDS, streaming.IMAGE_INDEX_FIELD},
                     "contracts.streaming PARTIAL_FIELDS, IMAGE_INDEX_FIELD"),
         "completed": ({*streaming.COMPLETED_FIELDS, streaming.IMAGE_INDEX_FIELD, *completed_optional},
-                      "contracts.streaming COMPLETED_FIELDS, IMAGE_INDEX_FIELD"),
+                      "contracts.streaming COMPLETED_FIELDS, IMAGE_INDEX_FIELD, SAFETY_IDENTIFIER_FIELD"),
     }
 
 

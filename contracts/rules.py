@@ -26,7 +26,7 @@ from contracts import timeline
 from contracts.envelope import enumerate_values, json_type_name, python_list, quote
 from contracts.errors import ApiError, error
 from contracts.imagefile import ImageInfo
-from contracts.models import EDITS, GPT_SPECIFIC_PARAMETERS, MODELS, SVG_KEYS, Choice, ModelProfile, SizeRule
+from contracts.models import EDITS, GPT_SPECIFIC_PARAMETERS, MODELS, Choice, ModelProfile, SizeRule
 from contracts.spec import ENDPOINTS, Endpoint
 from contracts.uploads import Fetch, base_name, check_form, check_references, resolve_auto_size
 
@@ -466,7 +466,7 @@ def _svg(value: object) -> Mapping[str, Any] | None:
     if not isinstance(value, dict):
         raise _type_error("svg", value, "an object", "object")
     for key in value:
-        if key not in SVG_KEYS:
+        if key not in ("model", "reasoning"):
             raise error("unknown_parameter", param=f"svg.{key}")
     if not isinstance(value.get("model"), str):
         if "model" not in value:
