@@ -153,6 +153,10 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO = sys.stdout) -> int:
         args.era = timeline.era(as_of, args.era)
         removed = [e for e in ENDPOINT_NAMES if not timeline.endpoint_served(e, as_of)]
         skip.update({e: f"removed by {as_of} (--as-of)" for e in removed})
+        profile = MODELS[args.model]
+        if not timeline.model_known(profile, as_of) or timeline.model_retired(profile, as_of):
+            parser.error(f"{args.model} was not served on {as_of} (its valid requests would be refused): "
+                         "name a model served then with --model")
     if not args.base_url:
         parser.error(f"give --base-url or set {BASE_URL_ENV} (e.g. http://127.0.0.1:5000/v1 for the fake)")
     if not args.api_key:

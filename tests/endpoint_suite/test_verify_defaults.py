@@ -121,3 +121,16 @@ def test_what_it_says_it_sends_bounds_what_it_sends_and_only_the_n_property_asks
             assert session.images and set(session.images) == {1}, session.images
         else:
             assert max(session.images) > 1, session.images
+
+
+def test_a_date_before_the_model_was_served_is_refused_with_what_to_do() -> None:
+    released = MODELS[DEFAULT_MODEL].lifecycle.released
+    assert released is not None
+    before = (datetime.date.fromisoformat(released) - datetime.timedelta(days=1)).isoformat()
+    result = verify("--as-of", before, env={"OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "OPENAI_API_KEY": "sk-x"},
+                    timeout=60)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"{DEFAULT_MODEL} was not served on {before}" in result.stderr and "--model" in result.stderr
+    result = verify("--as-of", before, "--model", "gpt-image-1.5", "--skip", "no_such_property",
+                    env={"OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "OPENAI_API_KEY": "sk-x"}, timeout=60)
+    assert "is not a property" in result.stderr  # gpt-image-1.5 was served then: the date is no problem
