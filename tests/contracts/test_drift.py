@@ -16,11 +16,12 @@ from tests.support import ROOT
 
 TYPES = Path(openai.__file__).parent / "types"
 
-# What the pinned SDK names and the contract does not know yet: issue 19's findings, being added
-# to the contract by another change (markup on edits; svg_usage and SvgUsage; safety_identifier
-# on the completed events; svg.reasoning.effort's values). This allowance is exact: when one is
-# added to the contract the test fails until it is taken off here, and when the set is empty the
-# run must exit 0.
+# What the pinned SDK names and the contract does not know yet: issue 19's findings, added to the
+# contract by another change (markup on edits; svg_usage and SvgUsage as shapes.SVG_USAGE_KEYS;
+# safety_identifier on the completed events as streaming.SAFETY_IDENTIFIER_FIELD;
+# svg.reasoning.effort's values as SvgRules.efforts). This allowance is exact: when one is added
+# to the contract the test fails until it is taken off here; with the set empty the run must
+# exit 0.
 KNOWN_GAPS = {
     "edits: markup",
     "ImagesResponse.svg_usage",
