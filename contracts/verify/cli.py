@@ -127,11 +127,12 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO = sys.stdout) -> int:
     parser.add_argument("--seed", type=int, default=None, help="seed of the examples (default: random, printed)")
     parser.add_argument("--era", choices=ERAS, default=CURRENT, help="error wording to expect (default current)")
     parser.add_argument("--cheap", action="store_true",
-                        help="successful requests ask for one image of the smallest size (a paid endpoint)")
+                        help="successful requests ask for one image of the smallest size, and the property "
+                        "about n is left out (a paid endpoint)")
     parser.add_argument("--shrink", action="store_true",
                         help="shrink a disagreement to a smaller example (more requests)")
     parser.add_argument("--skip", action="append", default=[], metavar="PROPERTY",
-                        help="leave a property out (repeatable): an endpoint or a catalogue key")
+                        help="leave a property out (repeatable): an endpoint, n, or a catalogue key")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
                         help=f"seconds to wait for an answer (default {DEFAULT_TIMEOUT:g})")
     parser.add_argument("--max-wait", type=float, default=DEFAULT_MAX_WAIT, metavar="SECONDS",
