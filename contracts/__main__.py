@@ -1,4 +1,6 @@
-"""``python -m contracts verify ...``: the conformance report (see :mod:`contracts.verify`)."""
+"""``python -m contracts verify ...``: the conformance report (see :mod:`contracts.verify`);
+``python -m contracts drift``: what the installed SDK's image types and the contract do not share
+(see :mod:`contracts.drift`)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from contracts.version import version
 USAGE = "usage: python -m contracts [--help] [--version] COMMAND ..."
 COMMANDS = {
     "verify": "check an endpoint against the contract, rule by rule (verify --base-url URL; verify --help)",
+    "drift": "list what the installed openai package's image types and the contract do not share",
 }
 HELP = "\n".join([
     USAGE,
@@ -38,6 +41,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{USAGE}\npython -m contracts: error: {problem}; the commands are: {', '.join(COMMANDS)} "
               "(--help says more)", file=sys.stderr)
         return 2
+    if args[0] == "drift":  # imported here: `python -m contracts` alone stays light
+        from contracts.drift import main as drift
+
+        return drift(args[1:])
     try:  # imported here: `python -m contracts` alone stays light
         from contracts.verify import main as verify
     except ModuleNotFoundError as exc:  # the test extra (Hypothesis, which draws the examples)

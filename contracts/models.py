@@ -337,6 +337,9 @@ GIF = GifRules(
     max_edge=1536,
 )
 SVG = SvgRules(n_max=1, complexities=COMPLEXITY.values)  # [sdk-py] SVG generation requires n=1
+# [sdk-py] image_*_params.py Svg: {model (required), reasoning}; SvgReasoning: {effort}.
+SVG_KEYS = ("model", "reasoning")
+SVG_REASONING_KEYS = ("effort",)
 
 _GPT_COMMON = frozenset(
     {"prompt", "model", "n", "size", "quality", "background", "output_format", "output_compression",

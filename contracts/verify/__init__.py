@@ -1,9 +1,15 @@
 """The conformance report: the contract's properties, run against any endpoint.
 
-    python -m contracts verify --base-url http://127.0.0.1:5000/v1 --api-key sk-test --budget 20
+    OPENAI_BASE_URL=http://127.0.0.1:5000/v1 OPENAI_API_KEY=sk-test python -m contracts verify
 
-One line per property: each endpoint's valid requests (200, ``n`` images of the
-size asked, in the format asked) and each rule of the error catalogue (a request
+The endpoint and key are read as the SDKs read them (``OPENAI_BASE_URL``,
+``OPENAI_API_KEY``; ``--base-url`` and ``--api-key`` win). The model checked is one served
+today (:data:`DEFAULT_MODEL`, ``--model`` for another). Before it starts it says how many
+requests it sends and how many images they ask for at most; images are spent sparingly (one a
+request, more only in the property about ``n``).
+
+One line per property: each endpoint's valid requests (200, the image of the
+size asked, in the format asked), valid requests for ``n`` images, and each rule of the error catalogue (a request
 that breaks only that rule gets exactly the catalogued error: status, type, code,
 param and message). A disagreement shows the first differing request, what the
 contract expected and what came back. Rules that no single request can break
@@ -34,7 +40,7 @@ does not load them.
 
 from __future__ import annotations
 
-from contracts.verify.cli import API_KEY_ENV, DEFAULT_BUDGET, EXIT_UNREACHABLE, main, run
+from contracts.verify.cli import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BUDGET, EXIT_UNREACHABLE, main, run
 from contracts.verify.oracle import (
     disagreement,
     expected_text,
@@ -47,30 +53,40 @@ from contracts.verify.oracle import (
 )
 from contracts.verify.pacing import DEFAULT_MAX_WAIT, FALLBACK_WAIT, Paced, Pacer, is_pacing, wait_asked
 from contracts.verify.properties import (
+    DEFAULT_MODEL,
+    N_EXAMPLES,
+    N_PROPERTY,
     NOT_ONE_REQUEST,
     NOT_TO_THE_REAL_SERVICE,
     Outcome,
+    Plan,
     Property,
     cheap_bounds,
     check_property,
+    plan,
     properties,
 )
 from contracts.verify.sending import DEFAULT_TIMEOUT, Answer, Outgoing, Unreachable, outgoing, probe, send
 
 __all__ = [
     "API_KEY_ENV",
+    "BASE_URL_ENV",
     "DEFAULT_BUDGET",
     "DEFAULT_MAX_WAIT",
+    "DEFAULT_MODEL",
     "DEFAULT_TIMEOUT",
     "EXIT_UNREACHABLE",
     "FALLBACK_WAIT",
     "NOT_ONE_REQUEST",
     "NOT_TO_THE_REAL_SERVICE",
+    "N_EXAMPLES",
+    "N_PROPERTY",
     "Answer",
     "Outcome",
     "Outgoing",
     "Paced",
     "Pacer",
+    "Plan",
     "Property",
     "Unreachable",
     "cheap_bounds",
@@ -82,6 +98,7 @@ __all__ = [
     "is_pacing",
     "main",
     "outgoing",
+    "plan",
     "probe",
     "problems",
     "properties",

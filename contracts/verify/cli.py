@@ -16,16 +16,26 @@ import requests
 
 from contracts import timeline
 from contracts.envelope import CURRENT, ERAS
-from contracts.models import DALL_E_2, ENDPOINT_NAMES, GPT_DEFAULT_MODEL, MODELS, ModelProfile
+from contracts.models import ENDPOINT_NAMES, MODELS, ModelProfile
 from contracts.strategies import Case
 from contracts.verify.oracle import disagreement
 from contracts.verify.pacing import DEFAULT_MAX_WAIT, Pacer
-from contracts.verify.properties import NOT_TO_THE_REAL_SERVICE, REAL_HOST, Outcome, check_property, properties
+from contracts.verify.properties import (
+    DEFAULT_MODEL,
+    NOT_TO_THE_REAL_SERVICE,
+    REAL_HOST,
+    Outcome,
+    check_property,
+    plan,
+    properties,
+)
 from contracts.verify.sending import DEFAULT_TIMEOUT, Unreachable, probe
 
 DEFAULT_BUDGET = 20
 EXIT_UNREACHABLE = 2
+# Read as the official SDKs read them (a flag wins).
 API_KEY_ENV = "OPENAI_API_KEY"
+BASE_URL_ENV = "OPENAI_BASE_URL"
 
 
 def run(
@@ -43,7 +53,7 @@ def run(
     session: requests.Session | None = None,
     out: TextIO = sys.stdout,
     sleep: Callable[[float], None] = time.sleep,
-    profile: ModelProfile = DALL_E_2,
+    profile: ModelProfile = MODELS[DEFAULT_MODEL],
 ) -> list[Outcome]:
     """Check every property against ``base_url`` and print the report to ``out``. Raises
     :class:`Unreachable` first if nothing answers there."""
@@ -65,9 +75,14 @@ def run(
 
     print(f"Images API contract ({profile.name}) against {base_url}: up to {budget} examples per property, "
           f"era {era}, seed {seed}", file=out)
+    found = properties(cheap=cheap, skip=skips, profile=profile)
+    cost = plan(found, budget)
+    print(f"It sends at most {cost.requests} requests (a 429 sends its example again), asking for at most "
+          f"{cost.images} images: what a real account pays for (requests the contract refuses make none).",
+          file=out, flush=True)
     outcomes = []
-    width = max(len(p.name) for p in properties())
-    for prop in properties(cheap=cheap, skip=skips, profile=profile):
+    width = max(len(p.name) for p in found)
+    for prop in found:
         started = time.perf_counter()
         outcome = check_property(prop, attempt, budget=budget, seed=seed, shrink=shrink)
         outcomes.append(outcome)
@@ -103,7 +118,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO = sys.stdout) -> int:
         "cannot be reached. A 429 of the endpoint's quota is waited out (see --max-wait), never a "
         "disagreement.",
     )
-    parser.add_argument("--base-url", required=True, help="the API's base URL, e.g. http://127.0.0.1:5000/v1")
+    parser.add_argument("--base-url", default=os.environ.get(BASE_URL_ENV) or None,
+                        help=f"the API's base URL, e.g. http://127.0.0.1:5000/v1 (default: ${BASE_URL_ENV})")
     parser.add_argument("--api-key", default=os.environ.get(API_KEY_ENV),
                         help=f"the API key (default: ${API_KEY_ENV})")
     parser.add_argument("--budget", type=int, default=DEFAULT_BUDGET,
@@ -111,19 +127,20 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO = sys.stdout) -> int:
     parser.add_argument("--seed", type=int, default=None, help="seed of the examples (default: random, printed)")
     parser.add_argument("--era", choices=ERAS, default=CURRENT, help="error wording to expect (default current)")
     parser.add_argument("--cheap", action="store_true",
-                        help="successful requests ask for one image of the smallest size (a paid endpoint)")
+                        help="successful requests ask for one image of the smallest size, and the property "
+                        "about n is left out (a paid endpoint)")
     parser.add_argument("--shrink", action="store_true",
                         help="shrink a disagreement to a smaller example (more requests)")
     parser.add_argument("--skip", action="append", default=[], metavar="PROPERTY",
-                        help="leave a property out (repeatable): an endpoint or a catalogue key")
+                        help="leave a property out (repeatable): an endpoint, n, or a catalogue key")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
                         help=f"seconds to wait for an answer (default {DEFAULT_TIMEOUT:g})")
     parser.add_argument("--max-wait", type=float, default=DEFAULT_MAX_WAIT, metavar="SECONDS",
                         help="most seconds one example may wait, in all, when the endpoint answers 429 "
                         f"(rate limited); past it the property is reported as an error (default {DEFAULT_MAX_WAIT:g})")
-    parser.add_argument("--model", default=DALL_E_2.name, choices=list(MODELS), metavar="MODEL",
-                        help=f"the model whose contract to check (default {DALL_E_2.name}; today's default "
-                        f"GPT model is {GPT_DEFAULT_MODEL}): one of {', '.join(MODELS)}")
+    parser.add_argument("--model", default=DEFAULT_MODEL, choices=list(MODELS), metavar="MODEL",
+                        help=f"the model whose contract to check (default {DEFAULT_MODEL}, served today; "
+                        f"dall-e-2 is the guide's, retired on 2026-05-12): one of {', '.join(MODELS)}")
     parser.add_argument("--as-of", default=None, metavar="DATE",
                         help="the service as of DATE (YYYY-MM-DD or today): the error wording of the date, "
                         "and the endpoints removed by then left out")
@@ -137,6 +154,12 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO = sys.stdout) -> int:
         args.era = timeline.era(as_of, args.era)
         removed = [e for e in ENDPOINT_NAMES if not timeline.endpoint_served(e, as_of)]
         skip.update({e: f"removed by {as_of} (--as-of)" for e in removed})
+        profile = MODELS[args.model]
+        if not timeline.model_known(profile, as_of) or timeline.model_retired(profile, as_of):
+            parser.error(f"{args.model} was not served on {as_of} (its valid requests would be refused): "
+                         "name a model served then with --model")
+    if not args.base_url:
+        parser.error(f"give --base-url or set {BASE_URL_ENV} (e.g. http://127.0.0.1:5000/v1 for the fake)")
     if not args.api_key:
         parser.error(f"give --api-key or set {API_KEY_ENV}")
     if args.budget < 1:

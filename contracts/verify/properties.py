@@ -1,6 +1,11 @@
-"""The properties: one line of the report each. Each endpoint's valid requests, then one
-property per catalogue entry (a request that breaks only that rule gets exactly the
-catalogued error), or the reason no single request can check it."""
+"""The properties: one line of the report each. Each endpoint's valid requests (one image
+each), the valid requests for more than one image (the one property about ``n``, with few
+examples), then one property per catalogue entry (a request that breaks only that rule gets
+exactly the catalogued error), or the reason no single request can check it.
+
+Images are spent sparingly: a request the contract refuses makes none, each endpoint's valid
+requests ask for one image, and only the ``n`` property asks for more (at most
+:data:`N_EXAMPLES` examples). :func:`plan` says what a run will send at most."""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from contracts.errors import CATALOGUE
-from contracts.models import DALL_E_2, ModelProfile
+from contracts.models import GPT_IMAGE_2_5_SUNBURST, MODELS, ModelProfile
 from contracts.spec import ENDPOINTS, REAL_BASE_URL
 from contracts.strategies import (
     RULES,
@@ -21,6 +26,7 @@ from contracts.strategies import (
     search,
     valid_edits,
     valid_generations,
+    valid_requests,
     valid_variations,
 )
 
@@ -60,7 +66,15 @@ NOT_ONE_REQUEST: Mapping[str, str] = {
     "stream_format": "a rule of streamed answers: the strategies break it once they build stream cases",
     "model_retired": "depends on the date the service is at (the fake's --as-of), not on one request",
 }
+# The model checked by default: one the service serves today (no retirement date in the SDK's
+# image_model.py), the one the SDK names to use instead of the shut-down gpt-image-1, and of those
+# served today the one whose requests can break the most rules of the contract (free-form sizes,
+# GIF and SVG output, xhigh and max quality). dall-e-2, the guide's model, was retired on
+# 2026-05-12: most of its rules would be skipped, and the real API refuses it.
+DEFAULT_MODEL = GPT_IMAGE_2_5_SUNBURST.name
 REAL_HOST = urlsplit(REAL_BASE_URL).hostname
+N_PROPERTY = "n"  # the property of valid requests for more than one image
+N_EXAMPLES = 1  # its examples at most: one asks for up to the model's n_max images
 NOT_TO_THE_REAL_SERVICE: Mapping[str, str] = {
     "content_policy_prompt": "not sent to the real service: prompts with blocked words could flag the account",
 }
@@ -74,6 +88,12 @@ class Property:
     claim: str
     strategy: CaseStrategy | None
     skipped: str | None = None  # why it is not checked
+    examples: int | None = None  # the most examples it draws (None: the run's budget)
+    images_each: int = 0  # the most images one of its examples asks for (0: it should be refused)
+
+    def budget(self, budget: int) -> int:
+        """How many examples it draws at most in a run of ``budget`` examples per property."""
+        return budget if self.examples is None else min(budget, self.examples)
 
 
 def cheap_bounds(profile: ModelProfile) -> dict[str, Any]:
@@ -86,14 +106,16 @@ def cheap_bounds(profile: ModelProfile) -> dict[str, Any]:
 
 
 def properties(*, cheap: bool = False, skip: Mapping[str, str] | None = None,
-               profile: ModelProfile = DALL_E_2) -> list[Property]:
-    """The valid-request property of each endpoint, then one property per catalogue entry.
+               profile: ModelProfile | None = None) -> list[Property]:
+    """The valid-request property of each endpoint, the ``n`` property, then one property per
+    catalogue entry.
 
     ``cheap`` keeps successful requests cheap (one image of the smallest size, the lowest
     quality, small uploads); ``skip`` maps property names to the reason they are left out.
     """
     skip = dict(skip or {})
-    bounds: dict[str, Any] = {"profile": profile}
+    profile = profile or MODELS[DEFAULT_MODEL]
+    bounds: dict[str, Any] = {"profile": profile, "max_n": profile.n_min}  # one image a request
     upload_bounds: dict[str, Any] = {}
     if cheap:
         bounds.update(cheap_bounds(profile))
@@ -105,11 +127,25 @@ def properties(*, cheap: bool = False, skip: Mapping[str, str] | None = None,
     }
     found = []
     for name in ENDPOINTS:
-        claim = "a valid request gets 200 and n images of the size asked, in the format asked"
+        claim = f"a valid request gets 200 and {profile.n_min} image of the size asked, in the format asked"
         if name in profile.endpoints:
-            found.append(Property(name, claim, valid[name](), skip.get(name)))
+            found.append(Property(name, claim, valid[name](), skip.get(name), images_each=profile.n_min))
         else:
             found.append(Property(name, claim, None, f"{profile.name} does not serve {name}"))
+    claim = "a valid request for n > 1 images gets 200 and n images"
+    served = [e for e in ENDPOINTS if e in profile.endpoints and e not in skip]
+    if profile.n_max < 2:
+        found.append(Property(N_PROPERTY, claim, None, f"{profile.name} makes one image a request"))
+    elif cheap:
+        found.append(Property(N_PROPERTY, claim, None, "left out by --cheap (one image a request)"))
+    elif not served:
+        found.append(Property(N_PROPERTY, claim, None, "every endpoint is left out"))
+    else:
+        many = {**bounds, "max_n": profile.n_max}
+        found.append(Property(
+            N_PROPERTY, claim,
+            valid_requests(**many, **upload_bounds, endpoints=served, min_n=min(profile.n_min + 1, profile.n_max)),
+            skip.get(N_PROPERTY), examples=N_EXAMPLES, images_each=profile.n_max))
     breakable = rules_of(profile)
     for key, spec in CATALOGUE.items():
         claim = f"{spec.status} {spec.current.code or spec.type}"
@@ -121,6 +157,20 @@ def properties(*, cheap: bool = False, skip: Mapping[str, str] | None = None,
         else:
             found.append(Property(key, claim, invalid_requests(profile=profile, rules=[key]), reason))
     return found
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a run sends at most (before 429s send an example again): its requests, and the
+    images they ask for when the endpoint refuses what the contract refuses."""
+
+    requests: int
+    images: int
+
+
+def plan(found: list[Property], budget: int) -> Plan:
+    checked = [p for p in found if p.strategy is not None and not p.skipped]
+    return Plan(sum(p.budget(budget) for p in checked), sum(p.budget(budget) * p.images_each for p in checked))
 
 
 @dataclass(frozen=True)
@@ -136,7 +186,7 @@ def check_property(prop: Property, attempt: Callable[[Case], str | None], *, bud
                    shrink: bool = False) -> Outcome:
     if prop.strategy is None or prop.skipped:
         return Outcome(prop, "skip", detail=prop.skipped)
-    found = search(prop.strategy, attempt, max_examples=budget, seed=seed, shrink=shrink)
+    found = search(prop.strategy, attempt, max_examples=prop.budget(budget), seed=seed, shrink=shrink)
     if found.failure is not None:
         case, detail = found.failure
         return Outcome(prop, "DISAGREE", found.examples, case.summary(), detail)

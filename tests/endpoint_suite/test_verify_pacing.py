@@ -1,6 +1,6 @@
-"""``python -m contracts verify`` out of the box: against the default fake with default options it
-agrees (its 429s are waited out, never disagreements), it waits visibly within ``--max-wait``,
-and a closed port is one "cannot connect" line and exit 2.
+"""``python -m contracts verify`` paced: against the default fake with more examples than its quota
+takes it agrees (its 429s are waited out, never disagreements), it waits visibly within
+``--max-wait``, and a closed port is one "cannot connect" line and exit 2.
 
 No test here sits through a real quota window: the default fake's minute windows pass on its
 own clock (moved as the pacer sleeps), and the real-time waits are of a one-second window."""
@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 import requests
 
-from contracts.verify import Paced, properties, run, wait_asked
+from contracts.models import DALL_E_2
+from contracts.verify import N_PROPERTY, Paced, properties, run, wait_asked
 from mockserver import create_app
 from mockserver.http.server import LiveServer
 from mockserver.testing.handle import FakeHandle
@@ -53,13 +54,14 @@ class Watched(requests.Session):
         return response
 
 
-def test_the_default_fake_agrees_with_default_options() -> None:
-    """Every property with the defaults of ``python -m contracts verify`` (budget, timeout,
-    --max-wait) against the default fake (its 50 images a minute): the run outgrows the quota,
-    each 429 is waited out for what its headers ask, after which the example gets through, and
-    nothing disagrees. The waits pass on the fake's clock, moved through its control API, so no
-    one sits through the minute windows; the windows, the 429s and their headers are the fake's
-    own, as a run against the real API would meet them."""
+def test_a_run_beyond_the_default_quota_waits_as_the_headers_ask() -> None:
+    """The image-making properties (of dall-e-2: its images are the quickest made) against the
+    default fake (its 50 images a minute), with a budget that asks for more images than that (the
+    defaults ask for no more, see test_verify_defaults.py): each 429 is waited out for what its
+    headers ask, after which the example gets through, and nothing disagrees. The waits pass on
+    the fake's clock, moved through its control API, so no one sits through the minute windows;
+    the windows, the 429s and their headers are the fake's own, as a run against the real API
+    would meet them."""
     out = io.StringIO()
     slept: list[float] = []
     with LiveServer(create_app()) as server, Watched() as session, \
@@ -67,14 +69,17 @@ def test_the_default_fake_agrees_with_default_options() -> None:
 
         def sleep(seconds: float) -> None:
             # A pacer that waits too little would come back to 429 after 429: stop it early.
-            assert len(slept) < 30, f"{len(slept)} waits: more than a run of the defaults needs"
+            assert len(slept) < 30, f"{len(slept)} waits: more than this run needs"
             slept.append(seconds)
             fake.advance(seconds)
 
-        outcomes = run(server.base_url, "sk-test", seed=1, out=out, session=session, sleep=sleep)
+        # The properties that make images (the refusals make none), with more examples than the quota.
+        outcomes = run(server.base_url, "sk-test", budget=25, seed=1, out=out, session=session, sleep=sleep,
+                       skip=only("generations", "edits", N_PROPERTY), profile=DALL_E_2)
     report = out.getvalue()
     assert not [o for o in outcomes if o.verdict not in ("agree", "skip")], report
-    assert slept, report  # the defaults ask for more images than 50 a minute
+    assert "asking for at most 60 images" in report  # 25 + 25 of one image, one of up to 10
+    assert slept, report  # more images than 50 a minute
     assert len(slept) == len(session.asked), (slept, session.asked)  # every 429 waited out, once
     # What the headers asked (plus the pacer's 50 ms), not a guess or a fixed back-off.
     assert slept == pytest.approx([asked + 0.05 for asked in session.asked]), (slept, session.asked)
