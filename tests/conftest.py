@@ -20,7 +20,8 @@ from flask.testing import FlaskClient
 from mockserver import create_app
 from mockserver.http.server import LiveServer
 from tests.seeds.extract import missing_seeds
-from tests.support import in_ci, leaks, profiles, userproject
+from tests.support import in_ci, profiles, userproject
+from tests.support.leaks import pytest_runtest_teardown, pytest_unconfigure  # noqa: F401 - its hooks, taken in
 from tests.support.processes import FakeProcess
 from tests.support.redisserver import RedisServer, need_redis
 from tests.support.userproject import UserProject
@@ -158,27 +159,6 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     session.config.stash[_STARTED] = time.time()
-
-
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    leaks.finish()
-
-
-# --- a leak fails the test that leaked (tests/support/leaks.py) ---------------------------------
-
-
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
-    """Once the test and its fixtures are torn down, the garbage it made is collected: a socket
-    or file it left open fails it here. After the last test, everything is (the module and
-    session fixtures are gone then)."""
-    try:
-        result = yield
-    finally:
-        caught = leaks.sweep(full=nextitem is None)
-    if caught:
-        pytest.fail(leaks.message(caught, last=nextitem is None), pytrace=False)
-    return result
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

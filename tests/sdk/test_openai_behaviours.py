@@ -11,6 +11,8 @@ every setting changed here is put back by the ``fake`` fixture.
 from __future__ import annotations
 
 import json
+import logging
+import re
 import time
 import warnings
 import xml.etree.ElementTree as ET
@@ -194,16 +196,18 @@ def test_insufficient_quota_and_billing_hard_limit(fake: FakeHandle, make_sdk: M
 
 
 @pytest.mark.parametrize("status", [500, 503, 429])
-def test_sdk_retries_ride_out_injected_errors(fake: FakeHandle, make_sdk: MakeSdk, status: int) -> None:
+def test_sdk_retries_ride_out_injected_errors(fake: FakeHandle, make_sdk: MakeSdk, status: int,
+                                              caplog: pytest.LogCaptureFixture) -> None:
     fault = fake.inject_fault(endpoint="generations", status=status, count=2, retry_after=0.01)
     assert (fault["kind"], fault["count"]) == ("status", 2)
     sdk = make_sdk()  # the default: max_retries=2
-    started = time.perf_counter()
-    generate(sdk)
-    elapsed = time.perf_counter() - started
+    with caplog.at_level(logging.INFO, logger="openai"):
+        generate(sdk)
     assert journal(fake) == [(status, "status"), (status, "status"), (200, None)]
-    # retry-after-ms: 10 was honoured; the SDK's own backoff would have slept 0.75 s or more.
-    assert elapsed < 0.7, elapsed
+    # retry-after-ms: 10 was honoured, as the SDK says before each sleep (its own backoff would have
+    # slept 0.375 s or more; the wall time of the whole, once asserted, is the machine's to stretch).
+    said = [re.match(r"Retrying request in ([\d.]+) seconds", record.getMessage()) for record in caplog.records]
+    assert [float(m.group(1)) for m in said if m] == [0.01, 0.01], caplog.text
     assert fake.faults() == []
 
 
@@ -327,7 +331,7 @@ def test_hang_times_the_sdk_out(fake: FakeHandle, make_sdk: MakeSdk) -> None:
     with pytest.raises(openai.APITimeoutError):
         generate(make_sdk(timeout=0.5, max_retries=0))
     elapsed = time.perf_counter() - started
-    assert 0.45 <= elapsed < 1.5, elapsed
+    assert 0.45 <= elapsed < 2.0, elapsed  # its own timeout, not the end of the 2 s hang
     assert journal(fake) == [(None, "hang")]
 
 
@@ -364,6 +368,8 @@ def test_latency_is_added_to_every_answer(fake: FakeHandle, make_sdk: MakeSdk) -
     assert int(headers["openai-processing-ms"]) >= 150
     fake.configure(latency_ms=0)
     started = time.perf_counter()
-    _, headers = generate(sdk)
-    assert time.perf_counter() - started < 0.15
-    assert int(headers["openai-processing-ms"]) < 150
+    _, without = generate(sdk)
+    # Faster by the latency: relative to the first answer, so the load of a shared machine on
+    # either cannot decide it (an absolute bound of 150 ms could be broken by that load alone).
+    assert time.perf_counter() - started < elapsed
+    assert int(without["openai-processing-ms"]) < int(headers["openai-processing-ms"])

@@ -5,7 +5,8 @@ warns (a ``ResourceWarning``, an error in this suite) inside the test that dropp
 object caught in a reference cycle waits instead for the cyclic garbage collector, which runs
 when allocation counts say so: in whatever test comes next, which then fails for another's
 leak. So after each test, its fixtures torn down, :func:`sweep` collects the garbage that test
-made and fails the test with any warning or error its finalizers raised.
+made and fails the test with any warning or error its finalizers raised. The hooks below do it:
+tests/conftest.py takes them in (another suite: ``pytest -p tests.support.leaks``).
 
 It stays cheap (a few milliseconds a test) by freezing what survives each sweep (``gc.freeze``):
 the next sweep, and the collector's own runs during the next test, look only at what that test
@@ -20,7 +21,10 @@ from __future__ import annotations
 import gc
 import sys
 import tracemalloc
+from collections.abc import Iterator
 from typing import Any
+
+import pytest
 
 _started = False
 
@@ -50,9 +54,6 @@ def sweep(full: bool) -> list[str]:
     return caught
 
 
-def finish() -> None:
-    """At the end of the run: the collector as it was (the last test's sweep was a full one)."""
-    gc.unfreeze()
 
 
 def message(caught: list[str], *, last: bool) -> str:
@@ -60,3 +61,22 @@ def message(caught: list[str], *, last: bool) -> str:
     whose = ("left behind by this test, or by a module or session fixture of this run, and finalized after "
              "the last test" if last else "left behind by this test and finalized when it ended")
     return f"{whose} (close what you open; PYTHONTRACEMALLOC=20 shows where it was made):\n" + "\n".join(caught)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """Once the test and its fixtures are torn down, the garbage it made is collected: a socket
+    or file it left open fails it here. After the last test, everything is (the module and
+    session fixtures are gone then)."""
+    try:
+        result = yield
+    finally:
+        caught = sweep(full=nextitem is None)
+    if caught:
+        pytest.fail(message(caught, last=nextitem is None), pytrace=False)
+    return result
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The collector as it was (the last test's sweep was a full one)."""
+    gc.unfreeze()
