@@ -119,6 +119,9 @@ class FakeProcess:
                 if left <= 0 or not self._open[stream]:
                     break
                 self._more.wait(min(left, 0.5))
+        if not self._open[stream]:  # it closed its output: its exit status is due, and says the most
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=10)
         raise AssertionError(f"{self.command[1:]} never printed {pattern!r} on std{stream} within {timeout} s; "
                              f"exit status {self.proc.poll()}; stdout {self.out}; stderr {self.err}")
 
