@@ -1,6 +1,7 @@
 """``python -m contracts verify ...``: the conformance report (see :mod:`contracts.verify`);
 ``python -m contracts drift``: what the installed SDK's image types and the contract do not share
-(see :mod:`contracts.drift`)."""
+(see :mod:`contracts.drift`); ``python -m contracts parity DIR ...``: an endpoint against a recording (see
+:mod:`contracts.parity`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ USAGE = "usage: python -m contracts [--help] [--version] COMMAND ..."
 COMMANDS = {
     "verify": "check an endpoint against the contract, rule by rule (verify --base-url URL; verify --help)",
     "drift": "list what the installed openai package's image types and the contract do not share",
+    "parity": "send a recording's requests to an endpoint and compare the answers (parity DIR --base-url URL)",
 }
 HELP = "\n".join([
     USAGE,
@@ -45,6 +47,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from contracts.drift import main as drift
 
         return drift(args[1:])
+    if args[0] == "parity":  # (requests and Pillow, which every install has)
+        from contracts.parity import main as parity
+
+        return parity(args[1:])
     try:  # imported here: `python -m contracts` alone stays light
         from contracts.verify import main as verify
     except ModuleNotFoundError as exc:  # the test extra (Hypothesis, which draws the examples)

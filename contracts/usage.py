@@ -62,6 +62,21 @@ SVG_REASONING_TOKENS: Mapping[str, int] = MappingProxyType(
     {"none": 0, "minimal": 64, "low": 256, "medium": 1024, "high": 4096, "xhigh": 8192, "max": 16384})
 SVG_DEFAULT_EFFORT = "medium"
 
+# Where each number an answer reports comes from, by its place in the answer (a dotted path of
+# keys; ``usage`` is also a stream's completed events' own; a path names everything under it).
+# ``python -m contracts parity`` reads it: a recording that disagrees with a value marked
+# ASSUMPTION here is reported apart, as a value to correct, and does not fail the run.
+ANSWER_SOURCES: Mapping[str, str] = MappingProxyType({
+    "usage.input_tokens": "ASSUMPTION: the prompt's text tokens and the input images' (see contracts.usage)",
+    "usage.input_tokens_details.text_tokens": "ASSUMPTION: one token per started 4 characters of the prompt",
+    "usage.input_tokens_details.image_tokens": "ASSUMPTION: the vision rule of the GPT-4o family, per input image",
+    "usage.output_tokens": "[guide] per image for the listed sizes and qualities, 100 per partial image; "
+    "ASSUMPTION: other sizes (scaled by pixels), xhigh and max, n times one image",
+    "usage.total_tokens": "ASSUMPTION: input plus output tokens (the input's count assumed)",
+    "usage.output_tokens_details": "ASSUMPTION on the values: all output tokens are image tokens, text tokens 0",
+    "svg_usage": "ASSUMPTION on every number of SVG authoring",
+})
+
 
 def output_tokens(quality: str, width: int, height: int) -> int:
     """Tokens of one output image of this resolved quality and size."""

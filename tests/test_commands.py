@@ -63,6 +63,7 @@ def test_contracts_help_lists_its_commands() -> None:
     assert result.returncode == 0 and "commands:" in result.stdout
     assert re.search(r"^  verify +\S", result.stdout, re.MULTILINE)
     assert re.search(r"^  drift +\S", result.stdout, re.MULTILINE)
+    assert re.search(r"^  parity +\S", result.stdout, re.MULTILINE)
     bare = run(sys.executable, "-m", "contracts")
     assert bare.returncode == 2 and "the commands are: verify, drift" in bare.stderr
 

@@ -46,7 +46,14 @@ def wait_asked(headers: Mapping[str, str], now: float | None = None) -> float | 
 
 def is_pacing(case: Case, answer: Answer) -> bool:
     """A 429 that is the endpoint's quota speaking, where the contract expects no 429."""
-    if answer.status != 429 or (isinstance(case.expect, Refusal) and case.expect.status == 429):
+    if isinstance(case.expect, Refusal) and case.expect.status == 429:
+        return False
+    return is_quota_answer(answer)
+
+
+def is_quota_answer(answer: Answer) -> bool:
+    """A 429 of the endpoint's quota (``rate_limit_exceeded``, or no code), not of its billing."""
+    if answer.status != 429:
         return False
     error = answer.body.get("error") if isinstance(answer.body, dict) else None
     code = error.get("code") if isinstance(error, dict) else None
@@ -66,10 +73,15 @@ class Pacer:
 
     def send(self, session: requests.Session, case: Case, *, base_url: str, api_key: str,
              timeout: float = DEFAULT_TIMEOUT) -> Answer:
+        return self.paced(lambda: send(session, case, base_url=base_url, api_key=api_key, timeout=timeout),
+                          lambda answer: is_pacing(case, answer))
+
+    def paced(self, fetch: Callable[[], Answer], pacing: Callable[[Answer], bool]) -> Answer:
+        """``fetch()``'s answer, fetched again while ``pacing`` says it is the endpoint's pace."""
         spent, fallback = 0.0, FALLBACK_WAIT
         while True:
-            answer = send(session, case, base_url=base_url, api_key=api_key, timeout=timeout)
-            if not is_pacing(case, answer):
+            answer = fetch()
+            if not pacing(answer):
                 return answer
             asked = wait_asked(answer.headers)
             delay = fallback if asked is None else asked + 0.05  # a little past the second it fits

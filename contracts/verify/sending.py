@@ -99,7 +99,11 @@ def probe(session: requests.Session, base_url: str, *, timeout: float) -> None:
 def send(session: requests.Session, case: Case, *, base_url: str, api_key: str,
          timeout: float = DEFAULT_TIMEOUT) -> Answer:
     """Send ``case`` with ``session`` and read the whole answer."""
-    request = outgoing(case, base_url=base_url, api_key=api_key)
+    return send_request(session, outgoing(case, base_url=base_url, api_key=api_key), timeout=timeout)
+
+
+def send_request(session: requests.Session, request: Outgoing, *, timeout: float = DEFAULT_TIMEOUT) -> Answer:
+    """Send ``request`` with ``session`` and read the whole answer (a stream to its end)."""
     response = session.request(request.method, request.url, headers=request.headers, data=request.body,
                                timeout=timeout, allow_redirects=False)
     with response:
