@@ -27,6 +27,7 @@ from PIL import Image
 
 from contracts import headers as names
 from contracts import media, streaming
+from contracts.cassette import REDACTED
 from contracts.usage import ANSWER_SOURCES
 from contracts.verify.sending import Answer
 
@@ -39,6 +40,9 @@ IMAGE_FIELDS = frozenset({"b64_json"})  # compared decoded: format and size, nev
 EVENT_STREAM = "text/event-stream"
 ASSUMPTION = "ASSUMPTION"
 _INDEX = re.compile(r"\[\d+\]")
+# A request id written into a text (a moderation refusal's message names its request): it must differ.
+_REQUEST_ID = re.compile(re.escape(names.REQUEST_ID_PREFIX) + r"[0-9A-Za-z]{8,64}")
+_SHOWN = 200  # characters of a value shown in a finding
 
 
 @dataclass(frozen=True)
@@ -82,18 +86,18 @@ def compare(recorded: Answer, got: Answer) -> list[Finding]:
     found: list[Finding] = []
     if recorded.status != got.status:
         found.append(Finding("status", str(recorded.status), str(got.status)))
-    for name in HEADERS:
-        had, has = name in recorded.headers, name in got.headers
-        if had != has:
-            found.append(Finding(f"header {name}", "present" if had else "absent", "present" if has else "absent"))
     kind, got_kind = media_type(recorded), media_type(got)
     if kind != got_kind:
         found.append(Finding("content-type", kind or "(none)", got_kind or "(none)"))
-        return found
-    if kind == EVENT_STREAM:
-        return found + _compare_streams(recorded.content, got.content)
-    if recorded.is_json or got.is_json:
+    elif kind == EVENT_STREAM:
+        found += _compare_streams(recorded.content, got.content)
+    elif recorded.is_json or got.is_json:
         _compare_json("", recorded.body, got.body, found)
+    for had in (True, False):  # the headers the answer lost, then those it gained: one line each
+        which = [n for n in HEADERS if (n in recorded.headers) == had and (n in got.headers) != had]
+        if which:
+            shown = ("present", "absent") if had else ("absent", "present")
+            found.append(Finding(f"header{'s' if len(which) > 1 else ''} {', '.join(which)}", *shown))
     return found
 
 
@@ -133,7 +137,11 @@ def _join(path: str, key: str) -> str:
 def _compare_json(path: str, recorded: Any, got: Any, found: list[Finding]) -> None:
     where = path.strip() or "body"
     if _type_name(recorded) != _type_name(got):
-        found.append(Finding(where, _type_name(recorded), _type_name(got)))
+        if isinstance(recorded, dict | list) or isinstance(got, dict | list):
+            found.append(Finding(where, _type_name(recorded), _type_name(got)))
+        else:  # two values: both shown (an error's code, a field's setting)
+            found.append(Finding(where, f"{_shown(recorded)} ({_type_name(recorded)})",
+                                 f"{_shown(got)} ({_type_name(got)})"))
         return
     if isinstance(recorded, dict):
         for key in recorded:
@@ -158,14 +166,37 @@ def _compare_json(path: str, recorded: Any, got: Any, found: list[Finding]) -> N
         if one != other:
             found.append(Finding(where, one, other))
         return
-    if key in MUST_DIFFER or recorded == got:
+    if key in MUST_DIFFER or recorded == got or (isinstance(recorded, str) and same_text(recorded, got)):
+        return
+    if isinstance(recorded, str) and isinstance(got, str):
+        one, other = _around_difference(recorded, got)
+        found.append(Finding(where, one, other, source_of(where)))
         return
     found.append(Finding(where, _shown(recorded), _shown(got), source_of(where)))
 
 
+def same_text(recorded: str, got: str) -> bool:
+    """Whether two texts are the same but for what must differ (request ids) and what the recording
+    redacted (:data:`contracts.cassette.REDACTED` there stands for any text)."""
+    recorded, got = _REQUEST_ID.sub("req_…", recorded), _REQUEST_ID.sub("req_…", got)
+    if REDACTED not in recorded:
+        return recorded == got
+    pattern = ".+?".join(re.escape(piece) for piece in recorded.split(REDACTED))
+    return re.fullmatch(pattern, got, re.S) is not None
+
+
 def _shown(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 200 else text[:199] + "…"
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
+
+
+def _around_difference(one: str, other: str) -> tuple[str, str]:
+    """Two long texts shown from a little before the first character where they part."""
+    start = next((i for i, (a, b) in enumerate(zip(one, other, strict=False)) if a != b), min(len(one), len(other)))
+    cut = max(0, start - 40)
+    if max(len(one), len(other)) <= _SHOWN or cut == 0:
+        return _shown(one), _shown(other)
+    return "…" + _shown(one[cut:])[1:], "…" + _shown(other[cut:])[1:]
 
 
 def describe_image(b64: str) -> str:

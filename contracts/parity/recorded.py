@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from requests.structures import CaseInsensitiveDict
 
+from contracts.cassette import CassetteError, Interaction, read_cassette, read_directory
 from contracts.verify.sending import Answer
 
 API_PREFIX = "/v1"  # the recorded URL's path is sent again after the base URL, less this prefix
@@ -33,7 +34,7 @@ class Recorded:
     answer: Answer
 
     def describe_request(self, limit: int = 300) -> str:
-        kind = self.headers.get("content-type", "") if isinstance(self.headers, CaseInsensitiveDict) else ""
+        kind = next((v for k, v in self.headers.items() if k.lower() == "content-type"), "")
         if not self.body:
             text = "(no body)"
         elif kind.startswith("multipart/"):
@@ -67,4 +68,23 @@ def answer(status: int, headers: Mapping[str, str], content: bytes) -> Answer:
 def read_recordings(folder: Path) -> list[Recorded]:
     """Every exchange of every cassette in ``folder`` (or of the one cassette ``folder`` names),
     cassette by cassette in the order of their names, each in the order it was recorded."""
-    raise RecordingError(f"cannot read {folder}: contracts.cassette is not there yet")
+    try:
+        if folder.is_file():
+            interactions = read_cassette(folder)
+        elif folder.is_dir():
+            interactions = read_directory(folder)
+        else:
+            raise RecordingError(f"{folder}: no such folder or cassette")
+    except CassetteError as exc:
+        raise RecordingError(str(exc)) from None
+    if not interactions:
+        raise RecordingError(f"{folder}: no recorded exchange (no cassette, or only empty ones)")
+    return [recorded(i) for i in interactions]
+
+
+def recorded(interaction: Interaction) -> Recorded:
+    """One cassette's interaction as parity reads it."""
+    request, response = interaction.request, interaction.response
+    where = f"{interaction.source}#{interaction.index}" if interaction.source else f"#{interaction.index}"
+    return Recorded(where, request.method.upper(), api_path(request.uri), CaseInsensitiveDict(request.headers),
+                    request.body, answer(response.status, CaseInsensitiveDict(response.headers), response.body))

@@ -77,7 +77,7 @@ def test_each_difference_a_client_sees_is_named(http: requests.Session) -> None:
         "header openai-version: recorded present, got absent")
     assert str(found["data[0].b64_json"]) == "data[0].b64_json: recorded png 1024x1024, got png 512x512"
     assert str(found["output_format"]) == 'output_format: recorded "png", got "jpeg"'
-    assert str(found["size"]) == "size: recorded string, got integer"
+    assert str(found["size"]) == 'size: recorded "1024x1024" (string), got 7 (integer)'
     assert not any(f.assumed for f in found.values())
 
     more = compare(good, changed(good, lambda b: b["data"].append(b["data"][0])))
