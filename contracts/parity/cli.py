@@ -123,7 +123,8 @@ def summarize(outcomes: Iterable[Outcome], out: TextIO) -> None:
         print("\nWhat to correct in the contract (values it marks ASSUMPTION that the recording contradicts):",
               file=out)
         for outcome, finding in assumed:
-            print(f"    {outcome.exchange.method} {outcome.exchange.path} {finding}", file=out)
+            exchange = outcome.exchange
+            print(f"    {exchange.where} {exchange.method} {exchange.path} {finding}", file=out)
     print(f"\n{len(outcomes)} exchanges: {counts['same']} same, {counts['DIFFERS']} differ, "
           f"{counts['assumed']} differ only in assumed values ({len(assumed)} value(s) to correct)", file=out)
 
