@@ -61,12 +61,15 @@ def outgoing(exchange: Recorded, *, base_url: str, api_key: str | None) -> Outgo
 def check(session: requests.Session, exchange: Recorded, *, base_url: str, api_key: str | None,
           pacer: Pacer, timeout: float = DEFAULT_TIMEOUT) -> Outcome:
     """Send ``exchange``'s request again and compare the answer with the recorded one. A 429 of
-    the endpoint's quota where none was recorded is waited out (``pacer``), never a difference."""
+    the endpoint's quota where none was recorded is waited out (``pacer``), never a difference;
+    a connection refused or dropped raises :class:`Unreachable`."""
     request = outgoing(exchange, base_url=base_url, api_key=api_key)
     recorded_429 = exchange.answer.status == 429
     try:
         got = pacer.paced(lambda: send_request(session, request, timeout=timeout),
                           lambda answer: not recorded_429 and is_quota_answer(answer))
+    except requests.ConnectionError as exc:  # it answered the probe, and then stopped answering
+        raise Unreachable(f"no answer to {exchange.where} {exchange.method} {exchange.path}: {exc}") from None
     except (requests.RequestException, Paced) as exc:
         return Outcome(exchange, error=f"{type(exc).__name__}: {exc}")
     return Outcome(exchange, got, compare(exchange.answer, got))
