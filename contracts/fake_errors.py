@@ -60,6 +60,27 @@ FAKE_ERRORS: tuple[ErrorSpec, ...] = (
         assumption="status 505, the envelope and this text are ours; the real edge speaks "
         "HTTP/2 over TLS, a plain-text fake speaks HTTP/1.1",
     ),
+    # --- record and replay (python -m mockserver --record / --replay) --------------
+    ErrorSpec(
+        "upstream_unreachable", 502, "server_error",
+        Wording("The upstream {upstream} could not be reached: {reason}. Nothing was recorded.",
+                "upstream_unreachable", None),
+        assumption="a recording proxy's own answer (the real API has no upstream); 502 as a gateway whose "
+        "upstream failed (RFC 9110), a retryable server_error as the API's own 502",
+    ),
+    ErrorSpec(
+        "upstream_timeout", 504, "server_error",
+        Wording("The upstream {upstream} did not answer within {timeout_ms} ms. Nothing was recorded.",
+                "upstream_timeout", None),
+        assumption="as upstream_unreachable; 504 as a gateway whose upstream timed out (RFC 9110)",
+    ),
+    ErrorSpec(
+        "no_recorded_match", 404, _IRE,
+        Wording("No recorded exchange matches {request}. {nearest}", "no_recorded_match", None),
+        assumption="a replaying fake's own answer: 404 as WireMock answers a request no stub matches, an "
+        "invalid_request_error (the client's request is what differs); error.near_misses lists the nearest "
+        "recorded requests and what differs",
+    ),
     # --- the fake's control plane (/_mock), not the real API -----------------------
     ErrorSpec(
         "invalid_config", 400, _IRE,

@@ -79,7 +79,8 @@ def announce(host: str, url: str, base_url: str, config: Config | None = None, *
 def _more_start_up_lines(url: str, config: Config) -> list[str]:
     """Which era is served, where the control API is, how to stop the fake, and what it logs."""
     access = "with --admin-token's bearer token" if config.admin_token else "from this machine only"
-    lines = [_era_line(config),
+    lines = [_era_line(config) if config.record is None else _record_line(config),
+             *([_replay_line(config)] if config.replay is not None else []),
              f"control API at {url}{CONTROL_PREFIX}/ ({access}); an index of both at {url}/",
              "stop it with Ctrl+C (or SIGTERM)"]
     if config.access_log == "off":
@@ -98,6 +99,20 @@ def _era_line(config: Config) -> str:
     if config.as_of == timeline.today():
         return f"serving today's service (as of {config.as_of})"
     return f"serving the service as of {config.as_of}; --as-of {TODAY} serves today's"
+
+
+def _record_line(config: Config) -> str:
+    """--record: where /v1 goes, and where it is written."""
+    return (f"recording: {API_PREFIX}/ is forwarded to {config.upstream} with each client's own credentials; "
+            f"every exchange is written to a cassette in {config.record} (keys, organization and cookies redacted)")
+
+
+def _replay_line(config: Config) -> str:
+    """--replay: where the answers come from, and what an unmatched request gets."""
+    unmatched = ("the fake's own answer" if config.replay_fallback == "fake"
+                 else "404 no_recorded_match naming the nearest recorded requests")
+    return (f"replaying: {API_PREFIX}/ is answered from the cassettes in {config.replay}; "
+            f"a request none matches gets {unmatched}")
 
 
 def _limit_malloc_arenas() -> None:

@@ -16,6 +16,7 @@ from flask import Flask, Response, request
 
 from contracts.errors import error
 from contracts.limits import MAX_FORM_FIELD_BYTES, MAX_FORM_PARTS
+from mockserver import recording
 from mockserver.api import accesslog, cors, errors, exchanges, files, images
 from mockserver.api.files import blobs
 from mockserver.api.index import index
@@ -69,6 +70,7 @@ def create_app(
     _on_lost_state(app, backend.state)
     accesslog.install(app, backend)  # its after-request hook runs last: it sees the final answer
     cors.install(app, backend)  # its preflight answer comes before authentication
+    recording.install(app, backend)  # --record / --replay: /v1/ is proxied or replayed (else nothing)
     images.install(app, backend)  # every request under /v1/: the request pipeline
     exchanges.finish(app, backend)  # the request id of every answer
 

@@ -23,7 +23,9 @@ LAYERS: list[tuple[str, ...]] = [
     ("__init__", "__main__"),  # the public surface; the command line (they only wire)
     ("testing",),  # FakeHandle, intercept(), the transports, the pytest plugin
     ("app",),  # the composition root
-    ("api", "control"),  # the /v1 routes and image URLs; the /_mock routes and the live view
+    # the /v1 routes and image URLs; the /_mock routes and the live view; --record/--replay's
+    # answers to /v1 (a proxy, or the cassettes), which take the pipeline's place beside api's
+    ("api", "control", "recording"),
     ("core",),  # the behaviour: the request pipeline, the API's decisions
     ("state",),  # what a fake remembers: one interface, in memory or on Redis
     ("settings", "render", "http"),  # operator input as data; images; the HTTP server

@@ -20,6 +20,7 @@ from contracts.limits import MAX_REQUEST_BYTES
 from contracts.models import DALL_E_2, MB, MODELS
 from contracts.policy import DEFAULT_BLOCKED_TERMS
 from contracts.ratelimits import DEFAULT_WINDOWS, QUOTA_MODES, Window, parse_windows
+from contracts.spec import REAL_BASE_URL
 from mockserver.settings.inputs import (
     Choice,
     InputError,
@@ -45,6 +46,9 @@ URL = Text(2000, pattern=r"https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1
            shape="an `http(s)://host[:port][/path]` URL, ASCII")
 HOST = Text(253, pattern=r"[A-Za-z0-9.-]+|[0-9A-Fa-f:.]+", shape="a host name or an IP address")
 SHA256 = Text(64, pattern=r"[0-9a-f]{64}", shape="a SHA-256 digest (64 hex characters)", lower=True)
+DIRECTORY = Text(4096, shape="a directory path")
+HEADER_NAME = Text(200, pattern=r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", shape="an HTTP header name")
+FIELD_PATH = Text(500, pattern=r"[^.]+(\.[^.]+)*", shape="keys separated by dots (`*`: any key or item)")
 YEAR_SECONDS = 365 * 86400
 MAX_WORKERS = 256  # --workers (ASSUMPTION: our bound; each worker holds its own threads and connections)
 
@@ -245,6 +249,40 @@ class Config:
     secret: str | None = setting(
         None, "Key that signs image URLs (default: random per start, so old URLs die with it).",
         Optional(SECRET_TEXT), flag="--url-secret", patchable=False, secret=True,
+    )
+    # --- record and replay (mockserver/recording/; the cassettes: contracts/cassette.py) ---
+    record: str | None = setting(
+        None, "Record: forward every /v1 request to `upstream` with the client's own credentials, answer "
+        "with what it answers, and write each exchange to a cassette (VCR.py format, JSON) in this directory.",
+        Optional(DIRECTORY), flag="--record", patchable=False,
+    )
+    upstream: str = setting(
+        REAL_BASE_URL, "The API that `record` forwards to (its /v1 base URL).", URL, flag="--upstream", patchable=False,
+    )
+    upstream_timeout_ms: int = setting(
+        600_000, "How long `record` waits for the upstream to connect or to send the next bytes "
+        "before answering 504 (ASSUMPTION: our bound; image generation takes minutes at worst).",
+        Integer(100, 3_600_000), flag="--upstream-timeout-ms", patchable=False,
+    )
+    replay: str | None = setting(
+        None, "Replay: answer every /v1 request from the cassettes in this directory (a recorded exchange that "
+        "matches it as the API reads it), instead of the fake's own behaviour.",
+        Optional(DIRECTORY), flag="--replay", patchable=False,
+    )
+    replay_fallback: str = setting(
+        "error", "A request no cassette matches gets `error` (404 naming the nearest recorded requests and what "
+        "differs) or `fake` (the fake's own answer).", Choice(("error", "fake")), flag="--replay-fallback",
+        patchable=False,
+    )
+    redact_headers: tuple[str, ...] = setting(
+        (), "More header names whose values `record` never writes (besides Authorization, api-key, "
+        "OpenAI-Organization, OpenAI-Project, Cookie, Set-Cookie and the answers' openai-organization).",
+        List(HEADER_NAME, max_items=100), flag="--redact-header", patchable=False,
+    )
+    redact_fields: tuple[str, ...] = setting(
+        (), "JSON field paths (`user`, `data.*.revised_prompt`) whose values `record` never writes, in request "
+        "and answer bodies, stream events and form fields.", List(FIELD_PATH, max_items=100), flag="--redact-field",
+        patchable=False,
     )
     access_log: str = setting(
         "off",

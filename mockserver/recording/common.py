@@ -1,0 +1,146 @@
+"""What recording and replaying share: the request as a cassette holds it, the answer as Flask
+sends it (headers untouched, a stream chunk by chunk), the fake's own errors, the journal entry."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from flask import Request, Response
+
+from contracts import timeline
+from contracts.auth import mask_key
+from contracts.cassette import HOP_BY_HOP, Part, parse_form
+from contracts.cassette import Request as Sent
+from contracts.envelope import render
+from contracts.errors import error
+from contracts.media import JSON
+from contracts.rules import Upload
+from contracts.spec import ENDPOINTS
+from mockserver.core.backend import Backend
+from mockserver.core.exchange import Exchange
+from mockserver.state.journal import describe_upload, summarise
+
+_ENDPOINT_BY_PATH = {e.url_path: name for name, e in ENDPOINTS.items()}
+# Of the client's connection to us, or rewritten on the way (a cassette keeps neither).
+NOT_RECORDED = HOP_BY_HOP | {"host"}
+
+
+def sent_request(req: Request, uri: str, body: bytes) -> Sent:
+    """The client's request as a cassette holds it (``uri``: where it goes, or went)."""
+    return Sent(req.method, uri, [(k, v) for k, v in req.headers.items() if k.lower() not in NOT_RECORDED], body)
+
+
+def api_key_of(sent: Sent) -> str | None:
+    """The API key the client sent (``Authorization: Bearer KEY``, or ``api-key``)."""
+    value = sent.header("Authorization")
+    if value:
+        scheme, _, key = value.strip().partition(" ")
+        return key.strip() if scheme.lower() == "bearer" and key.strip() else None
+    return sent.header("api-key")
+
+
+def answer(status: int, reason: str, headers: Iterable[tuple[str, str]], body: bytes | Iterator[bytes]) -> Response:
+    """A response with exactly ``headers`` (none of Flask's defaults added; hop-by-hop ones left
+    to the server) and ``body`` (the chunks of an iterator sent as they come)."""
+    response = Response(body, status=f"{status} {reason}".rstrip() if reason else status)
+    response.headers.clear()
+    add = response.headers.add
+    for name, value in headers:
+        if name.lower() not in HOP_BY_HOP:
+            add(name, value)
+    if isinstance(body, bytes):
+        response.headers["Content-Length"] = str(len(body))
+    return response
+
+
+def refusal(key: str, ex: Exchange, backend: Backend, extra: dict[str, Any] | None = None, **values: Any) -> Response:
+    """The fake's own error ``key`` (contracts.fake_errors) in the API's envelope; ``extra``:
+    more fields of ``error``."""
+    exc = error(key, **values)
+    config = backend.config
+    body = exc.body(timeline.era(config.as_of, config.error_era), request_id=ex.request_id)
+    body["error"].update(extra or {})
+    ex.error_code, ex.error_type = body["error"]["code"], body["error"]["type"]
+    response = Response(render(body), status=exc.status, content_type=JSON)
+    return response
+
+
+def error_of(body: bytes) -> tuple[str | None, str | None]:
+    """The ``error.code`` and ``error.type`` of an API error body (None, None for another body)."""
+    try:
+        found = json.loads(body)["error"]
+        return found.get("code"), found.get("type")
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None, None
+
+
+def params_of(sent: Sent) -> Any:
+    """What was asked, as the journal describes it (uploads by size and digest, never kept)."""
+    if sent.media_type == "multipart/form-data":
+        parts: list[Part] = parse_form(sent.body, sent.header("Content-Type")) or []
+        return {
+            "fields": summarise({p.name: p.data.decode("utf-8", "replace") for p in parts if not p.is_file}),
+            "files": [describe_upload(Upload(p.name, p.filename, p.content_type, p.data)) for p in parts if p.is_file],
+        }
+    try:
+        return summarise(json.loads(sent.body)) if sent.body else None
+    except ValueError:
+        return None
+
+
+def begin(ex: Exchange, sent: Sent) -> None:
+    """What the exchange (the access log, the journal) knows of the request before it is answered."""
+    ex.endpoint = _ENDPOINT_BY_PATH.get(sent.path) if sent.method == "POST" else None
+    ex.api_key = api_key_of(sent)
+
+
+def journal(backend: Backend, ex: Exchange, sent: Sent, status: int, *, request_id: str | None,
+            source: dict[str, str], stream: bool = False) -> tuple[dict[str, Any], int] | None:
+    """Record the journal entry of a recorded or replayed request (``source``: ``{"recorded": …}``
+    or ``{"replayed": …}``); a stream's entry and number are returned, for :func:`stream_ended`."""
+    config = backend.config
+    if not config.journal_size:
+        return None
+    entry: dict[str, Any] = {
+        "id": request_id or ex.request_id,
+        "time": backend.clock.now(),
+        "method": ex.method,
+        "path": ex.path,
+        "endpoint": ex.endpoint,
+        "api_key": mask_key(ex.api_key) if ex.api_key else None,
+        "params": params_of(sent),
+        "status": status,
+        "error_code": ex.error_code,
+        "error_type": ex.error_type,
+        "fault": None,
+        "would_fail_today": None,
+        "duration_ms": round((time.perf_counter() - ex.started) * 1000, 3),
+        "images": [],
+        **source,
+    }
+    if stream:
+        entry["stream"], entry["events"] = True, 0
+        number = backend.journal.record_stream(entry)
+        backend.state.end_request()
+        return entry, number
+    backend.journal.record(entry)
+    backend.state.end_request()
+    return None
+
+
+def stream_ended(backend: Backend, kept: tuple[dict[str, Any], int] | None, events: int,
+                 source: dict[str, str]) -> None:
+    """A stream's journal entry, once it has ended: how many events were sent, and (recording) where."""
+    if kept is None:
+        return
+    entry, number = kept
+    entry["events"] = events
+    entry.update(source)
+    try:
+        backend.journal.update(number, entry)
+    except Exception:  # a shared state lost meanwhile: the entry keeps its first count
+        return
+

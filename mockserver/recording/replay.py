@@ -1,0 +1,101 @@
+"""``--replay DIR``: every ``/v1/`` request answered from the cassettes in DIR.
+
+A request is matched as the API reads it (:func:`contracts.cassette.differences`); repeated
+identical requests get their recorded answers in turn, and the last one again once they are used
+up (:class:`contracts.cassette.Playback`). The recorded answer goes back as it was recorded:
+status line, headers (the redacted ones with their marker), body; a stream event by event, each
+its own chunk. ASSUMPTION: without the recorded pauses between events (``events_ms`` stays in the
+cassette): a replay is for tests, which want it fast.
+
+A request that matches nothing gets ``no_recorded_match`` (404), its message and
+``error.near_misses`` naming the nearest recorded requests and what differs; with
+``--replay-fallback fake`` it goes to the fake's own pipeline instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from flask import Request
+from flask import Response as FlaskResponse
+
+from contracts.cassette import CassetteError, Interaction, Playback, cassette_files, read_directory
+from contracts.cassette import Request as Sent
+from contracts.headers import REQUEST_ID
+from mockserver.core.backend import Backend
+from mockserver.core.exchange import Exchange
+from mockserver.recording import common
+from mockserver.settings.config import Config
+
+
+class Replayer:
+    """Answers ``/v1/`` from recorded exchanges."""
+
+    def __init__(self, backend: Backend, config: Config) -> None:
+        assert config.replay is not None
+        directory = Path(config.replay)
+        if not directory.is_dir():
+            raise ValueError(f"--replay {directory}: no such directory")
+        if not cassette_files(directory):
+            raise ValueError(f"--replay {directory}: no cassette (*.json) in it")
+        try:
+            interactions = read_directory(directory)
+        except CassetteError as exc:
+            raise ValueError(f"--replay: {exc}") from exc
+        self.backend = backend
+        self.directory = directory
+        self.fallback = config.replay_fallback
+        self.playback = Playback(interactions)
+
+    def __len__(self) -> int:
+        return len(self.playback.interactions)
+
+    def rewind(self) -> None:
+        """Start again from the first recorded answers (a new test of a suite, say)."""
+        self.playback.rewind()
+
+    def serve(self, req: Request, ex: Exchange) -> FlaskResponse | None:
+        # cached: with the fallback, the pipeline reads the body again
+        body = req.get_data(cache=self.fallback == "fake")
+        sent = common.sent_request(req, req.url, body)
+        found = self.playback.answer(sent)
+        if found is None:
+            if self.fallback == "fake":
+                return None  # the pipeline answers, and journals, as the fake does
+            common.begin(ex, sent)
+            return self._unmatched(ex, sent)
+        common.begin(ex, sent)
+        recorded = found.response
+        status, reason = recorded.status, recorded.reason
+        ex.error_code, ex.error_type = common.error_of(recorded.body) if status >= 400 else (None, None)
+        request_id = recorded.header(REQUEST_ID)
+        source = {"replayed": found.name()}
+        if not recorded.is_stream:
+            common.journal(self.backend, ex, sent, status, request_id=request_id, source=source)
+            return common.answer(status, reason, recorded.headers, recorded.body)
+        kept = common.journal(self.backend, ex, sent, status, request_id=request_id, source=source, stream=True)
+        return common.answer(status, reason, recorded.headers, self._events(found, kept, source))
+
+    def _events(self, found: Interaction, kept: tuple[dict[str, Any], int] | None,
+                source: dict[str, str]) -> Iterator[bytes]:
+        sent = 0
+        try:
+            for event in found.response.events():
+                yield event
+                sent += 1
+        finally:
+            common.stream_ended(self.backend, kept, sent, source)
+
+    def _unmatched(self, ex: Exchange, sent: Sent) -> FlaskResponse:
+        misses = self.playback.near_misses(sent)
+        if misses:
+            nearest = "Nearest recorded: " + "; ".join(m.describe() for m in misses) + "."
+        else:
+            nearest = f"The cassettes in {self.directory} hold no exchange."
+        response = common.refusal("no_recorded_match", ex, self.backend,
+                                  extra={"near_misses": [m.to_json() for m in misses]},
+                                  request=sent.describe(), nearest=nearest)
+        common.journal(self.backend, ex, sent, response.status_code, request_id=None, source={"replayed": ""})
+        return response

@@ -1,0 +1,202 @@
+"""``--record`` then ``--replay``, as a user runs them: a session recorded through the proxy from an
+upstream that is another fake process (a GPT generation, a refusal, a multipart edit, a stream, a
+429 made with the upstream's control API), then, with the upstream stopped, replayed to the
+official ``openai`` SDK: the same statuses, messages, image bytes and stream events; an edit
+matched although the SDK drew a new boundary; an unrecorded request answered with the near miss.
+No byte of the cassettes holds the key, ``Bearer`` or the organization; vcrpy replays them too."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import openai
+import pytest
+
+from contracts.cassette import REDACTED, read_directory
+from tests.support.pngs import pattern, png_bytes
+from tests.support.ports import free_port, refused
+from tests.support.processes import FakeProcess
+
+KEY = "sk-record-0123456789abcdefghijklmnopqrstuvwxyzSECRET"
+ORG = "org-recordingSecretOrg0123456789"
+PROJECT = "proj_recordingSecretProject42"
+PNG = png_bytes(pattern(256))
+GENERATE: dict[str, Any] = {"model": "gpt-image-1", "prompt": "a red bicycle", "size": "1024x1024", "quality": "low"}
+REFUSED: dict[str, Any] = {**GENERATE, "prompt": "a nude statue"}
+STREAM: dict[str, Any] = {**GENERATE, "prompt": "a lighthouse", "stream": True, "partial_images": 1}
+LIMITED: dict[str, Any] = {**GENERATE, "prompt": "one more"}
+EDIT: dict[str, Any] = {"model": "gpt-image-1", "prompt": "add a hat", "size": "1024x1024", "quality": "low"}
+
+
+def sdk(base_url: str) -> openai.OpenAI:
+    return openai.OpenAI(base_url=base_url, api_key=KEY, organization=ORG, project=PROJECT, max_retries=0)
+
+
+@dataclass
+class Session:
+    """What the SDK got while recording, and where the cassettes are."""
+
+    directory: Path
+    upstream_url: str
+    generated: list[str] = field(default_factory=list)
+    refusal: dict[str, Any] = field(default_factory=dict)
+    edited: list[str] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    limited: dict[str, Any] = field(default_factory=dict)
+
+
+def failure(exc: openai.APIStatusError) -> dict[str, Any]:
+    headers = {k: v for k, v in exc.response.headers.items() if k.startswith(("retry-after", "x-ratelimit"))}
+    return {"status": exc.status_code, "message": exc.message, "code": exc.code, "type": exc.type,
+            "headers": headers}
+
+
+def play(client: openai.OpenAI, session: Session) -> None:
+    """The session, as the SDK runs it (through the recorder, and again against the replay)."""
+    session.generated = [d.b64_json or "" for d in client.images.generate(**GENERATE).data or []]
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.images.generate(**REFUSED)
+    session.refusal = failure(refused.value)
+    session.edited = [d.b64_json or "" for d in client.images.edit(image=("cat.png", PNG, "image/png"),
+                                                                   **EDIT).data or []]
+    session.events = [event.model_dump() for event in client.images.generate(**STREAM)]
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
+    directory = tmp_path_factory.mktemp("cassettes")
+    with FakeProcess("--organization", ORG, "--api-key", KEY) as upstream, \
+            FakeProcess("--record", str(directory), "--upstream", upstream.base_url) as recorder:
+        session = Session(directory, upstream.base_url)
+        with sdk(recorder.base_url) as client:
+            play(client, session)
+            with upstream.handle() as control:
+                control.set_rate_limits("1/1m")  # the images spent above are over it: the next is a 429
+            with pytest.raises(openai.RateLimitError) as limited:
+                client.images.generate(**LIMITED)
+            session.limited = failure(limited.value)
+        journal = recorder.handle().requests()
+        assert [e["status"] for e in journal] == [200, 400, 200, 200, 429]
+        assert all(e["recorded"].startswith("session-") for e in journal)
+    yield session
+
+
+def test_the_recorder_passes_the_answers_through_unchanged(recorded: Session) -> None:
+    assert recorded.generated and all(base64.b64decode(b)[:8] == b"\x89PNG\r\n\x1a\n" for b in recorded.generated)
+    assert recorded.refusal["status"] == 400 and recorded.refusal["code"] == "moderation_blocked"
+    assert recorded.edited and recorded.edited != recorded.generated
+    assert [e["type"] for e in recorded.events] == ["image_generation.partial_image", "image_generation.completed"]
+    assert recorded.limited["status"] == 429 and ORG in recorded.limited["message"]  # the upstream's own words
+    assert recorded.limited["headers"]["retry-after"]
+
+
+def test_the_cassette_holds_the_session_and_no_secret(recorded: Session) -> None:
+    (cassette,) = recorded.directory.glob("*.json")
+    interactions = json.loads(cassette.read_text())["interactions"]
+    assert [(i["request"]["method"], i["response"]["status"]["code"]) for i in interactions] == [
+        ("POST", 200), ("POST", 400), ("POST", 200), ("POST", 200), ("POST", 429)]
+    assert interactions[0]["request"]["uri"] == recorded.upstream_url + "/images/generations"
+    assert interactions[0]["request"]["headers"]["Authorization"] == [REDACTED]
+    assert interactions[0]["response"]["headers"]["openai-organization"] == [REDACTED]
+    assert len(interactions[3]["mockserver"]["events_ms"]) == 2
+    assert [p.read_bytes() for p in (recorded.directory / "files").iterdir()] == [PNG]  # the upload, beside
+    every_byte = b"".join(p.read_bytes() for p in recorded.directory.rglob("*") if p.is_file())
+    for secret in (KEY, "Bearer", ORG, PROJECT):
+        assert secret.encode() not in every_byte, secret
+    assert len(read_directory(recorded.directory)) == 5
+
+
+@pytest.fixture(scope="module")
+def replay(recorded: Session) -> Iterator[FakeProcess]:
+    with FakeProcess("--replay", str(recorded.directory)) as fake:
+        yield fake
+
+
+def test_the_replay_gives_the_sdk_what_the_upstream_gave(recorded: Session, replay: FakeProcess) -> None:
+    assert refused(int(recorded.upstream_url.removesuffix("/v1").rsplit(":", 1)[1]))  # the upstream is gone
+    again = Session(recorded.directory, recorded.upstream_url)
+    with sdk(replay.base_url) as client:
+        play(client, again)  # the SDK draws a new multipart boundary for the edit: it still matches
+        with pytest.raises(openai.RateLimitError) as limited:
+            client.images.generate(**LIMITED)
+    assert again.generated == recorded.generated
+    assert again.refusal == recorded.refusal
+    assert again.edited == recorded.edited
+    assert again.events == recorded.events
+    assert failure(limited.value) == {**recorded.limited,
+                                      "message": recorded.limited["message"].replace(ORG, REDACTED)}
+    journal = replay.handle().requests()
+    assert [e["replayed"].split("#")[1] for e in journal[-5:]] == [
+        "1 POST /v1/images/generations", "2 POST /v1/images/generations", "3 POST /v1/images/edits",
+        "4 POST /v1/images/generations", "5 POST /v1/images/generations"]
+    assert journal[-2]["stream"] is True and journal[-2]["events"] == 2
+
+
+def test_after_its_last_recorded_answer_a_request_gets_it_again(recorded: Session, replay: FakeProcess) -> None:
+    with sdk(replay.base_url) as client:
+        first = [d.b64_json for d in client.images.generate(**GENERATE).data or []]
+        second = [d.b64_json for d in client.images.generate(**GENERATE).data or []]
+    assert first == second == recorded.generated
+
+
+def test_an_unrecorded_request_gets_the_near_miss(replay: FakeProcess) -> None:
+    with sdk(replay.base_url) as client, pytest.raises(openai.NotFoundError) as missed:
+        client.images.generate(**{**GENERATE, "prompt": "a blue bicycle"})
+    assert missed.value.code == "no_recorded_match" and missed.value.type == "invalid_request_error"
+    body = missed.value.body  # the SDK's error: the envelope's "error" object
+    assert isinstance(body, dict)
+    assert body["message"].startswith("No recorded exchange matches POST /v1/images/generations. Nearest recorded: ")
+    assert 'body.prompt: recorded "a red bicycle", sent "a blue bicycle"' in body["message"]
+    assert body["near_misses"][0] == {"recorded": body["near_misses"][0]["recorded"],
+                                      "differences": ['body.prompt: recorded "a red bicycle", sent "a blue bicycle"']}
+    assert body["near_misses"][0]["recorded"].endswith(".json#1 POST /v1/images/generations")
+    entry = replay.handle().requests(status=404)[-1]
+    assert entry["error_code"] == "no_recorded_match" and entry["params"]["prompt"] == "a blue bicycle"
+
+
+def test_the_fallback_sends_an_unrecorded_request_to_the_fake(recorded: Session) -> None:
+    with FakeProcess("--replay", str(recorded.directory), "--replay-fallback", "fake") as fake, \
+            sdk(fake.base_url) as client:
+        made = client.images.generate(**{**GENERATE, "prompt": "a blue bicycle"})
+        assert made.data and made.data[0].b64_json not in recorded.generated
+        assert [d.b64_json for d in client.images.generate(**GENERATE).data or []] == recorded.generated
+        edited = client.images.edit(image=("other.png", png_bytes(pattern(128)), "image/png"), **EDIT)
+        assert edited.data and edited.data[0].b64_json not in recorded.edited  # the fake read the new form
+
+
+def test_vcrpy_replays_our_cassette_to_the_sdk(recorded: Session) -> None:
+    vcr = pytest.importorskip("vcr")
+    (cassette,) = recorded.directory.glob("*.json")
+    player = vcr.VCR(serializer="json", record_mode="none", match_on=["method", "path", "body"])
+    with player.use_cassette(str(cassette)), sdk("http://vcr.invalid/v1") as client:
+        assert [d.b64_json for d in client.images.generate(**GENERATE).data or []] == recorded.generated
+        assert [e.model_dump() for e in client.images.generate(**STREAM)] == recorded.events
+        with pytest.raises(openai.BadRequestError) as refused:
+            client.images.generate(**REFUSED)
+    assert failure(refused.value) == recorded.refusal
+
+
+def test_an_unreachable_upstream_gets_the_api_error_and_nothing_is_written(tmp_path: Path) -> None:
+    port = free_port()
+    with FakeProcess("--record", str(tmp_path), "--upstream", f"http://127.0.0.1:{port}/v1") as recorder, \
+            sdk(recorder.base_url) as client, pytest.raises(openai.InternalServerError) as failed:
+        client.images.generate(**GENERATE)
+    assert failed.value.status_code == 502 and failed.value.code == "upstream_unreachable"
+    assert isinstance(failed.value.body, dict)
+    assert failed.value.body["message"].startswith(f"The upstream http://127.0.0.1:{port}/v1 could not be reached: ")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_slow_upstream_gets_the_timeout_and_nothing_is_written(tmp_path: Path) -> None:
+    with FakeProcess("--latency-ms", "3000") as upstream, \
+            FakeProcess("--record", str(tmp_path), "--upstream", upstream.base_url,
+                        "--upstream-timeout-ms", "300") as recorder, \
+            sdk(recorder.base_url) as client, pytest.raises(openai.APIStatusError) as failed:
+        client.images.generate(**GENERATE)
+    assert failed.value.status_code == 504 and failed.value.code == "upstream_timeout"
+    assert list(tmp_path.iterdir()) == []
