@@ -29,11 +29,28 @@ of ``warn`` as the default: the fake keeps the guide's contract, so a suite writ
 passing, but no longer in silence (code that passes against the fake and fails in production is
 what the warning names); ``error`` would fail every such suite at once, and a suite that runs with
 ``filterwarnings = error`` gets ``error``'s effect from ``warn`` anyway.
+
+Record and replay (``--images-fake-record DIR`` with ``--images-fake-upstream URL``, then
+``--images-fake-replay DIR``): each test's fakes (``images_fake``, so ``openai_client`` and
+``images_client``, and ``images_fake_url``, which then gets a live fake of its own per test) do
+not answer themselves: recording, they forward every ``/v1`` request to the upstream (the real
+API by default) and write the exchanges to the test's cassette; replaying, the test's cassette
+answers (``python -m mockserver --record`` / ``--replay``, one test at a time). A test's cassette
+is the folder ``DIR/<its node id>/`` (the id as seen from the directory pytest is started in;
+``/`` and ``::`` written ``.`` and ``__``), holding one cassette (a session's): recording a
+test again replaces it; replaying a test that was never recorded fails it, saying so. Recording,
+``openai_client`` sends ``$OPENAI_API_KEY`` (the upstream's key; it is never written to a
+cassette), and replaying, any key. So a user records a suite once with a real key and replays it
+in CI with no key and no network.
 """
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -41,8 +58,10 @@ import pytest
 import requests
 from flask import Flask
 
+from mockserver import recording
 from mockserver.app import create_app
 from mockserver.http.server import LiveServer
+from mockserver.recording.proxy import Recorder
 from mockserver.testing.handle import FakeHandle
 from mockserver.testing.transport import httpx_transport, requests_session
 
@@ -56,6 +75,12 @@ TODAY_OPTION = "--images-fake-today"
 TODAY_INI = "images_fake_today"
 TODAY_CHOICES = ("off", "warn", "error")
 TODAY_DEFAULT = "warn"  # ASSUMPTION (our choice): see the module's docstring
+RECORD_OPTION = "--images-fake-record"
+UPSTREAM_OPTION = "--images-fake-upstream"
+REPLAY_OPTION = "--images-fake-replay"
+API_KEY_ENV = "OPENAI_API_KEY"  # recording, the upstream's key: read as the SDK reads it
+_UNSAFE = re.compile(r"[^A-Za-z0-9._\[\]=+-]+")
+MAX_NAME = 180  # characters of a cassette folder's name (a longer node id ends in its digest)
 # ASSUMPTION (our choice): the plugin does not read MOCKSERVER_STATE. That variable configures
 # `python -m mockserver`; a CI job that sets it for a fake it starts beside the tests should not
 # silently move the tests' own fakes onto that fake's state (and reset it). Sharing is asked for
@@ -83,6 +108,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "naming the test and the reason, 'error' fails the test, 'off' says nothing "
         f"(default: the ini option {TODAY_INI}, else {TODAY_DEFAULT})",
     )
+    group.addoption(
+        RECORD_OPTION, metavar="DIR", default=None,
+        help="record: each test's fakes forward its requests to the upstream (--images-fake-upstream) "
+        f"and write them to a cassette of its own in DIR (DIR/<node id>/); openai_client sends ${API_KEY_ENV}",
+    )
+    group.addoption(
+        UPSTREAM_OPTION, metavar="URL", default=None,
+        help=f"with {RECORD_OPTION}: the API to record (its /v1 base URL; default: the real API's)",
+    )
+    group.addoption(
+        REPLAY_OPTION, metavar="DIR", default=None,
+        help=f"replay: each test's fakes answer from the test's cassette in DIR (recorded with {RECORD_OPTION})",
+    )
     parser.addini(TODAY_INI, f"the default of {TODAY_OPTION} (off, warn or error)", default=TODAY_DEFAULT)
     parser.addini(STATE_INI, f"the default of {STATE_OPTION}", default="")
     parser.addini(RESET_INI, f"the default of {RESET_OPTION} (run or never)", default="run")
@@ -107,6 +145,72 @@ def today_mode(config: pytest.Config) -> str:
     if mode not in TODAY_CHOICES:
         raise pytest.UsageError(f"{TODAY_INI} = {mode!r}: expected one of {', '.join(TODAY_CHOICES)}")
     return mode
+
+
+def cassette_name(nodeid: str) -> str:
+    """The folder a test's cassette is kept in, from its node id: ``tests/test_a.py::test_b[x]``
+    -> ``tests.test_a.py__test_b[x]`` (a name too long ends in the node id's digest)."""
+    name = _UNSAFE.sub("_", nodeid.replace("::", "__").replace("/", ".")).strip("._") or "test"
+    if len(name) > MAX_NAME:
+        import hashlib
+
+        name = name[: MAX_NAME - 17] + "-" + hashlib.sha256(nodeid.encode()).hexdigest()[:16]
+    return name
+
+
+def node_id(node: pytest.Item) -> str:
+    """A test's node id as seen from the directory pytest was started in (where a project runs
+    its tests, locally and in CI alike). ASSUMPTION (our choice), rather than pytest's own node id:
+    that is relative to the rootdir, which an option's existing path (``--images-fake-replay DIR``)
+    can move when no ini file is found, so the same test would be named otherwise in replay."""
+    path = Path(os.path.relpath(node.path, node.config.invocation_params.dir)).as_posix()
+    return f"{path}::{node.nodeid.split('::', 1)[1]}" if "::" in node.nodeid else path
+
+
+def recording_settings(config: pytest.Config, nodeid: str) -> dict[str, Any]:
+    """The settings that make the fake of the test ``nodeid`` (see :func:`node_id`) record or
+    replay its cassette ({} when neither is asked)."""
+    record, replay = config.getoption(RECORD_OPTION), config.getoption(REPLAY_OPTION)
+    upstream = config.getoption(UPSTREAM_OPTION)
+    if record and replay:
+        raise pytest.UsageError(f"{RECORD_OPTION} and {REPLAY_OPTION} cannot be used together")
+    if upstream and not record:
+        raise pytest.UsageError(f"{UPSTREAM_OPTION} is the upstream of {RECORD_OPTION}: give that too")
+    if record:
+        folder = Path(record) / cassette_name(nodeid)
+        shutil.rmtree(folder, ignore_errors=True)  # a test recorded again: its new exchanges only
+        return {"record": str(folder), **({"upstream": upstream} if upstream else {})}
+    if replay:
+        folder = Path(replay) / cassette_name(nodeid)
+        if not folder.is_dir():
+            pytest.fail(f"{nodeid}: no cassette in {folder} (record this test with {RECORD_OPTION})", pytrace=False)
+        return {"replay": str(folder)}
+    return {}
+
+
+def _recording_settings(request: pytest.FixtureRequest) -> dict[str, Any]:
+    item = _item(request)
+    return recording_settings(request.config, node_id(item) if item is not None else request.node.nodeid)
+
+
+def _recording(config: pytest.Config) -> bool:
+    return bool(config.getoption(RECORD_OPTION))
+
+
+def _fake_app(settings: dict[str, Any]) -> Flask:
+    """``create_app(**settings)``; a fake that cannot record or replay fails the test, saying why."""
+    try:
+        return create_app(**settings)
+    except ValueError as exc:
+        pytest.fail(f"the Images API fake: {exc}", pytrace=False)
+
+
+def _close(app: Flask) -> None:
+    """Release a test's own fake: its state's connections, and the recorder's to the upstream."""
+    handler = app.extensions.get(recording.EXTENSION)
+    if isinstance(handler, Recorder):
+        handler.close()
+    app.extensions["mockserver"].close()
 
 
 class ImagesFakeTodayWarning(UserWarning):
@@ -218,7 +322,13 @@ def images_fake(images_fake_settings: dict[str, Any], request: pytest.FixtureReq
     It stays private to this test in shared mode too (``--images-fake-state``): ASSUMPTION:
     a test asking for a fresh fake relies on being alone in it (an empty journal, its own
     quota); sharing is what ``images_fake_url`` offers."""
-    fake = InProcessFake(create_app(**images_fake_settings))
+    settings = {**images_fake_settings, **_recording_settings(request)}
+    app = _fake_app(settings)
+    fake = InProcessFake(app)
+    if settings.keys() & {"record", "replay"}:
+        request.addfinalizer(lambda: _close(app))  # the recorder's connections to the upstream
+    if _recording(request.config):
+        fake.api_key = os.environ.get(API_KEY_ENV) or FAKE_API_KEY
     _watch(_item(request), fake)
     return fake
 
@@ -260,6 +370,19 @@ def images_fake_url(_images_fake_server: LiveServer, pytestconfig: pytest.Config
     ASSUMPTION: a user sharing one fake among workers wants to observe the others' traffic (a
     quota spent together, a fault fired once in all), not an isolation per test that would
     wipe the other workers' state mid-test; a test that needs its own fake uses ``images_fake``."""
+    settings = _recording_settings(request)
+    if settings:  # recording or replaying: a live fake of this test's own, on its cassette
+        app = _fake_app(settings)
+        server = LiveServer(app).start()
+
+        def stop() -> None:
+            server.stop()
+            _close(app)
+
+        request.addfinalizer(stop)
+        url = FakeURL(server.base_url)
+        url.fake = FakeHandle.in_process(app)
+        return url
     url = FakeURL(_images_fake_server.base_url)
     url.fake = FakeHandle.in_process(_images_fake_server.app)
     if shared_state(pytestconfig) is None:
@@ -273,7 +396,7 @@ def openai_client(images_fake: InProcessFake) -> Iterator[Any]:
     """The official ``openai.OpenAI`` client pointed at this test's ``images_fake`` through httpx's
     transport, with no socket (skipped when ``openai`` is not installed)."""
     openai = pytest.importorskip("openai")
-    client = openai.OpenAI(base_url=images_fake.base_url, api_key=FAKE_API_KEY,
+    client = openai.OpenAI(base_url=images_fake.base_url, api_key=images_fake.api_key,
                            http_client=images_fake.httpx_client())
     yield client
     client.close()
