@@ -37,7 +37,9 @@ default matchers are method and URI), so it is not affected.
 organization header of the answers, ``openai-organization``) become :data:`REDACTED`, and those
 secrets (the API key, the organization and project ids) are replaced wherever else they appear:
 the URI, other headers, bodies (a rate-limit message names the organization), stream events.
-:class:`Redaction` adds header names and JSON field paths. ``"redacted"`` lists what was done.
+:class:`Redaction` adds header names and JSON field paths; the text values they redact are, in turn,
+replaced wherever else they appear (an answer may echo a request's field under another name).
+``"redacted"`` lists what was done.
 
 **Writing** is atomic (a temporary file in DIR, then a rename): DIR never holds half a cassette.
 
@@ -390,8 +392,13 @@ def redact(interaction: Interaction, redaction: Redaction = Redaction()) -> Inte
     """A copy of ``interaction`` with nothing secret left in it (see the module's docstring);
     ``redacted`` says what was replaced."""
     req, resp = interaction.request, interaction.response
-    secrets = secrets_of(req, resp)
     names = redaction.header_names()
+    # The values redacted where they are named are secrets wherever else they appear too (the
+    # fake, for one, echoes a request's `user` as `safety_identifier` in its answer).
+    found = [v for k, v in (*req.headers, *resp.headers) if k.lower() in names and k.lower() != "authorization"]
+    found += _field_values(req, redaction.fields)
+    secrets = sorted({*secrets_of(req, resp), *(v.strip() for v in found if len(v.strip()) >= MIN_SECRET)}
+                     - {REDACTED}, key=len, reverse=True)
     done: list[str] = list(interaction.redacted)
 
     def headers(items: list[tuple[str, str]], side: str, also: frozenset[str]) -> list[tuple[str, str]]:
@@ -425,6 +432,40 @@ def redact(interaction: Interaction, redaction: Redaction = Redaction()) -> Inte
     if secrets:
         done.append("the API key, organization and project wherever they appeared")
     return replace(interaction, request=new_req, response=new_resp, redacted=sorted(set(done)))
+
+
+def _field_values(req: Request, paths: Sequence[str]) -> list[str]:
+    """The text values at ``paths`` in a request's JSON body or form (what redaction will replace)."""
+    if not paths or not req.body:
+        return []
+    if req.media_type == "multipart/form-data":
+        names = {p for p in paths if "." not in p}
+        parts = parse_form(req.body, req.header("Content-Type")) or []
+        return [p.data.decode("utf-8", "replace") for p in parts if not p.is_file and (p.name in names or "*" in names)]
+    try:
+        value = json.loads(req.body)
+    except ValueError:
+        return []
+    out: list[str] = []
+    for path in paths:
+        _collect(value, path.split("."), out)
+    return out
+
+
+def _collect(value: Any, keys: list[str], out: list[str]) -> None:
+    if not keys:
+        if isinstance(value, str):  # (a number is not searched for: it would hit every other number)
+            out.append(value)
+        return
+    head, rest = keys[0], keys[1:]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if head in ("*", key):
+                _collect(item, rest, out)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            if head in ("*", str(index)):
+                _collect(item, rest, out)
 
 
 def _redact_form(req: Request, paths: Sequence[str], secrets: Sequence[str]) -> tuple[bytes, list[str]]:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import openai
 import pytest
 
@@ -200,3 +202,50 @@ def test_a_slow_upstream_gets_the_timeout_and_nothing_is_written(tmp_path: Path)
         client.images.generate(**GENERATE)
     assert failed.value.status_code == 504 and failed.value.code == "upstream_timeout"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_stream_is_relayed_event_by_event_as_it_arrives(tmp_path: Path) -> None:
+    """The upstream spreads 1.5 s over three events: the client reads the first long before the last."""
+    with FakeProcess("--latency-ms", "1500") as upstream, \
+            FakeProcess("--record", str(tmp_path), "--upstream", upstream.base_url) as recorder:
+        arrived = []
+        with httpx.stream("POST", recorder.base_url + "/images/generations", timeout=30,
+                          headers={"Authorization": f"Bearer {KEY}"}, json={**STREAM, "partial_images": 2}) as answer:
+            assert answer.status_code == 200
+            for line in answer.iter_lines():
+                if line.startswith("data:"):
+                    arrived.append(time.perf_counter())
+    assert len(arrived) == 3 and arrived[-1] - arrived[0] > 0.6
+    (cassette,) = tmp_path.glob("*.json")
+    (interaction,) = json.loads(cassette.read_text())["interactions"]
+    events_ms = interaction["mockserver"]["events_ms"]
+    assert len(events_ms) == 3 and events_ms[-1] - events_ms[0] > 600
+
+
+def test_settings_from_the_environment_more_redactions_and_a_reset_replay(tmp_path: Path) -> None:
+    """MOCKSERVER_RECORD, _UPSTREAM, _REDACT_HEADER, _REDACT_FIELD; a redacted field matches any value
+    on replay; identical requests get their answers in turn, the last again, and from the first after
+    POST /_mock/reset."""
+    extra = {"X-Team-Token": "team-secret-0042"}
+    with FakeProcess() as upstream, FakeProcess(env={
+            "MOCKSERVER_RECORD": str(tmp_path), "MOCKSERVER_UPSTREAM": upstream.base_url,
+            "MOCKSERVER_REDACT_HEADER": "X-Team-Token", "MOCKSERVER_REDACT_FIELD": "user"}) as recorder, \
+            sdk(recorder.base_url) as client:
+        ids = [client.images.with_raw_response.generate(**GENERATE, user="alice-secret-7", extra_headers=extra)
+               .headers["x-request-id"] for _ in range(2)]
+    assert ids[0] != ids[1]
+    every_byte = b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
+    assert b"team-secret-0042" not in every_byte and b"alice-secret-7" not in every_byte
+    with FakeProcess("--replay", str(tmp_path)) as replay, sdk(replay.base_url) as client:
+        def replayed() -> str:
+            return client.images.with_raw_response.generate(**GENERATE, user="bob").headers["x-request-id"]
+
+        assert [replayed() for _ in range(3)] == [ids[0], ids[1], ids[1]]
+        with replay.handle() as control:
+            assert [e["replayed"].rsplit("#")[1] for e in control.requests()] == [
+                "1 POST /v1/images/generations", "2 POST /v1/images/generations", "2 POST /v1/images/generations"]
+            control.reset()
+            assert control.requests() == []
+        assert replayed() == ids[0]
+        page = httpx.get(replay.url + "/_mock/ui", timeout=10)
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
