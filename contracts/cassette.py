@@ -633,13 +633,16 @@ class CassetteWriter:
         self._written: list[dict[str, Any]] = []
         self._lock = threading.Lock()
 
-    def add(self, interaction: Interaction) -> None:
-        """Redact ``interaction`` and write the cassette with it added."""
+    def add(self, interaction: Interaction) -> int:
+        """Redact ``interaction`` and write the cassette with it added; its number in the
+        cassette (from 1). When the write fails (OSError), the cassette is as it was."""
         entry = interaction_json(redact(interaction, self.redaction), self.path.parent)
         with self._lock:
-            self._written.append(entry)
-            cassette = {"version": FORMAT_VERSION, "interactions": self._written}
+            written = [*self._written, entry]
+            cassette = {"version": FORMAT_VERSION, "interactions": written}
             _write_atomically(self.path, (json.dumps(cassette, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+            self._written = written
+            return len(written)
 
     def __len__(self) -> int:
         return len(self._written)
@@ -748,20 +751,43 @@ def _json_differences(recorded: Any, sent: Any, where: str) -> Iterator[str]:
         yield f"{where or 'body'}: recorded {_short(recorded)}, sent {_short(sent)}"
 
 
-def differences(recorded: Request, sent: Request) -> list[str]:
+@dataclass(frozen=True, slots=True)
+class RequestView:
+    """A request as the API reads it, what :func:`differences` compares (make it once with
+    :func:`view` to compare one recorded request many times)."""
+
+    method: str
+    path: str
+    query: list[tuple[str, str]]
+    kind: str  # "empty", "json", "form" or "bytes"
+    value: Any
+    shown_path: str  # the path as sent, for messages
+
+
+def view(req: Request | RequestView) -> RequestView:
+    """``req`` as the API reads it."""
+    if isinstance(req, RequestView):
+        return req
+    kind, value = _body_value(req)
+    return RequestView(req.method.upper(), req.path.rstrip("/"), req.query, kind, value, req.path)
+
+
+def differences(recorded: Request | RequestView, sent: Request | RequestView) -> list[str]:
     """What tells ``sent`` apart from ``recorded`` as the API reads them (see the module's
     docstring); [] when they match."""
+    a_view, b_view = view(recorded), view(sent)
     found = []
-    if recorded.method.upper() != sent.method.upper():
-        found.append(f"method: recorded {recorded.method}, sent {sent.method}")
-    if recorded.path.rstrip("/") != sent.path.rstrip("/"):
-        found.append(f"path: recorded {recorded.path}, sent {sent.path}")
-    if recorded.query != sent.query:
-        found.append(f"query: recorded {recorded.query}, sent {sent.query}")
-    kind_a, a = _body_value(recorded)
-    kind_b, b = _body_value(sent)
+    if a_view.method != b_view.method:
+        found.append(f"method: recorded {a_view.method}, sent {b_view.method}")
+    if a_view.path != b_view.path:
+        found.append(f"path: recorded {a_view.shown_path}, sent {b_view.shown_path}")
+    if a_view.query != b_view.query:
+        found.append(f"query: recorded {a_view.query}, sent {b_view.query}")
+    kind_a, a, kind_b, b = a_view.kind, a_view.value, b_view.kind, b_view.value
     if kind_a != kind_b:
         found.append(f"body: recorded {_kinds[kind_a]}, sent {_kinds[kind_b]}")
+    elif a == b:
+        pass
     elif kind_a == "json":
         found += [f"body.{d}" if not d.startswith("body") else d for d in _json_differences(a, b, "")]
     elif kind_a == "form":
@@ -776,7 +802,7 @@ def differences(recorded: Request, sent: Request) -> list[str]:
                 for x, y in zip(a[name], b[name], strict=True):
                     if x != y and x != REDACTED:
                         found.append(f"form field {name}: recorded {_short(x)}, sent {_short(y)}")
-    elif kind_a == "bytes" and a != b:
+    elif kind_a == "bytes":
         found.append(f"body: recorded {len(a)} bytes, sent {len(b)} other bytes")
     return found
 
@@ -798,17 +824,19 @@ class NearMiss:
         return {"recorded": self.interaction.name(), "differences": self.differences}
 
 
-def near_misses(sent: Request, interactions: Sequence[Interaction], limit: int = 3) -> list[NearMiss]:
+def near_misses(sent: Request | RequestView, interactions: Sequence[Interaction], limit: int = 3, *,
+                views: Sequence[RequestView] | None = None) -> list[NearMiss]:
     """The ``limit`` recorded exchanges nearest ``sent`` (the same path first, then the fewest
-    differences), each with what differs."""
+    differences), each with what differs; ``views``: the interactions' requests already viewed."""
+    sent_view = view(sent)
     scored = []
     for order, interaction in enumerate(interactions):
-        found = differences(interaction.request, sent)
+        recorded = views[order] if views is not None else view(interaction.request)
+        found = differences(recorded, sent_view)
         if not found:
             continue
-        other_path = interaction.request.path.rstrip("/") != sent.path.rstrip("/")
-        other_method = interaction.request.method.upper() != sent.method.upper()
-        scored.append(((other_path, other_method, len(found), order), NearMiss(interaction, found)))
+        key = (recorded.path != sent_view.path, recorded.method != sent_view.method, len(found), order)
+        scored.append((key, NearMiss(interaction, found)))
     scored.sort(key=lambda pair: pair[0])
     return [miss for _, miss in scored[:limit]]
 
@@ -821,15 +849,19 @@ class Playback:
 
     def __init__(self, interactions: Sequence[Interaction]) -> None:
         self.interactions = list(interactions)
+        self._views = [view(i.request) for i in self.interactions]  # each recorded body read once
         self._used: set[int] = set()
         self._lock = threading.Lock()
 
     def answer(self, sent: Request) -> Interaction | None:
         """The recorded exchange that answers ``sent``, or None (then see :meth:`near_misses`)."""
+        sent_view = view(sent)
         last = None
         with self._lock:
-            for number, interaction in enumerate(self.interactions):
-                if differences(interaction.request, sent):
+            for number, (interaction, recorded) in enumerate(zip(self.interactions, self._views, strict=True)):
+                if recorded.path != sent_view.path or recorded.method != sent_view.method:
+                    continue
+                if differences(recorded, sent_view):
                     continue
                 if number not in self._used:
                     self._used.add(number)
@@ -838,7 +870,7 @@ class Playback:
         return last
 
     def near_misses(self, sent: Request, limit: int = 3) -> list[NearMiss]:
-        return near_misses(sent, self.interactions, limit)
+        return near_misses(sent, self.interactions, limit, views=self._views)
 
     def rewind(self) -> None:
         """Forget which exchanges were used: the next requests start from the first answers again."""

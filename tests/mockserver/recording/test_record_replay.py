@@ -249,3 +249,32 @@ def test_settings_from_the_environment_more_redactions_and_a_reset_replay(tmp_pa
         assert replayed() == ids[0]
         page = httpx.get(replay.url + "/_mock/ui", timeout=10)
         assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+
+
+def test_a_cassette_vcrpy_recorded_is_replayed_by_the_fake(tmp_path: Path) -> None:
+    vcr = pytest.importorskip("vcr")
+    recorder = vcr.VCR(serializer="json", record_mode="once")
+    with FakeProcess() as upstream, recorder.use_cassette(str(tmp_path / "by-vcrpy.json")), \
+            sdk(upstream.base_url) as client:
+        made = [d.b64_json for d in client.images.generate(**GENERATE).data or []]
+        with pytest.raises(openai.BadRequestError) as refused:
+            client.images.generate(**REFUSED)
+    with FakeProcess("--replay", str(tmp_path)) as replay, sdk(replay.base_url) as client:
+        assert [d.b64_json for d in client.images.generate(**GENERATE).data or []] == made
+        with pytest.raises(openai.BadRequestError) as again:
+            client.images.generate(**REFUSED)
+    assert failure(again.value) == failure(refused.value)
+
+
+def test_a_gzip_header_on_a_plain_recorded_body_is_left_out(tmp_path: Path) -> None:
+    """vcrpy's httpx recorder keeps the decoded body beside the Content-Encoding it came with."""
+    body = json.dumps({"created": 1, "data": [{"b64_json": "AAAA"}]})
+    (tmp_path / "c.json").write_text(json.dumps({"version": 1, "interactions": [{
+        "request": {"method": "POST", "uri": "https://api.example.test/v1/images/generations",
+                    "body": json.dumps(GENERATE), "headers": {"Content-Type": ["application/json"]}},
+        "response": {"status": {"code": 200, "message": "OK"},
+                     "headers": {"Content-Type": ["application/json"], "Content-Encoding": ["gzip"]},
+                     "body": {"string": body}}}]}))
+    with FakeProcess("--replay", str(tmp_path)) as replay, sdk(replay.base_url) as client:
+        made = client.images.generate(**GENERATE)
+    assert made.data and made.data[0].b64_json == "AAAA"
