@@ -39,6 +39,8 @@ def install(app: Flask, backend: Backend) -> None:
     else:
         return
     app.extensions[EXTENSION] = handler
+    if isinstance(handler, Recorder):
+        backend.on_close.append(handler.close)  # its pool of connections to the upstream
 
     @app.before_request
     def recorded() -> Response | None:

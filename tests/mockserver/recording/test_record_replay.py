@@ -20,6 +20,7 @@ import openai
 import pytest
 
 from contracts.cassette import REDACTED, read_directory
+from mockserver import LiveServer, create_app
 from tests.support.pngs import pattern, png_bytes
 from tests.support.ports import free_port, refused
 from tests.support.processes import FakeProcess
@@ -278,3 +279,26 @@ def test_a_gzip_header_on_a_plain_recorded_body_is_left_out(tmp_path: Path) -> N
     with FakeProcess("--replay", str(tmp_path)) as replay, sdk(replay.base_url) as client:
         made = client.images.generate(**GENERATE)
     assert made.data and made.data[0].b64_json == "AAAA"
+
+
+def test_create_app_records_and_replays_in_process(tmp_path: Path, live_server: LiveServer) -> None:
+    """create_app(record=..., upstream=...) and create_app(replay=...): what a pytest plugin builds on;
+    closing the fake closes its connections to the upstream."""
+    headers = {"Authorization": f"Bearer {KEY}"}
+    recording = create_app(record=str(tmp_path), upstream=live_server.base_url)
+    try:
+        recorded = recording.test_client().post("/v1/images/generations", json=GENERATE, headers=headers)
+    finally:
+        recording.extensions["mockserver"].close()
+    assert recorded.status_code == 200 and recorded.json and recorded.json["data"][0]["b64_json"]
+    replaying = create_app(replay=str(tmp_path))
+    try:
+        client = replaying.test_client()
+        replayed = client.post("/v1/images/generations", json=dict(reversed(GENERATE.items())), headers=headers)
+        missed = client.post("/v1/images/generations", json={**GENERATE, "n": 2}, headers=headers)
+    finally:
+        replaying.extensions["mockserver"].close()
+    assert replayed.status_code == 200 and replayed.get_data() == recorded.get_data()
+    assert replayed.headers["x-request-id"] == recorded.headers["x-request-id"]
+    assert missed.status_code == 404 and missed.json and missed.json["error"]["near_misses"][0]["differences"] == [
+        "body.n: sent 2, not recorded"]
