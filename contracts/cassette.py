@@ -83,6 +83,7 @@ RESPONSE_ORGANIZATION = "openai-organization"
 # body's length, which the replaying server sets (redaction may change a body's length).
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer",
                         "upgrade", "content-length"})
+MAX_DEPTH = 64  # a JSON body nested deeper is compared byte for byte (as the API refuses it: json_too_deep)
 MIN_SECRET = 4  # a "secret" shorter than this is not searched for in text (it would hit everywhere)
 _EVENT_END = re.compile(rb"\r\n\r\n|\n\n|\r\r")
 
@@ -363,7 +364,7 @@ def _redact_body(body: bytes, media_type: str, paths: Sequence[str]) -> tuple[by
             seen |= set(found)
         return b"".join(out), sorted(seen)
     try:
-        value = json.loads(body)
+        value = load_json(body)
     except ValueError:
         return body, []
     value, hit = redact_json(value, paths)
@@ -378,7 +379,7 @@ def _redact_event(event: bytes, paths: Sequence[str]) -> tuple[bytes, list[str]]
     for number, line in enumerate(lines):
         if line.startswith(b"data:"):
             try:
-                value = json.loads(line[5:])
+                value = load_json(line[5:])
             except ValueError:
                 continue
             value, found = redact_json(value, paths)
@@ -443,7 +444,7 @@ def _field_values(req: Request, paths: Sequence[str]) -> list[str]:
         parts = parse_form(req.body, req.header("Content-Type")) or []
         return [p.data.decode("utf-8", "replace") for p in parts if not p.is_file and (p.name in names or "*" in names)]
     try:
-        value = json.loads(req.body)
+        value = load_json(req.body)
     except ValueError:
         return []
     out: list[str] = []
@@ -489,6 +490,22 @@ def _redact_form(req: Request, paths: Sequence[str], secrets: Sequence[str]) -> 
 
 
 # --- reading and writing -------------------------------------------------------------------------
+
+
+def load_json(data: bytes | str) -> Any:
+    """``data`` as JSON, or ValueError (for a body nested deeper than MAX_DEPTH too: the values
+    compared here are walked recursively)."""
+    try:
+        value = json.loads(data)
+    except RecursionError:
+        raise ValueError("nested too deep") from None
+    level = [value]
+    for _ in range(MAX_DEPTH + 1):  # one level of containers at a time (no recursion)
+        level = [v for item in level if isinstance(item, (dict, list))
+                 for v in (item.values() if isinstance(item, dict) else item)]
+        if not level:
+            return value
+    raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
 
 
 def _text(data: bytes) -> str | None:
@@ -717,7 +734,7 @@ def _body_value(req: Request) -> tuple[str, Any]:
             return "form", form
     if req.media_type in ("application/json", "") or req.media_type.endswith("+json"):
         try:
-            return "json", json.loads(req.body)
+            return "json", load_json(req.body)
         except ValueError:
             pass
     return "bytes", req.body

@@ -19,7 +19,7 @@ import httpx
 import openai
 import pytest
 
-from contracts.cassette import REDACTED, read_directory
+from contracts.cassette import REDACTED, Interaction, Request, Response, read_directory, write_cassette
 from mockserver import LiveServer, create_app
 from tests.support.pngs import pattern, png_bytes
 from tests.support.ports import free_port, refused
@@ -302,3 +302,34 @@ def test_create_app_records_and_replays_in_process(tmp_path: Path, live_server: 
     assert replayed.headers["x-request-id"] == recorded.headers["x-request-id"]
     assert missed.status_code == 404 and missed.json and missed.json["error"]["near_misses"][0]["differences"] == [
         "body.n: sent 2, not recorded"]
+
+
+ODD = [
+    ("POST", "/v1/images/generations", "application/json", b"not json"),
+    ("POST", "/v1/images/generations", "application/json", b"[" * 5000 + b"]" * 5000),
+    ("POST", "/v1/images/generations", "application/json", b'{"prompt": "\xff\xfe"}'),
+    ("POST", "/v1/images/edits", "multipart/form-data; boundary=zz", b"--zz\r\nContent-Disposition: form-da"),
+    ("POST", "/v1/images/edits", "multipart/form-data", b"no boundary"),
+    ("GET", "/v1/images/generations", None, b""),
+    ("DELETE", "/v1/models/x", None, b""),
+    ("POST", "/v1/unknown?a=1&a=2", "text/plain", b"\x00\x01"),
+]
+
+
+@pytest.mark.parametrize("fallback", ["error", "fake"])
+def test_any_request_gets_a_json_answer_never_a_500(tmp_path: Path, fallback: str) -> None:
+    recorded = Request("POST", "https://api.example.test/v1/images/generations",
+                       [("Content-Type", "application/json")], json.dumps(GENERATE).encode())
+    write_cassette(tmp_path / "c.json", [Interaction(recorded, Response(200, "OK", [
+        ("Content-Type", "application/json")], b'{"created":1,"data":[]}'))])
+    app = create_app(replay=str(tmp_path), replay_fallback=fallback)
+    try:
+        client = app.test_client()
+        for method, path, content_type, body in ODD:
+            got = client.open(path, method=method, data=body, content_type=content_type,
+                              headers={"Authorization": f"Bearer {KEY}"})
+            assert got.status_code < 500 and got.is_json and got.json, (method, path, body[:20], got.status_code)
+            if fallback == "error":
+                assert (got.status_code, got.json["error"]["code"]) == (404, "no_recorded_match")
+    finally:
+        app.extensions["mockserver"].close()
