@@ -37,7 +37,9 @@ default matchers are method and URI), so it is not affected.
 organization header of the answers, ``openai-organization``) become :data:`REDACTED`, and those
 secrets (the API key, the organization and project ids) are replaced wherever else they appear:
 the URI, other headers, bodies (a rate-limit message names the organization), stream events.
-:class:`Redaction` adds header names and JSON field paths. ``"redacted"`` lists what was done.
+:class:`Redaction` adds header names and JSON field paths; the text values they redact are, in turn,
+replaced wherever else they appear (an answer may echo a request's field under another name).
+``"redacted"`` lists what was done.
 
 **Writing** is atomic (a temporary file in DIR, then a rename): DIR never holds half a cassette.
 
@@ -81,6 +83,7 @@ RESPONSE_ORGANIZATION = "openai-organization"
 # body's length, which the replaying server sets (redaction may change a body's length).
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer",
                         "upgrade", "content-length"})
+MAX_DEPTH = 64  # a JSON body nested deeper is compared byte for byte (as the API refuses it: json_too_deep)
 MIN_SECRET = 4  # a "secret" shorter than this is not searched for in text (it would hit everywhere)
 _EVENT_END = re.compile(rb"\r\n\r\n|\n\n|\r\r")
 
@@ -361,7 +364,7 @@ def _redact_body(body: bytes, media_type: str, paths: Sequence[str]) -> tuple[by
             seen |= set(found)
         return b"".join(out), sorted(seen)
     try:
-        value = json.loads(body)
+        value = load_json(body)
     except ValueError:
         return body, []
     value, hit = redact_json(value, paths)
@@ -376,7 +379,7 @@ def _redact_event(event: bytes, paths: Sequence[str]) -> tuple[bytes, list[str]]
     for number, line in enumerate(lines):
         if line.startswith(b"data:"):
             try:
-                value = json.loads(line[5:])
+                value = load_json(line[5:])
             except ValueError:
                 continue
             value, found = redact_json(value, paths)
@@ -390,8 +393,13 @@ def redact(interaction: Interaction, redaction: Redaction = Redaction()) -> Inte
     """A copy of ``interaction`` with nothing secret left in it (see the module's docstring);
     ``redacted`` says what was replaced."""
     req, resp = interaction.request, interaction.response
-    secrets = secrets_of(req, resp)
     names = redaction.header_names()
+    # The values redacted where they are named are secrets wherever else they appear too (the
+    # fake, for one, echoes a request's `user` as `safety_identifier` in its answer).
+    found = [v for k, v in (*req.headers, *resp.headers) if k.lower() in names and k.lower() != "authorization"]
+    found += _field_values(req, redaction.fields)
+    secrets = sorted({*secrets_of(req, resp), *(v.strip() for v in found if len(v.strip()) >= MIN_SECRET)}
+                     - {REDACTED}, key=len, reverse=True)
     done: list[str] = list(interaction.redacted)
 
     def headers(items: list[tuple[str, str]], side: str, also: frozenset[str]) -> list[tuple[str, str]]:
@@ -427,6 +435,40 @@ def redact(interaction: Interaction, redaction: Redaction = Redaction()) -> Inte
     return replace(interaction, request=new_req, response=new_resp, redacted=sorted(set(done)))
 
 
+def _field_values(req: Request, paths: Sequence[str]) -> list[str]:
+    """The text values at ``paths`` in a request's JSON body or form (what redaction will replace)."""
+    if not paths or not req.body:
+        return []
+    if req.media_type == "multipart/form-data":
+        names = {p for p in paths if "." not in p}
+        parts = parse_form(req.body, req.header("Content-Type")) or []
+        return [p.data.decode("utf-8", "replace") for p in parts if not p.is_file and (p.name in names or "*" in names)]
+    try:
+        value = load_json(req.body)
+    except ValueError:
+        return []
+    out: list[str] = []
+    for path in paths:
+        _collect(value, path.split("."), out)
+    return out
+
+
+def _collect(value: Any, keys: list[str], out: list[str]) -> None:
+    if not keys:
+        if isinstance(value, str):  # (a number is not searched for: it would hit every other number)
+            out.append(value)
+        return
+    head, rest = keys[0], keys[1:]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if head in ("*", key):
+                _collect(item, rest, out)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            if head in ("*", str(index)):
+                _collect(item, rest, out)
+
+
 def _redact_form(req: Request, paths: Sequence[str], secrets: Sequence[str]) -> tuple[bytes, list[str]]:
     """A multipart body with the fields named by one-key paths redacted and the secrets scrubbed
     from its text fields (file bytes are left alone)."""
@@ -448,6 +490,22 @@ def _redact_form(req: Request, paths: Sequence[str], secrets: Sequence[str]) -> 
 
 
 # --- reading and writing -------------------------------------------------------------------------
+
+
+def load_json(data: bytes | str) -> Any:
+    """``data`` as JSON, or ValueError (for a body nested deeper than MAX_DEPTH too: the values
+    compared here are walked recursively)."""
+    try:
+        value = json.loads(data)
+    except RecursionError:
+        raise ValueError("nested too deep") from None
+    level = [value]
+    for _ in range(MAX_DEPTH + 1):  # one level of containers at a time (no recursion)
+        level = [v for item in level if isinstance(item, (dict, list))
+                 for v in (item.values() if isinstance(item, dict) else item)]
+        if not level:
+            return value
+    raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
 
 
 def _text(data: bytes) -> str | None:
@@ -592,13 +650,16 @@ class CassetteWriter:
         self._written: list[dict[str, Any]] = []
         self._lock = threading.Lock()
 
-    def add(self, interaction: Interaction) -> None:
-        """Redact ``interaction`` and write the cassette with it added."""
+    def add(self, interaction: Interaction) -> int:
+        """Redact ``interaction`` and write the cassette with it added; its number in the
+        cassette (from 1). When the write fails (OSError), the cassette is as it was."""
         entry = interaction_json(redact(interaction, self.redaction), self.path.parent)
         with self._lock:
-            self._written.append(entry)
-            cassette = {"version": FORMAT_VERSION, "interactions": self._written}
+            written = [*self._written, entry]
+            cassette = {"version": FORMAT_VERSION, "interactions": written}
             _write_atomically(self.path, (json.dumps(cassette, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+            self._written = written
+            return len(written)
 
     def __len__(self) -> int:
         return len(self._written)
@@ -673,7 +734,7 @@ def _body_value(req: Request) -> tuple[str, Any]:
             return "form", form
     if req.media_type in ("application/json", "") or req.media_type.endswith("+json"):
         try:
-            return "json", json.loads(req.body)
+            return "json", load_json(req.body)
         except ValueError:
             pass
     return "bytes", req.body
@@ -707,20 +768,43 @@ def _json_differences(recorded: Any, sent: Any, where: str) -> Iterator[str]:
         yield f"{where or 'body'}: recorded {_short(recorded)}, sent {_short(sent)}"
 
 
-def differences(recorded: Request, sent: Request) -> list[str]:
+@dataclass(frozen=True, slots=True)
+class RequestView:
+    """A request as the API reads it, what :func:`differences` compares (make it once with
+    :func:`view` to compare one recorded request many times)."""
+
+    method: str
+    path: str
+    query: list[tuple[str, str]]
+    kind: str  # "empty", "json", "form" or "bytes"
+    value: Any
+    shown_path: str  # the path as sent, for messages
+
+
+def view(req: Request | RequestView) -> RequestView:
+    """``req`` as the API reads it."""
+    if isinstance(req, RequestView):
+        return req
+    kind, value = _body_value(req)
+    return RequestView(req.method.upper(), req.path.rstrip("/"), req.query, kind, value, req.path)
+
+
+def differences(recorded: Request | RequestView, sent: Request | RequestView) -> list[str]:
     """What tells ``sent`` apart from ``recorded`` as the API reads them (see the module's
     docstring); [] when they match."""
+    a_view, b_view = view(recorded), view(sent)
     found = []
-    if recorded.method.upper() != sent.method.upper():
-        found.append(f"method: recorded {recorded.method}, sent {sent.method}")
-    if recorded.path.rstrip("/") != sent.path.rstrip("/"):
-        found.append(f"path: recorded {recorded.path}, sent {sent.path}")
-    if recorded.query != sent.query:
-        found.append(f"query: recorded {recorded.query}, sent {sent.query}")
-    kind_a, a = _body_value(recorded)
-    kind_b, b = _body_value(sent)
+    if a_view.method != b_view.method:
+        found.append(f"method: recorded {a_view.method}, sent {b_view.method}")
+    if a_view.path != b_view.path:
+        found.append(f"path: recorded {a_view.shown_path}, sent {b_view.shown_path}")
+    if a_view.query != b_view.query:
+        found.append(f"query: recorded {a_view.query}, sent {b_view.query}")
+    kind_a, a, kind_b, b = a_view.kind, a_view.value, b_view.kind, b_view.value
     if kind_a != kind_b:
         found.append(f"body: recorded {_kinds[kind_a]}, sent {_kinds[kind_b]}")
+    elif a == b:
+        pass
     elif kind_a == "json":
         found += [f"body.{d}" if not d.startswith("body") else d for d in _json_differences(a, b, "")]
     elif kind_a == "form":
@@ -735,7 +819,7 @@ def differences(recorded: Request, sent: Request) -> list[str]:
                 for x, y in zip(a[name], b[name], strict=True):
                     if x != y and x != REDACTED:
                         found.append(f"form field {name}: recorded {_short(x)}, sent {_short(y)}")
-    elif kind_a == "bytes" and a != b:
+    elif kind_a == "bytes":
         found.append(f"body: recorded {len(a)} bytes, sent {len(b)} other bytes")
     return found
 
@@ -757,17 +841,19 @@ class NearMiss:
         return {"recorded": self.interaction.name(), "differences": self.differences}
 
 
-def near_misses(sent: Request, interactions: Sequence[Interaction], limit: int = 3) -> list[NearMiss]:
+def near_misses(sent: Request | RequestView, interactions: Sequence[Interaction], limit: int = 3, *,
+                views: Sequence[RequestView] | None = None) -> list[NearMiss]:
     """The ``limit`` recorded exchanges nearest ``sent`` (the same path first, then the fewest
-    differences), each with what differs."""
+    differences), each with what differs; ``views``: the interactions' requests already viewed."""
+    sent_view = view(sent)
     scored = []
     for order, interaction in enumerate(interactions):
-        found = differences(interaction.request, sent)
+        recorded = views[order] if views is not None else view(interaction.request)
+        found = differences(recorded, sent_view)
         if not found:
             continue
-        other_path = interaction.request.path.rstrip("/") != sent.path.rstrip("/")
-        other_method = interaction.request.method.upper() != sent.method.upper()
-        scored.append(((other_path, other_method, len(found), order), NearMiss(interaction, found)))
+        key = (recorded.path != sent_view.path, recorded.method != sent_view.method, len(found), order)
+        scored.append((key, NearMiss(interaction, found)))
     scored.sort(key=lambda pair: pair[0])
     return [miss for _, miss in scored[:limit]]
 
@@ -780,15 +866,19 @@ class Playback:
 
     def __init__(self, interactions: Sequence[Interaction]) -> None:
         self.interactions = list(interactions)
+        self._views = [view(i.request) for i in self.interactions]  # each recorded body read once
         self._used: set[int] = set()
         self._lock = threading.Lock()
 
     def answer(self, sent: Request) -> Interaction | None:
         """The recorded exchange that answers ``sent``, or None (then see :meth:`near_misses`)."""
+        sent_view = view(sent)
         last = None
         with self._lock:
-            for number, interaction in enumerate(self.interactions):
-                if differences(interaction.request, sent):
+            for number, (interaction, recorded) in enumerate(zip(self.interactions, self._views, strict=True)):
+                if recorded.path != sent_view.path or recorded.method != sent_view.method:
+                    continue
+                if differences(recorded, sent_view):
                     continue
                 if number not in self._used:
                     self._used.add(number)
@@ -797,7 +887,7 @@ class Playback:
         return last
 
     def near_misses(self, sent: Request, limit: int = 3) -> list[NearMiss]:
-        return near_misses(sent, self.interactions, limit)
+        return near_misses(sent, self.interactions, limit, views=self._views)
 
     def rewind(self) -> None:
         """Forget which exchanges were used: the next requests start from the first answers again."""

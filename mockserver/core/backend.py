@@ -14,7 +14,7 @@ import hashlib
 import random
 import re
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from contracts.auth import bearer_token, mask_key
@@ -57,6 +57,7 @@ class Backend:
         self.signer = UrlSigner(config.secret or self.state.url_secret)
         self._config = self.state.configuration.current
         self._apply(self._config)
+        self.on_close: list[Callable[[], None]] = []  # what else the fake holds open (a recorder's connections)
 
     def begin_request(self) -> None:
         """A request starts: bring this fake's view of the state up to date (on Redis one round
@@ -68,7 +69,10 @@ class Backend:
                 self._apply(new)
 
     def close(self) -> None:
-        """Release the state's connections (nothing to do in memory)."""
+        """Release the state's connections (nothing to do in memory), and whatever else was
+        registered in ``on_close``."""
+        for release in self.on_close:
+            release()
         self.state.close()
 
     @property

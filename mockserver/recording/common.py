@@ -3,7 +3,6 @@ sends it (headers untouched, a stream chunk by chunk), the fake's own errors, th
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -12,7 +11,7 @@ from flask import Request, Response
 
 from contracts import timeline
 from contracts.auth import mask_key
-from contracts.cassette import HOP_BY_HOP, Part, parse_form
+from contracts.cassette import HOP_BY_HOP, Part, load_json, parse_form
 from contracts.cassette import Request as Sent
 from contracts.envelope import render
 from contracts.errors import error
@@ -71,7 +70,7 @@ def refusal(key: str, ex: Exchange, backend: Backend, extra: dict[str, Any] | No
 def error_of(body: bytes) -> tuple[str | None, str | None]:
     """The ``error.code`` and ``error.type`` of an API error body (None, None for another body)."""
     try:
-        found = json.loads(body)["error"]
+        found = load_json(body)["error"]
         return found.get("code"), found.get("type")
     except (ValueError, KeyError, TypeError, AttributeError):
         return None, None
@@ -86,7 +85,7 @@ def params_of(sent: Sent) -> Any:
             "files": [describe_upload(Upload(p.name, p.filename, p.content_type, p.data)) for p in parts if p.is_file],
         }
     try:
-        return summarise(json.loads(sent.body)) if sent.body else None
+        return summarise(load_json(sent.body)) if sent.body else None
     except ValueError:
         return None
 

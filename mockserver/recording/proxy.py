@@ -140,11 +140,11 @@ class Recorder:
         """Add the exchange to the cassette; where it is (``session-….json#3``), or "" when it
         could not be written (said in the log: the client still gets its answer)."""
         try:
-            self.writer.add(interaction)
+            number = self.writer.add(interaction)
         except (OSError, ValueError) as exc:
             _log.error("could not write %s to %s: %s", interaction.request.describe(), self.path, exc)
             return ""
-        return f"{self.path.name}#{len(self.writer)}"
+        return f"{self.path.name}#{number}"
 
     def _failed(self, ex: Exchange, sent: Sent, *, timed_out: bool = False, reason: str = "") -> FlaskResponse:
         """The answer when the upstream failed before its answer was whole (nothing is written)."""

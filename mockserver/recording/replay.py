@@ -72,11 +72,12 @@ class Replayer:
         ex.error_code, ex.error_type = common.error_of(recorded.body) if status >= 400 else (None, None)
         request_id = recorded.header(REQUEST_ID)
         source = {"replayed": found.name()}
+        headers = _replayable(recorded.headers, recorded.body)
         if not recorded.is_stream:
             common.journal(self.backend, ex, sent, status, request_id=request_id, source=source)
-            return common.answer(status, reason, recorded.headers, recorded.body)
+            return common.answer(status, reason, headers, recorded.body)
         kept = common.journal(self.backend, ex, sent, status, request_id=request_id, source=source, stream=True)
-        return common.answer(status, reason, recorded.headers, self._events(found, kept, source))
+        return common.answer(status, reason, headers, self._events(found, kept, source))
 
     def _events(self, found: Interaction, kept: tuple[dict[str, Any], int] | None,
                 source: dict[str, str]) -> Iterator[bytes]:
@@ -99,3 +100,12 @@ class Replayer:
                                   request=sent.describe(), nearest=nearest)
         common.journal(self.backend, ex, sent, response.status_code, request_id=None, source={"replayed": ""})
         return response
+
+
+def _replayable(headers: list[tuple[str, str]], body: bytes) -> list[tuple[str, str]]:
+    """The recorded headers to send again. A cassette another tool wrote may keep a decoded body
+    beside the ``Content-Encoding`` it arrived with (vcrpy's httpx recorder does): a gzip header
+    on a body that is not gzip is left out, or the client would fail to decode plain text."""
+    encoding = next((v.strip().lower() for k, v in headers if k.lower() == "content-encoding"), "identity")
+    plain = encoding == "gzip" and not body.startswith(b"\x1f\x8b")  # (gzip's magic number)
+    return [(k, v) for k, v in headers if k.lower() != "content-encoding"] if plain else headers

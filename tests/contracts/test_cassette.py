@@ -142,6 +142,19 @@ def test_field_paths_reach_into_lists_and_stream_events(tmp_path: Path) -> None:
     assert back[1].response.events_ms == [1.0] and len(back[1].response.events()) == 1
 
 
+def test_a_redacted_value_is_redacted_wherever_else_it_appears(tmp_path: Path) -> None:
+    echoed = json.dumps({"data": [], "safety_identifier": "alice-7", "note": "token tok-99887 seen"}).encode()
+    request = json_request({"prompt": "p", "user": "alice-7"})
+    request.headers.append(("X-Team-Token", "tok-99887"))
+    write_cassette(tmp_path / "c.json", [Interaction(request, answer(body=echoed))],
+                   Redaction(headers=("x-team-token",), fields=("user",)))
+    text = (tmp_path / "c.json").read_text()
+    assert "alice-7" not in text and "tok-99887" not in text
+    (back,) = read_cassette(tmp_path / "c.json")
+    assert json.loads(back.response.body) == {"data": [], "safety_identifier": REDACTED,
+                                              "note": f"token {REDACTED} seen"}
+
+
 def test_writing_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "c.json"
     writer = CassetteWriter(path)

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import openai
 import pytest
 
-from contracts.cassette import REDACTED, read_directory
+from contracts.cassette import REDACTED, Interaction, Request, Response, read_directory, write_cassette
+from mockserver import LiveServer, create_app
 from tests.support.pngs import pattern, png_bytes
 from tests.support.ports import free_port, refused
 from tests.support.processes import FakeProcess
@@ -200,3 +203,133 @@ def test_a_slow_upstream_gets_the_timeout_and_nothing_is_written(tmp_path: Path)
         client.images.generate(**GENERATE)
     assert failed.value.status_code == 504 and failed.value.code == "upstream_timeout"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_stream_is_relayed_event_by_event_as_it_arrives(tmp_path: Path) -> None:
+    """The upstream spreads 1.5 s over three events: the client reads the first long before the last."""
+    with FakeProcess("--latency-ms", "1500") as upstream, \
+            FakeProcess("--record", str(tmp_path), "--upstream", upstream.base_url) as recorder:
+        arrived = []
+        with httpx.stream("POST", recorder.base_url + "/images/generations", timeout=30,
+                          headers={"Authorization": f"Bearer {KEY}"}, json={**STREAM, "partial_images": 2}) as answer:
+            assert answer.status_code == 200
+            for line in answer.iter_lines():
+                if line.startswith("data:"):
+                    arrived.append(time.perf_counter())
+    assert len(arrived) == 3 and arrived[-1] - arrived[0] > 0.6
+    (cassette,) = tmp_path.glob("*.json")
+    (interaction,) = json.loads(cassette.read_text())["interactions"]
+    events_ms = interaction["mockserver"]["events_ms"]
+    assert len(events_ms) == 3 and events_ms[-1] - events_ms[0] > 600
+
+
+def test_settings_from_the_environment_more_redactions_and_a_reset_replay(tmp_path: Path) -> None:
+    """MOCKSERVER_RECORD, _UPSTREAM, _REDACT_HEADER, _REDACT_FIELD; a redacted field matches any value
+    on replay; identical requests get their answers in turn, the last again, and from the first after
+    POST /_mock/reset."""
+    extra = {"X-Team-Token": "team-secret-0042"}
+    with FakeProcess() as upstream, FakeProcess(env={
+            "MOCKSERVER_RECORD": str(tmp_path), "MOCKSERVER_UPSTREAM": upstream.base_url,
+            "MOCKSERVER_REDACT_HEADER": "X-Team-Token", "MOCKSERVER_REDACT_FIELD": "user"}) as recorder, \
+            sdk(recorder.base_url) as client:
+        ids = [client.images.with_raw_response.generate(**GENERATE, user="alice-secret-7", extra_headers=extra)
+               .headers["x-request-id"] for _ in range(2)]
+    assert ids[0] != ids[1]
+    every_byte = b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
+    assert b"team-secret-0042" not in every_byte and b"alice-secret-7" not in every_byte
+    with FakeProcess("--replay", str(tmp_path)) as replay, sdk(replay.base_url) as client:
+        def replayed() -> str:
+            return client.images.with_raw_response.generate(**GENERATE, user="bob").headers["x-request-id"]
+
+        assert [replayed() for _ in range(3)] == [ids[0], ids[1], ids[1]]
+        with replay.handle() as control:
+            assert [e["replayed"].rsplit("#")[1] for e in control.requests()] == [
+                "1 POST /v1/images/generations", "2 POST /v1/images/generations", "2 POST /v1/images/generations"]
+            control.reset()
+            assert control.requests() == []
+        assert replayed() == ids[0]
+        page = httpx.get(replay.url + "/_mock/ui", timeout=10)
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+
+
+def test_a_cassette_vcrpy_recorded_is_replayed_by_the_fake(tmp_path: Path) -> None:
+    vcr = pytest.importorskip("vcr")
+    recorder = vcr.VCR(serializer="json", record_mode="once")
+    with FakeProcess() as upstream, recorder.use_cassette(str(tmp_path / "by-vcrpy.json")), \
+            sdk(upstream.base_url) as client:
+        made = [d.b64_json for d in client.images.generate(**GENERATE).data or []]
+        with pytest.raises(openai.BadRequestError) as refused:
+            client.images.generate(**REFUSED)
+    with FakeProcess("--replay", str(tmp_path)) as replay, sdk(replay.base_url) as client:
+        assert [d.b64_json for d in client.images.generate(**GENERATE).data or []] == made
+        with pytest.raises(openai.BadRequestError) as again:
+            client.images.generate(**REFUSED)
+    assert failure(again.value) == failure(refused.value)
+
+
+def test_a_gzip_header_on_a_plain_recorded_body_is_left_out(tmp_path: Path) -> None:
+    """vcrpy's httpx recorder keeps the decoded body beside the Content-Encoding it came with."""
+    body = json.dumps({"created": 1, "data": [{"b64_json": "AAAA"}]})
+    (tmp_path / "c.json").write_text(json.dumps({"version": 1, "interactions": [{
+        "request": {"method": "POST", "uri": "https://api.example.test/v1/images/generations",
+                    "body": json.dumps(GENERATE), "headers": {"Content-Type": ["application/json"]}},
+        "response": {"status": {"code": 200, "message": "OK"},
+                     "headers": {"Content-Type": ["application/json"], "Content-Encoding": ["gzip"]},
+                     "body": {"string": body}}}]}))
+    with FakeProcess("--replay", str(tmp_path)) as replay, sdk(replay.base_url) as client:
+        made = client.images.generate(**GENERATE)
+    assert made.data and made.data[0].b64_json == "AAAA"
+
+
+def test_create_app_records_and_replays_in_process(tmp_path: Path, live_server: LiveServer) -> None:
+    """create_app(record=..., upstream=...) and create_app(replay=...): what a pytest plugin builds on;
+    closing the fake closes its connections to the upstream."""
+    headers = {"Authorization": f"Bearer {KEY}"}
+    recording = create_app(record=str(tmp_path), upstream=live_server.base_url)
+    try:
+        recorded = recording.test_client().post("/v1/images/generations", json=GENERATE, headers=headers)
+    finally:
+        recording.extensions["mockserver"].close()
+    assert recorded.status_code == 200 and recorded.json and recorded.json["data"][0]["b64_json"]
+    replaying = create_app(replay=str(tmp_path))
+    try:
+        client = replaying.test_client()
+        replayed = client.post("/v1/images/generations", json=dict(reversed(GENERATE.items())), headers=headers)
+        missed = client.post("/v1/images/generations", json={**GENERATE, "n": 2}, headers=headers)
+    finally:
+        replaying.extensions["mockserver"].close()
+    assert replayed.status_code == 200 and replayed.get_data() == recorded.get_data()
+    assert replayed.headers["x-request-id"] == recorded.headers["x-request-id"]
+    assert missed.status_code == 404 and missed.json and missed.json["error"]["near_misses"][0]["differences"] == [
+        "body.n: sent 2, not recorded"]
+
+
+ODD = [
+    ("POST", "/v1/images/generations", "application/json", b"not json"),
+    ("POST", "/v1/images/generations", "application/json", b"[" * 5000 + b"]" * 5000),
+    ("POST", "/v1/images/generations", "application/json", b'{"prompt": "\xff\xfe"}'),
+    ("POST", "/v1/images/edits", "multipart/form-data; boundary=zz", b"--zz\r\nContent-Disposition: form-da"),
+    ("POST", "/v1/images/edits", "multipart/form-data", b"no boundary"),
+    ("GET", "/v1/images/generations", None, b""),
+    ("DELETE", "/v1/models/x", None, b""),
+    ("POST", "/v1/unknown?a=1&a=2", "text/plain", b"\x00\x01"),
+]
+
+
+@pytest.mark.parametrize("fallback", ["error", "fake"])
+def test_any_request_gets_a_json_answer_never_a_500(tmp_path: Path, fallback: str) -> None:
+    recorded = Request("POST", "https://api.example.test/v1/images/generations",
+                       [("Content-Type", "application/json")], json.dumps(GENERATE).encode())
+    write_cassette(tmp_path / "c.json", [Interaction(recorded, Response(200, "OK", [
+        ("Content-Type", "application/json")], b'{"created":1,"data":[]}'))])
+    app = create_app(replay=str(tmp_path), replay_fallback=fallback)
+    try:
+        client = app.test_client()
+        for method, path, content_type, body in ODD:
+            got = client.open(path, method=method, data=body, content_type=content_type,
+                              headers={"Authorization": f"Bearer {KEY}"})
+            assert got.status_code < 500 and got.is_json and got.json, (method, path, body[:20], got.status_code)
+            if fallback == "error":
+                assert (got.status_code, got.json["error"]["code"]) == (404, "no_recorded_match")
+    finally:
+        app.extensions["mockserver"].close()
