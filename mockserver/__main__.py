@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from contracts import timeline
 from contracts.headers import WOULD_FAIL_TODAY
 from contracts.models import GENERATIONS
-from contracts.spec import API_PREFIX, CONTROL_PREFIX, ENDPOINTS
+from contracts.spec import API_PREFIX, CONTROL_PREFIX, ENDPOINTS, REAL_BASE_URL
 from contracts.timeline import TODAY
 from contracts.version import program, version
 from mockserver.app import create_app
@@ -103,8 +103,9 @@ def _era_line(config: Config) -> str:
 
 def _record_line(config: Config) -> str:
     """--record: where /v1 goes, and where it is written."""
-    return (f"recording: {API_PREFIX}/ is forwarded to {config.upstream} with each client's own credentials; "
-            f"every exchange is written to a cassette in {config.record} (keys, organization and cookies redacted)")
+    return (f"recording: {API_PREFIX}/ is forwarded to {config.upstream or REAL_BASE_URL} with each client's own "
+            f"credentials; every exchange is written to a cassette in {config.record} "
+            "(keys, organization and cookies redacted)")
 
 
 def _replay_line(config: Config) -> str:

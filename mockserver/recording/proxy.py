@@ -36,6 +36,7 @@ from contracts.cassette import (
 )
 from contracts.cassette import Request as Sent
 from contracts.headers import REQUEST_ID
+from contracts.spec import REAL_BASE_URL
 from mockserver.core.backend import Backend
 from mockserver.core.exchange import Exchange
 from mockserver.core.pipeline import PREFIX
@@ -54,7 +55,7 @@ class Recorder:
     def __init__(self, backend: Backend, config: Config) -> None:
         assert config.record is not None
         self.backend = backend
-        self.upstream = config.upstream.rstrip("/")
+        self.upstream = (config.upstream or REAL_BASE_URL).rstrip("/")
         self.timeout_ms = config.upstream_timeout_ms
         directory = Path(config.record)
         try:

@@ -256,8 +256,9 @@ class Config:
         "with what it answers, and write each exchange to a cassette (VCR.py format, JSON) in this directory.",
         Optional(DIRECTORY), flag="--record", patchable=False,
     )
-    upstream: str = setting(
-        REAL_BASE_URL, "The API that `record` forwards to (its /v1 base URL).", URL, flag="--upstream", patchable=False,
+    upstream: str | None = setting(
+        None, f"The API that `record` forwards to (its /v1 base URL); unset: the real API, {REAL_BASE_URL}.",
+        Optional(URL), flag="--upstream", patchable=False,
     )
     upstream_timeout_ms: int = setting(
         600_000, "How long `record` waits for the upstream to connect or to send the next bytes "
