@@ -65,6 +65,9 @@ NOT_ONE_REQUEST: Mapping[str, str] = {
     "parameter_needs_stream": "a rule of streamed answers: the strategies break it once they build stream cases",
     "stream_format": "a rule of streamed answers: the strategies break it once they build stream cases",
     "model_retired": "depends on the date the service is at (the fake's --as-of), not on one request",
+    "upstream_unreachable": "a recording proxy's own answer (python -m mockserver --record), not the Images API's",
+    "upstream_timeout": "a recording proxy's own answer (python -m mockserver --record), not the Images API's",
+    "no_recorded_match": "a replaying fake's own answer (python -m mockserver --replay), not the Images API's",
 }
 # The model checked by default: one the service serves today (no retirement date in the SDK's
 # image_model.py), the one the SDK names to use instead of the shut-down gpt-image-1, and of those

@@ -58,10 +58,8 @@ import pytest
 import requests
 from flask import Flask
 
-from mockserver import recording
 from mockserver.app import create_app
 from mockserver.http.server import LiveServer
-from mockserver.recording.proxy import Recorder
 from mockserver.testing.handle import FakeHandle
 from mockserver.testing.transport import httpx_transport, requests_session
 
@@ -206,10 +204,7 @@ def _fake_app(settings: dict[str, Any]) -> Flask:
 
 
 def _close(app: Flask) -> None:
-    """Release a test's own fake: its state's connections, and the recorder's to the upstream."""
-    handler = app.extensions.get(recording.EXTENSION)
-    if isinstance(handler, Recorder):
-        handler.close()
+    """Release a test's own fake: its state's connections, and a recorder's to the upstream."""
     app.extensions["mockserver"].close()
 
 
