@@ -129,3 +129,14 @@ def test_the_recorded_path_is_sent_after_the_base_url() -> None:
     assert api_path("https://api.example.test/v1/images/edits") == "/images/edits"
     assert api_path("http://127.0.0.1:5000/v1/images/generations?x=1") == "/images/generations?x=1"
     assert api_path("http://127.0.0.1:5000/health") == "/health"
+
+
+def test_every_assumed_place_is_a_field_of_an_answer(http: requests.Session) -> None:
+    """ANSWER_SOURCES names fields the answers have (an SVG answer has them all), so no mark goes stale."""
+    svg = post(http, {**GPT, "model": "gpt-image-2.5-sunburst", "output_format": "svg"})
+    assert svg.status == 200
+    for path in ANSWER_SOURCES:
+        value: Any = svg.body
+        for key in path.split("."):
+            assert isinstance(value, dict) and key in value, f"{path}: no {key!r} in the answer"
+            value = value[key]
