@@ -729,7 +729,6 @@ def read_directory(directory: Path) -> list[Interaction]:
 # --- matching ------------------------------------------------------------------------------------
 
 
-_MISSING = object()
 
 
 def _body_value(req: Request) -> tuple[str, Any]:
