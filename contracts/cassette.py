@@ -633,31 +633,44 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
+def _entry_text(entry: dict[str, Any]) -> bytes:
+    """One interaction as it stands in the cassette's list (what ``json.dumps(indent=2)`` of the
+    whole cassette writes for it: JSON strings hold no raw line break, so lines can be indented)."""
+    text = json.dumps(entry, indent=2, ensure_ascii=False)
+    return ("\n".join("    " + line for line in text.split("\n"))).encode("utf-8")
+
+
+def _cassette_text(entries: Sequence[bytes]) -> bytes:
+    if not entries:
+        return f'{{\n  "version": {FORMAT_VERSION},\n  "interactions": []\n}}\n'.encode()
+    return (f'{{\n  "version": {FORMAT_VERSION},\n  "interactions": [\n'.encode()
+            + b",\n".join(entries) + b"\n  ]\n}\n")
+
+
 def write_cassette(path: Path, interactions: Sequence[Interaction], redaction: Redaction = Redaction()) -> None:
     """Write a whole cassette (each interaction redacted first), atomically."""
-    cassette = {"version": FORMAT_VERSION,
-                "interactions": [interaction_json(redact(i, redaction), path.parent) for i in interactions]}
-    _write_atomically(path, (json.dumps(cassette, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    _write_atomically(path, _cassette_text([_entry_text(interaction_json(redact(i, redaction), path.parent))
+                                            for i in interactions]))
 
 
 class CassetteWriter:
     """One recording session's cassette at ``path``, rewritten whole (atomically) after each
-    exchange that :meth:`add` is given, so that it is complete after every exchange. Thread-safe."""
+    exchange that :meth:`add` is given, so that it is complete after every exchange (each
+    exchange is serialized once; the file is their concatenation). Thread-safe."""
 
     def __init__(self, path: Path, redaction: Redaction = Redaction()) -> None:
         self.path = path
         self.redaction = redaction
-        self._written: list[dict[str, Any]] = []
+        self._written: list[bytes] = []
         self._lock = threading.Lock()
 
     def add(self, interaction: Interaction) -> int:
         """Redact ``interaction`` and write the cassette with it added; its number in the
         cassette (from 1). When the write fails (OSError), the cassette is as it was."""
-        entry = interaction_json(redact(interaction, self.redaction), self.path.parent)
+        entry = _entry_text(interaction_json(redact(interaction, self.redaction), self.path.parent))
         with self._lock:
             written = [*self._written, entry]
-            cassette = {"version": FORMAT_VERSION, "interactions": written}
-            _write_atomically(self.path, (json.dumps(cassette, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+            _write_atomically(self.path, _cassette_text(written))
             self._written = written
             return len(written)
 
@@ -716,7 +729,6 @@ def read_directory(directory: Path) -> list[Interaction]:
 # --- matching ------------------------------------------------------------------------------------
 
 
-_MISSING = object()
 
 
 def _body_value(req: Request) -> tuple[str, Any]:

@@ -79,8 +79,13 @@ def announce(host: str, url: str, base_url: str, config: Config | None = None, *
 def _more_start_up_lines(url: str, config: Config) -> list[str]:
     """Which era is served, where the control API is, how to stop the fake, and what it logs."""
     access = "with --admin-token's bearer token" if config.admin_token else "from this machine only"
-    lines = [_era_line(config) if config.record is None else _record_line(config),
-             *([_replay_line(config)] if config.replay is not None else []),
+    if config.record is not None:
+        first = [_record_line(config)]
+    elif config.replay is not None:  # the fake's own era only answers what the cassettes do not
+        first = [_replay_line(config), *([_era_line(config)] if config.replay_fallback == "fake" else [])]
+    else:
+        first = [_era_line(config)]
+    lines = [*first,
              f"control API at {url}{CONTROL_PREFIX}/ ({access}); an index of both at {url}/",
              "stop it with Ctrl+C (or SIGTERM)"]
     if config.access_log == "off":

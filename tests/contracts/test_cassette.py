@@ -80,6 +80,7 @@ def test_a_cassette_is_what_vcrpy_writes_and_reads_back_whole(tmp_path: Path) ->
     assert "add a hat" in shown and f"in files/{kept[0].name}" in shown and "\x89PNG" not in shown
     assert data["interactions"][1]["mockserver"]["form"][2]["sha256"] == EDIT_PARTS[2].sha256
 
+    assert path.read_text() == json.dumps(data, indent=2, ensure_ascii=False) + "\n"  # as json.dumps writes it
     back = read_cassette(path)
     assert [i.name() for i in back] == ["session.json#1 POST /v1/images/generations",
                                         "session.json#2 POST /v1/images/edits"]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,6 +23,7 @@ import pytest
 
 from contracts.cassette import REDACTED, Interaction, Request, Response, read_directory, write_cassette
 from mockserver import LiveServer, create_app
+from tests.support import ROOT
 from tests.support.pngs import pattern, png_bytes
 from tests.support.ports import free_port, refused
 from tests.support.processes import FakeProcess
@@ -76,6 +79,8 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
     with FakeProcess("--organization", ORG, "--api-key", KEY) as upstream, \
             FakeProcess("--record", str(directory), "--upstream", upstream.base_url) as recorder:
         session = Session(directory, upstream.base_url)
+        assert any(f"recording: /v1/ is forwarded to {upstream.base_url} with each client's own credentials" in line
+                   for line in recorder.lines)
         with sdk(recorder.base_url) as client:
             play(client, session)
             with upstream.handle() as control:
@@ -133,6 +138,9 @@ def test_the_replay_gives_the_sdk_what_the_upstream_gave(recorded: Session, repl
     assert again.events == recorded.events
     assert failure(limited.value) == {**recorded.limited,
                                       "message": recorded.limited["message"].replace(ORG, REDACTED)}
+    assert any(f"replaying: /v1/ is answered from the cassettes in {recorded.directory}" in line
+               for line in replay.lines)
+    assert not any("serving the guide's contract" in line for line in replay.lines)  # the fake's era answers nothing
     journal = replay.handle().requests()
     assert [e["replayed"].split("#")[1] for e in journal[-5:]] == [
         "1 POST /v1/images/generations", "2 POST /v1/images/generations", "3 POST /v1/images/edits",
@@ -333,3 +341,19 @@ def test_any_request_gets_a_json_answer_never_a_500(tmp_path: Path, fallback: st
                 assert (got.status_code, got.json["error"]["code"]) == (404, "no_recorded_match")
     finally:
         app.extensions["mockserver"].close()
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["--replay", "{empty}"], "--replay {empty}: no cassette (*.json) in it"),
+    (["--replay", "{empty}/missing"], "--replay {empty}/missing: no such directory"),
+    (["--replay", "{broken}"], "--replay: {broken}/c.json: cannot be read as a cassette"),
+    (["--record", "{empty}", "--replay", "{empty}"], "--record and --replay cannot be used together"),
+])
+def test_a_wrong_directory_is_told_at_start(tmp_path: Path, args: list[str], says: str) -> None:
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "c.json").write_text('{"version": 1, "interactions": [{"request": {}}]}')
+    where = {"empty": str(tmp_path / "empty"), "broken": str(tmp_path / "broken")}
+    done = subprocess.run([sys.executable, "-m", "mockserver", "--port", "0", *(a.format(**where) for a in args)],
+                          capture_output=True, text=True, timeout=60, cwd=ROOT, check=False)
+    assert done.returncode == 2 and says.format(**where) in done.stderr, done.stderr
