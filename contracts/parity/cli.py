@@ -51,9 +51,14 @@ class Outcome:
 
 def outgoing(exchange: Recorded, *, base_url: str, api_key: str | None) -> Outgoing:
     """The recorded request, to ``base_url``: its method, path and body as recorded, its headers
-    but the credentials, and ``api_key``'s (when the recorded request had any)."""
+    but the credentials, and ``api_key``'s in their place.
+
+    ASSUMPTION (our choice): a request recorded with no credentials at all gets the key too (vcrpy's
+    ``filter_headers`` drops the header rather than redacting it), unless its recorded answer is the
+    401 of a request sent without one: that one is sent without, as recorded."""
     sent = {k: v for k, v in exchange.headers.items() if k.lower() not in NOT_SENT}
-    if api_key and any(k.lower() in ("authorization", "api-key") for k in exchange.headers):
+    had_credentials = any(k.lower() in ("authorization", "api-key") for k in exchange.headers)
+    if api_key and (had_credentials or exchange.answer.status != 401):
         sent[AUTHORIZATION] = f"Bearer {api_key}"
     return Outgoing(exchange.method, base_url.rstrip("/") + exchange.path, sent, exchange.body or None)
 
@@ -148,8 +153,9 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO = sys.stdout) -> int:
     parser.add_argument("--base-url", default=os.environ.get(BASE_URL_ENV) or None,
                         help=f"the API's base URL, e.g. http://127.0.0.1:5000/v1 (default: ${BASE_URL_ENV})")
     parser.add_argument("--api-key", default=os.environ.get(API_KEY_ENV),
-                        help="the API key sent in place of the recorded (redacted) credentials "
-                        f"(default: ${API_KEY_ENV}; none: requests go without)")
+                        help="the API key sent in place of the recorded (redacted or left out) credentials; "
+                        f"a request recorded without any that got 401 is sent without (default: ${API_KEY_ENV}; "
+                        "none: requests go without)")
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT,
                         help=f"seconds to wait for an answer (default {DEFAULT_TIMEOUT:g})")
     parser.add_argument("--max-wait", type=float, default=DEFAULT_MAX_WAIT, metavar="SECONDS",

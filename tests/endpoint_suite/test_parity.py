@@ -188,3 +188,22 @@ def test_help_says_what_it_compares() -> None:
     assert result.returncode == 0
     assert result.stdout.startswith("usage: python -m contracts parity [-h] [--base-url BASE_URL]")
     assert "ASSUMPTION" in result.stdout
+
+
+def test_a_cassette_vcrpy_recorded_is_judged_too(tmp_path: Path, fake_process: Callable[..., FakeProcess]) -> None:
+    """The cassette format is VCR.py's: a session vcrpy recorded (its own way) is read as ours."""
+    vcr = pytest.importorskip("vcr")
+    recorder = vcr.VCR(serializer="json", record_mode="once", filter_headers=["authorization"])
+    upstream = fake_process("--quiet")
+    client = openai.OpenAI(base_url=upstream.base_url, api_key=API_KEY, max_retries=0)
+    try:
+        with recorder.use_cassette(str(tmp_path / "by-vcrpy.json")):
+            client.images.generate(prompt="a lighthouse at dawn", **GPT)
+            with pytest.raises(openai.BadRequestError):
+                client.images.generate(prompt="something nsfw", **GPT)
+    finally:
+        client.close()
+    result = parity(tmp_path, fake_process("--quiet").base_url)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines()[-1].startswith("2 exchanges: 2 same, 0 differ")
+    assert parity(tmp_path, fake_process("--quiet", "--as-of", "2023-06-01").base_url).returncode == 1
