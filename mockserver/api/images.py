@@ -137,9 +137,11 @@ class FlaskHttp:
             if endpoint == GENERATIONS:
                 return parse_json_request(GENERATIONS, read_json(ex), as_of=as_of)
             if endpoint == EDITS and request.mimetype == JSON:  # [spec] JSON edits (GPT image models)
-                return parse_json_edit(read_json(ex), self.backend.fetch_own_image, as_of=as_of)
+                return parse_json_edit(read_json(ex), self.backend.fetch_own_image, as_of=as_of,
+                                       limits=self.backend.config.decode_limits())
             fields, uploads = read_form(ex)
-            return parse_form_request(endpoint, fields, uploads, as_of=as_of)
+            return parse_form_request(endpoint, fields, uploads, as_of=as_of,
+                                      limits=self.backend.config.decode_limits())
         except HTTPException as exc:  # the body's size, a slow body, a body Werkzeug cannot read
             raise errors.from_http(exc) from None
 
