@@ -134,6 +134,13 @@ def _refusal(which: int, part: Part, rules: UploadRules, index: int, mask: bool,
                  max_mb=limit // MB, max_pixels=rules.max_pixels, **more)
 
 
+def unreadable(rules: UploadRules) -> ApiError:
+    """The refusal of a first image that cannot be decoded, in the words of the model's family (for an
+    image that passed the checks yet could not be rendered: the checks refuse what the renderer cannot
+    read, so this is the last word, never a 500)."""
+    return _refusal(1, Part("image", None, b""), rules, 0, False, rules.max_bytes)
+
+
 def _declared(part: Part, rules: UploadRules) -> None:
     declared = (part.media_type or DEFAULT_MEDIA_TYPE).lower()
     if declared not in rules.media_types:

@@ -11,12 +11,14 @@ import base64
 import dataclasses
 import functools
 import hashlib
+import logging
 import random
 import re
 import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from contracts import uploads
 from contracts.auth import bearer_token, mask_key
 from contracts.errors import FAULT_ERRORS, ApiError, error
 from contracts.models import GENERATIONS, GPT_ANSWER, MODELS, ModelProfile
@@ -27,11 +29,13 @@ from contracts.spec import ENDPOINTS, parse_size
 from contracts.streaming import EVENTS, event
 from contracts.usage import revised_prompt, svg_usage, usage
 from mockserver.core.urls import UrlSigner, image_path, new_image_id, own_image
-from mockserver.render import Recipe, render, render_progressive
+from mockserver.render import Recipe, UnreadableInput, render, render_progressive
 from mockserver.settings.config import Config, family_windows
 from mockserver.state import Clock, State, open_state
 from mockserver.state.faults import Fault
 from mockserver.state.quotas import rate_headers
+
+_log = logging.getLogger("mockserver")  # Flask's app.logger, as the pipeline's
 
 
 class Backend:
@@ -221,7 +225,12 @@ class Backend:
         recipes = [_recipe(req, i, width, height) for i in range(req.n)]
         gpt = req.model.answer == GPT_ANSWER
         if gpt or req.response_format == "b64_json":
-            data: list[dict[str, str]] = [{"b64_json": base64.b64encode(render(r)).decode("ascii")} for r in recipes]
+            try:
+                data: list[dict[str, str]] = [{"b64_json": base64.b64encode(render(r)).decode("ascii")}
+                                              for r in recipes]
+            except UnreadableInput:  # an input the checks let through and the renderer cannot read: a 400
+                _log.warning("an accepted upload could not be decoded by the renderer", exc_info=True)
+                raise uploads.unreadable(req.model.uploads) from None
             if shown is not None:
                 shown.extend(self.gallery.add_many([(r, None, None) for r in recipes]))
         else:

@@ -386,6 +386,8 @@ def test_the_public_surface_is_pinned() -> None:
         "MIN_SIDE",
         "PNG_SAVE_OPTIONS",
         "Recipe",
+        "UnreadableInput",
+        "empty_caches",
         "media_type",
         "render",
         "render_partial",
