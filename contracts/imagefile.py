@@ -90,7 +90,8 @@ class DecodeLimits:
     # The sum of :func:`decode_cost` over one request's images (bytes).
     decode_bytes: int = 768 * _MB
     # Scans (SOS markers) in one JPEG: libjpeg writes 10 for a progressive colour image, encoders that
-    # optimise the progression a few dozen; each costs a pass over every block of the image.
+    # optimise the progression a few dozen; each costs a pass over every block of the image. A
+    # request's JPEGs together may cost as many passes over an 8192 x 8192 image (SCAN_BLOCKS blocks).
     jpeg_scans: int = 100
     # Frames in one animated PNG (acTL, fcTL) or WebP (ANMF).
     frames: int = 4096
@@ -101,6 +102,8 @@ class DecodeLimits:
 
 
 DEFAULT_LIMITS = DecodeLimits()
+# The blocks of an 8192 x 8192 image (8x8 pixels each): the unit of a request's JPEG scan work.
+SCAN_BLOCKS = 1024 * 1024
 # Pillow's limit on one compressed ancillary chunk (PngImagePlugin.MAX_TEXT_CHUNK, ImageFile.SAFEBLOCK):
 # a chunk that inflates to this many bytes or more is refused, as Pillow refuses it.
 PNG_CHUNK_INFLATE_MAX = 1 * _MB
@@ -181,6 +184,14 @@ def decode_cost(data: bytes, info: ImageInfo) -> int:
             cost += components * 128 * ((width + 7) // 8) * ((height + 7) // 8)
         return cost
     return 8 * width * height + rows
+
+
+def scan_work(data: bytes, info: ImageInfo) -> int:
+    """The blocks a decoder walks in the scans of a JPEG (its scans times its 8x8 blocks; 0 for
+    another format), counted from the bytes."""
+    if info.format != JPEG:
+        return 0
+    return data.count(b"\xff\xda") * ((info.width + 7) // 8) * ((info.height + 7) // 8)
 
 
 def check_cost(data: bytes, info: ImageInfo, limits: DecodeLimits = DEFAULT_LIMITS) -> None:

@@ -242,10 +242,12 @@ def _check_markup(markup: Part, first: ImageInfo, rules: UploadRules,
 def _within_budget(images: Sequence[Part], mask: Part | None, rules: UploadRules, limits: DecodeLimits, *,
                    markup: bool = False) -> None:
     """Refuse the request, before any image of it is decoded, when decoding its images would cost more
-    than ``limits.decode_bytes`` together (:func:`contracts.imagefile.decode_cost`, from the headers):
-    the image (or mask) that takes the sum past the limit gets its family's "unreadable" refusal. An
-    image refused on its own (too large, of no format, past the pixel limit) is left to its own check."""
-    total = 0
+    than ``limits.decode_bytes`` together (:func:`contracts.imagefile.decode_cost`, from the headers),
+    or its JPEGs' scans more passes than ``limits.jpeg_scans`` over an 8192 x 8192 image
+    (:func:`contracts.imagefile.scan_work`): the image (or mask) that takes a sum past its limit gets
+    its family's "unreadable" refusal. An image refused on its own (too large, of no format, past the
+    pixel limit) is left to its own check."""
+    total = scans = 0
     parts = [(part, index, False) for index, part in enumerate(images)]
     if mask is not None:
         parts.append((mask, 0, True))
@@ -260,7 +262,8 @@ def _within_budget(images: Sequence[Part], mask: Part | None, rules: UploadRules
         if info.pixels > rules.max_pixels:
             continue
         total += imagefile.decode_cost(part.data, info)
-        if total > limits.decode_bytes:
+        scans += imagefile.scan_work(part.data, info)
+        if total > limits.decode_bytes or scans > limits.jpeg_scans * imagefile.SCAN_BLOCKS:
             raise _refusal(1, part, rules, index, is_mask, limit, markup and is_mask)
 
 

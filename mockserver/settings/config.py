@@ -242,9 +242,10 @@ class Config:
         Integer(16 * MB, 64 * 1024 * MB), flag="--upload-max-decode-bytes",
     )
     upload_max_jpeg_scans: int = setting(
-        DEFAULT_LIMITS.jpeg_scans, "Most scans (SOS markers, counted in the bytes) in one uploaded JPEG; a decoder "
-        "walks every block in each, so hundreds of tiny scans cost minutes. Encoders write 1 to a few dozen; "
-        "the default (100) bounds the CPU of one upload to about a second.",
+        DEFAULT_LIMITS.jpeg_scans, "Most scans (SOS markers, counted in the bytes) in one uploaded JPEG, and in "
+        "a request's JPEGs together weighted by their size (as many passes over an 8192x8192 image); a decoder "
+        "walks every block in each scan, so hundreds of tiny scans cost minutes. Encoders write 1 to a few "
+        "dozen; the default (100) bounds the decoding of a request's JPEGs to about a second and a half.",
         Integer(1, 1_000_000), flag="--upload-max-jpeg-scans",
     )
     upload_max_frames: int = setting(

@@ -178,3 +178,16 @@ def test_dall_e_2_refuses_in_its_own_words() -> None:
         with pytest.raises(ApiError) as refused:
             uploads.inspect(uploads.Part("image", None, data), DALL_E_2_UPLOADS)
         assert refused.value.body()["error"]["code"] == "invalid_image_format"
+
+
+def test_a_request_s_jpeg_scans_are_weighed_together() -> None:
+    """Four 4096x4096 JPEGs of 100 scans walk as many blocks as one 8192x8192 of 100 scans: the limit.
+    A fifth is refused before any is decoded."""
+    one = bombs.jpeg_scan_bomb(100, side=4096)
+    parts = [uploads.Part(f"image[{i}]", "image/jpeg", one) for i in range(5)]
+    assert imagefile.scan_work(one, imagefile.header_info(one)) * 4 == 100 * imagefile.SCAN_BLOCKS
+    started = time.process_time()
+    with pytest.raises(ApiError) as refused:
+        uploads.check_parts(parts, None, GPT_UPLOADS, array="image")
+    assert time.process_time() - started < 0.5
+    assert "image 5" in refused.value.body()["error"]["message"]
