@@ -8,6 +8,7 @@ signer, quota ledger, fault queue and journal. Views parse a request into a
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -29,7 +30,7 @@ from contracts.spec import ENDPOINTS, parse_size
 from contracts.streaming import EVENTS, event
 from contracts.usage import revised_prompt, svg_usage, usage
 from mockserver.core.urls import UrlSigner, image_path, new_image_id, own_image
-from mockserver.render import Recipe, UnreadableInput, render, render_progressive
+from mockserver.render import Recipe, UnreadableInput, holding_inputs, render, render_progressive
 from mockserver.settings.config import Config, family_windows
 from mockserver.state import Clock, State, open_state
 from mockserver.state.faults import Fault
@@ -226,8 +227,9 @@ class Backend:
         gpt = req.model.answer == GPT_ANSWER
         if gpt or req.response_format == "b64_json":
             try:
-                data: list[dict[str, str]] = [{"b64_json": base64.b64encode(render(r)).decode("ascii")}
-                                              for r in recipes]
+                with _holding(req):
+                    data: list[dict[str, str]] = [{"b64_json": base64.b64encode(render(r)).decode("ascii")}
+                                                  for r in recipes]
             except UnreadableInput:  # an input the checks let through and the renderer cannot read: a 400
                 _log.warning("an accepted upload could not be decoded by the renderer", exc_info=True)
                 raise uploads.unreadable(req.model.uploads) from None
@@ -276,16 +278,23 @@ class Backend:
         safety_identifier = req.effective_safety_identifier
         total_usage = _usage(req, width, height)
         steps = req.partial_images
-        for index in range(req.n):
-            output_index = index if req.n > 1 else None
-            images = render_progressive(_recipe(req, index, width, height), steps)
-            for step in range(steps):
-                partial = base64.b64encode(next(images)).decode("ascii")
-                yield shown(kinds.partial, b64_json=partial, created_at=int(self.clock.now()),
-                            partial_image_index=step, output_index=output_index)
-            final = base64.b64encode(next(images)).decode("ascii")
-            yield shown(kinds.completed, b64_json=final, created_at=int(self.clock.now()), usage=total_usage,
-                        output_index=output_index, safety_identifier=safety_identifier)
+        with _holding(req):
+            for index in range(req.n):
+                output_index = index if req.n > 1 else None
+                images = render_progressive(_recipe(req, index, width, height), steps)
+                for step in range(steps):
+                    partial = base64.b64encode(next(images)).decode("ascii")
+                    yield shown(kinds.partial, b64_json=partial, created_at=int(self.clock.now()),
+                                partial_image_index=step, output_index=output_index)
+                final = base64.b64encode(next(images)).decode("ascii")
+                yield shown(kinds.completed, b64_json=final, created_at=int(self.clock.now()), usage=total_usage,
+                            output_index=output_index, safety_identifier=safety_identifier)
+
+
+def _holding(req: ImageRequest) -> contextlib.AbstractContextManager[None]:
+    """For an edit or a variation, its inputs held while its images are rendered (the n images share
+    one decode of them, however large); nothing for a generation."""
+    return holding_inputs() if req.image is not None else contextlib.nullcontext()
 
 
 def _usage(req: ImageRequest, width: int, height: int, *, output_details: bool = False) -> dict[str, Any]:

@@ -37,7 +37,7 @@ from PIL import Image
 from contracts.media import MEDIA_TYPES, media_type
 from mockserver.render.design import _GRADIENTS, _generated
 from mockserver.render.encode import PNG_SAVE_OPTIONS, encode, encode_gif, save_options
-from mockserver.render.inputs import _INPUTS, _THUMBS, UnreadableInput, empty_input_caches
+from mockserver.render.inputs import _INPUTS, _THUMBS, UnreadableInput, empty_input_caches, holding_inputs
 from mockserver.render.recipe import FORMATS, MAX_SIDE, MIN_SIDE, Recipe, _digest, _sha256, _validate
 from mockserver.render.svg import render_svg
 from mockserver.render.text import _FACES, empty_faces
@@ -52,6 +52,7 @@ __all__ = [
     "Recipe",
     "UnreadableInput",
     "empty_caches",
+    "holding_inputs",
     "media_type",
     "render",
     "render_partial",

@@ -12,13 +12,14 @@ first; this is the renderer's word if one gets through).
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import hashlib
 import io
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterator
 from typing import Final, Generic, TypeVar
 
 from PIL import Image
@@ -144,20 +145,44 @@ class _Input:
             return self._alpha[0]
 
 
-# The decoded inputs: enough for a request's few (the n images of one answer share them).
+# The decoded inputs kept between requests (a client often sends the same input again); within one
+# request they are held whatever their size (:func:`holding_inputs`).
 _INPUTS: Final = ByteBoundedCache[_Input](128 * _MB)
+_HELD = threading.local()  # .inputs: this thread's held inputs, inside holding_inputs()
+
+
+@contextlib.contextmanager
+def holding_inputs() -> Iterator[None]:
+    """Within it, the inputs this thread decodes are held, whatever their size, and let go at its end:
+    the n images of one answer share one decode of an input too large for the cache. (Nested, the
+    outer one holds.)"""
+    if getattr(_HELD, "inputs", None) is not None:
+        yield
+        return
+    held: dict[tuple[bytes, tuple[int, int] | None], _Input] = {}
+    _HELD.inputs = held
+    try:
+        yield
+    finally:
+        if getattr(_HELD, "inputs", None) is held:  # (a generator may be closed on another thread)
+            _HELD.inputs = None
 
 
 def _input(data: bytes, size: tuple[int, int] | None = None) -> _Input:
-    """The decoded input image, for an output of ``size`` (None: at its own size), from the cache:
-    the n images of one request share their input, and decoding costs about half a PNG encode."""
+    """The decoded input image, for an output of ``size`` (None: at its own size), held for the
+    request or from the cache: the n images of one request share their input, and decoding costs
+    about half a PNG encode."""
     key = (data, size)
-    hit = _INPUTS.get(key)
-    if hit is not None:
-        return hit
-    decoded = _Input(data, size)
-    _INPUTS.put(key, decoded, decoded.bytes)
-    return decoded
+    held: dict[tuple[bytes, tuple[int, int] | None], _Input] | None = getattr(_HELD, "inputs", None)
+    hit = held.get(key) if held is not None else None
+    if hit is None:
+        hit = _INPUTS.get(key)
+    if hit is None:
+        hit = _Input(data, size)
+        _INPUTS.put(key, hit, hit.bytes)
+    if held is not None:
+        held[key] = hit
+    return hit
 
 
 def _alpha(img: Image.Image) -> Image.Image | None:

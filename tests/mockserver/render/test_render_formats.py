@@ -388,6 +388,7 @@ def test_the_public_surface_is_pinned() -> None:
         "Recipe",
         "UnreadableInput",
         "empty_caches",
+        "holding_inputs",
         "media_type",
         "render",
         "render_partial",

@@ -36,17 +36,17 @@ def test_the_cache_is_bounded_in_bytes_least_recently_used_first() -> None:
 
 def test_a_large_input_is_kept_at_the_size_the_answer_needs() -> None:
     empty_caches()
-    large = png_bytes(pattern(2048, "RGBA"))  # 16 MB decoded, for a 256x256 answer
-    out = Image.open(io.BytesIO(render(edit(large))))
-    assert out.size == (256, 256)
+    large = png_bytes(pattern(1024, "RGBA"))  # 4 MB decoded, for a 128x128 answer
+    out = Image.open(io.BytesIO(render(edit(large, 128))))
+    assert out.size == (128, 128)
     assert len(_INPUTS) == 1
-    assert _INPUTS.bytes <= 9 * 512 * 512 + 8 * 512  # reduced to twice the answer's side: 512x512
+    assert _INPUTS.bytes <= 9 * 256 * 256 + 8 * 256  # reduced to twice the answer's side: 256x256
     # A JPEG is decoded at that scale by its decoder already.
     buf = io.BytesIO()
-    pattern(4096).save(buf, "JPEG")
+    pattern(2048).save(buf, "JPEG")
     empty_caches()
-    render(edit(buf.getvalue()))
-    assert _INPUTS.bytes <= 9 * 512 * 512 + 8 * 512
+    render(edit(buf.getvalue(), 128))
+    assert _INPUTS.bytes <= 9 * 256 * 256 + 8 * 256
 
 
 def test_an_input_of_the_answer_s_size_is_decoded_as_it_is() -> None:
@@ -57,13 +57,14 @@ def test_an_input_of_the_answer_s_size_is_decoded_as_it_is() -> None:
     assert _INPUTS.bytes == image_bytes(Image.open(io.BytesIO(same))) + 5 * 256 * 256
 
 
-def test_the_decoded_inputs_stay_within_their_bound() -> None:
+def test_the_decoded_inputs_stay_within_their_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_INPUTS, "max_bytes", 3 << 20)  # room for five 256x256 inputs (590 KB each)
     empty_caches()
-    for shade in range(16):  # sixteen different 1024x1024 inputs (9 MB each decoded), each kept whole
-        image = pattern(1024, "RGBA").point(lambda v, s=shade: (v + 20 * s) % 256)
-        render(edit(png_bytes(image), 1024))
-    assert 0 < _INPUTS.bytes <= _INPUTS.max_bytes
-    assert len(_INPUTS) < 16
+    for shade in range(8):
+        image = pattern(256, "RGBA").point(lambda v, s=shade: (v + 20 * s) % 256)
+        render(edit(png_bytes(image), 256))
+    assert 0 < _INPUTS.bytes <= 3 << 20
+    assert len(_INPUTS) == 5
 
 
 def test_an_input_the_decoder_cannot_read_is_an_unreadable_input() -> None:
@@ -85,3 +86,23 @@ def test_reset_empties_the_render_caches(client: FlaskClient) -> None:
     assert len(_INPUTS) > 0 and len(render_module.CACHES[2]) > 0  # the decoded input, the faces
     assert client.post("/_mock/reset", json={}).status_code == 200
     assert (len(_INPUTS), len(_THUMBS), len(render_module.CACHES[2]), len(render_module.CACHES[3])) == (0, 0, 0, 0)
+
+
+def test_the_images_of_one_answer_share_one_decode_of_an_input_too_large_to_keep(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from mockserver.render import inputs
+
+    decodes: list[int] = []
+    real = inputs._decoded
+    monkeypatch.setattr(inputs, "_decoded", lambda data, size: decodes.append(len(data)) or real(data, size))
+    monkeypatch.setattr(_INPUTS, "max_bytes", 1 << 20)  # a 400x400 input (1.4 MB held) is too large to keep
+    empty_caches()
+    large = png_bytes(pattern(400, "RGBA"))
+    recipes = [Recipe("edits", "gpt-image-1", "a boat", 256, 256, i, 3, large, None) for i in range(3)]
+    with render_module.holding_inputs():
+        outputs = [render(r) for r in recipes]
+    assert len(decodes) == 1
+    assert len(_INPUTS) == 0  # let go once the answer is made
+    decodes.clear()
+    assert [render(r) for r in recipes] == outputs  # the same pictures, decoded once each without
+    assert len(decodes) == 3
