@@ -16,7 +16,7 @@ import logging
 import random
 import re
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from contracts import uploads
@@ -29,6 +29,7 @@ from contracts.rules import ImageRequest
 from contracts.spec import ENDPOINTS, parse_size
 from contracts.streaming import EVENTS, event
 from contracts.usage import revised_prompt, svg_usage, usage
+from mockserver.core.exchange import ClientGone
 from mockserver.core.urls import UrlSigner, image_path, new_image_id, own_image
 from mockserver.render import Recipe, UnreadableInput, holding_inputs, render, render_progressive
 from mockserver.settings.config import Config, family_windows
@@ -212,7 +213,8 @@ class Backend:
         return own_image(url, signer=self.signer, store=self.store, now=self.clock.now())
 
     def create_images(
-        self, req: ImageRequest, *, api_key: str, base_url: str, shown: list[dict[str, Any]] | None = None
+        self, req: ImageRequest, *, api_key: str, base_url: str, shown: list[dict[str, Any]] | None = None,
+        gone: Callable[[], bool] | None = None,
     ) -> dict[str, object]:
         """Answer a valid request: ``{"created": ..., "data": [...]}`` with ``n`` images, in the
         shape of the model's profile (today's GPT answers add background, output_format, size,
@@ -228,7 +230,7 @@ class Backend:
         if gpt or req.response_format == "b64_json":
             try:
                 with _holding(req):
-                    data: list[dict[str, str]] = [{"b64_json": base64.b64encode(render(r)).decode("ascii")}
+                    data: list[dict[str, str]] = [{"b64_json": base64.b64encode(_render(r, gone)).decode("ascii")}
                                                   for r in recipes]
             except UnreadableInput:  # an input the checks let through and the renderer cannot read: a 400
                 _log.warning("an accepted upload could not be decoded by the renderer", exc_info=True)
@@ -289,6 +291,14 @@ class Backend:
                 final = base64.b64encode(next(images)).decode("ascii")
                 yield shown(kinds.completed, b64_json=final, created_at=int(self.clock.now()), usage=total_usage,
                             output_index=output_index, safety_identifier=safety_identifier)
+
+
+def _render(recipe: Recipe, gone: Callable[[], bool] | None) -> bytes:
+    """``render(recipe)``, unless the client has gone (asked before every image but the first, which
+    a client that is still there is waiting for): then ClientGone, and no more images are made."""
+    if recipe.index and gone is not None and gone():
+        raise ClientGone
+    return render(recipe)
 
 
 def _holding(req: ImageRequest) -> contextlib.AbstractContextManager[None]:
