@@ -30,7 +30,16 @@ import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from contracts.imagefile import ImageFileError, TooManyPixels
+from contracts.imagefile import (
+    DEFAULT_LIMITS,
+    DecodeLimits,
+    ImageFileError,
+    ImageInfo,
+    TooCostly,
+    TooManyPixels,
+    check_png_chunks,
+    decode_cost,
+)
 from contracts.media import PNG_SIGNATURE
 
 if TYPE_CHECKING:
@@ -78,11 +87,16 @@ def header_size(data: bytes) -> tuple[int, int]:
     return width, height
 
 
-def inspect(data: bytes, *, max_pixels: int) -> PngInfo:
-    """Check that ``data`` is one whole PNG of at most ``max_pixels`` and describe it."""
+def inspect(data: bytes, *, max_pixels: int, limits: DecodeLimits = DEFAULT_LIMITS) -> PngInfo:
+    """Check that ``data`` is one whole PNG of at most ``max_pixels``, decodable within ``limits``
+    (:func:`contracts.imagefile.check_cost`'s rules for a PNG), and describe it."""
     width, height = header_size(data)
     if width * height > max_pixels:
         raise TooManyPixels(width, height)
+    cost = decode_cost(data, ImageInfo("png", width, height, False, "RGB"))
+    if cost > limits.decode_bytes:
+        raise TooCostly("decoded bytes", cost, limits.decode_bytes)
+    check_png_chunks(data, limits)  # before Pillow reads a chunk: each inflated with a bound
     if not data.endswith(IEND):
         # Pillow stops reading at the last IDAT, so a damaged or missing end goes unseen there.
         raise PngError("the file does not end with an intact IEND chunk")

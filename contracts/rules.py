@@ -25,7 +25,7 @@ from typing import Any
 from contracts import timeline
 from contracts.envelope import enumerate_values, json_type_name, python_list, quote
 from contracts.errors import ApiError, error
-from contracts.imagefile import ImageInfo
+from contracts.imagefile import DEFAULT_LIMITS, DecodeLimits, ImageInfo
 from contracts.models import EDITS, GPT_SPECIFIC_PARAMETERS, MODELS, Choice, ModelProfile, SizeRule, SvgRules
 from contracts.spec import ENDPOINTS, Endpoint
 from contracts.uploads import Fetch, base_name, check_form, check_references, resolve_auto_size
@@ -116,21 +116,25 @@ def parse_json_request(endpoint: str, body: object, *, as_of: str | None = None)
     return _validate(endpoint, body, uploads=[], from_form=False, as_of=as_of)
 
 
-def parse_json_edit(body: object, fetch: Fetch, *, as_of: str | None = None) -> ImageRequest:
+def parse_json_edit(body: object, fetch: Fetch, *, as_of: str | None = None,
+                    limits: DecodeLimits = DEFAULT_LIMITS) -> ImageRequest:
     """Validate a JSON edit ([spec] EditImageBodyJsonParam: GPT image models only).
 
     ``fetch`` reads what is behind an image URL that is not a ``data:`` URL (the fake
-    answers from its own image store, never from the network).
+    answers from its own image store, never from the network); ``limits`` bound what decoding
+    the images may cost (:class:`contracts.imagefile.DecodeLimits`).
     """
     if not isinstance(body, dict):
         raise error("invalid_json")  # ASSUMPTION, as for generations
-    return _validate(EDITS, body, uploads=[], from_form=False, fetch=fetch, as_of=as_of)
+    return _validate(EDITS, body, uploads=[], from_form=False, fetch=fetch, as_of=as_of, limits=limits)
 
 
 def parse_form_request(
-    endpoint: str, fields: Sequence[tuple[str, str]], uploads: Sequence[Upload], *, as_of: str | None = None
+    endpoint: str, fields: Sequence[tuple[str, str]], uploads: Sequence[Upload], *, as_of: str | None = None,
+    limits: DecodeLimits = DEFAULT_LIMITS,
 ) -> ImageRequest:
-    """Validate a multipart body (edits, variations): text fields and file parts in order.
+    """Validate a multipart body (edits, variations): text fields and file parts in order, the
+    images within the decoding ``limits``.
 
     A text field named ``image``, ``mask`` or ``markup`` (no file name) is taken as an upload of
     its bytes, so it is refused by the format rule rather than by a type rule. The ``svg`` object
@@ -148,7 +152,7 @@ def parse_form_request(
             params.setdefault(name, value)
     for upload in files:
         params.setdefault(base_name(upload.field), _MISSING)
-    return _validate(endpoint, params, uploads=files, from_form=True, as_of=as_of)
+    return _validate(endpoint, params, uploads=files, from_form=True, as_of=as_of, limits=limits)
 
 
 _FILE_FIELDS = frozenset({"image", "image[]", "mask", "markup"})
@@ -198,6 +202,7 @@ def _validate(
     from_form: bool,
     fetch: Fetch | None = None,
     as_of: str | None = None,
+    limits: DecodeLimits = DEFAULT_LIMITS,
 ) -> ImageRequest:
     """The rules in the order the module's docstring gives, the first one broken being the refusal.
     ``fetch``: a JSON edit, whose images are references."""
@@ -225,7 +230,7 @@ def _validate(
     inputs: tuple[ImageInfo, ...] = ()
     if endpoint.requires_image:
         size, image, mask, image_info, mask_info, extra_images, inputs, markup = _inputs(
-            model, endpoint, params, uploads, fetch, size)
+            model, endpoint, params, uploads, fetch, size, limits)
     return ImageRequest(
         endpoint=endpoint_name,
         model=model,
@@ -322,13 +327,13 @@ _Inputs = tuple[str, bytes, bytes | None, ImageInfo | None, ImageInfo | None, tu
 
 
 def _inputs(model: ModelProfile, endpoint: Endpoint, params: Mapping[str, Any], uploads: Sequence[Upload],
-            fetch: Fetch | None, size: str) -> _Inputs:
+            fetch: Fetch | None, size: str, limits: DecodeLimits = DEFAULT_LIMITS) -> _Inputs:
     """The uploads (or a JSON edit's references) checked by the model's upload rules."""
     if fetch is not None:
         checked = check_references(params.get("images"), params.get("mask"), model.uploads, fetch,
-                                   markup=params.get("markup"))
+                                   markup=params.get("markup"), limits=limits)
     else:
-        checked = check_form(uploads, model, endpoint.name)
+        checked = check_form(uploads, model, endpoint.name, limits)
     first, mask = checked.images[0], checked.mask
     mask_data = mask.data if mask is not None else None
     if model.uploads.checks != "gpt-image":

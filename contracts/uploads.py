@@ -41,7 +41,7 @@ from typing import Any
 from contracts import imagefile, png
 from contracts.envelope import enumerate_values, json_type_name, python_list
 from contracts.errors import ApiError, error
-from contracts.imagefile import ImageFileError, ImageInfo, TooManyPixels
+from contracts.imagefile import DEFAULT_LIMITS, DecodeLimits, ImageFileError, ImageInfo, TooManyPixels
 from contracts.media import PNG, media_type
 from contracts.models import EDITS, MB, ModelProfile, UploadRules
 
@@ -80,9 +80,9 @@ class EditInputs:
 # --- one image -----------------------------------------------------------------------------------
 
 
-def _strict_png(data: bytes, *, max_pixels: int) -> ImageInfo:
+def _strict_png(data: bytes, *, max_pixels: int, limits: DecodeLimits = DEFAULT_LIMITS) -> ImageInfo:
     """A PNG read as strictly as a full decode reads it; its mode is the one Pillow gives it."""
-    found = png.inspect(data, max_pixels=max_pixels)
+    found = png.inspect(data, max_pixels=max_pixels, limits=limits)
     return ImageInfo(PNG, found.width, found.height, "A" in found.mode, found.mode)
 
 
@@ -100,9 +100,11 @@ _REFUSALS: Mapping[tuple[str, bool], tuple[str, str, str]] = {
 _MARKUP_REFUSALS = ("image_file_too_large", "markup_not_png", "markup_not_png")
 
 
-def inspect(part: Part, rules: UploadRules, *, index: int = 0, mask: bool = False, markup: bool = False) -> ImageInfo:
+def inspect(part: Part, rules: UploadRules, *, index: int = 0, mask: bool = False, markup: bool = False,
+            limits: DecodeLimits = DEFAULT_LIMITS) -> ImageInfo:
     """Check one uploaded image (the ``index``-th, or with ``mask`` the mask, with ``markup`` the markup,
-    which is checked as the mask) against a model's upload rules; what it is, or the refusal the model's
+    which is checked as the mask) against a model's upload rules and what decoding it may cost
+    (``limits``: past one, it is refused as unreadable); what it is, or the refusal the model's
     family gives."""
     mask = mask or markup
     data = part.data
@@ -112,7 +114,7 @@ def inspect(part: Part, rules: UploadRules, *, index: int = 0, mask: bool = Fals
     if len(data) >= limit:  # [spec] "less than 4MB" / "less than 50MB"
         raise _refusal(0, part, rules, index, mask, limit, markup)
     try:
-        info = _READERS[rules.checks](data, max_pixels=rules.max_pixels)
+        info = _READERS[rules.checks](data, max_pixels=rules.max_pixels, limits=limits)
     except TooManyPixels as exc:
         raise _refusal(2, part, rules, index, mask, limit, markup, width=exc.width, height=exc.height) from None
     except ImageFileError:
@@ -130,6 +132,13 @@ def _refusal(which: int, part: Part, rules: UploadRules, index: int, mask: bool,
     key = _MARKUP_REFUSALS[which] if markup else _REFUSALS[rules.checks, mask][which]
     return error(key, param=part.param, index=index + 1, size=len(part.data),
                  max_mb=limit // MB, max_pixels=rules.max_pixels, **more)
+
+
+def unreadable(rules: UploadRules) -> ApiError:
+    """The refusal of a first image that cannot be decoded, in the words of the model's family (for an
+    image that passed the checks yet could not be rendered: the checks refuse what the renderer cannot
+    read, so this is the last word, never a 500)."""
+    return _refusal(1, Part("image", None, b""), rules, 0, False, rules.max_bytes)
 
 
 def _declared(part: Part, rules: UploadRules) -> None:
@@ -151,9 +160,11 @@ def base_name(field: str) -> str:
     return field[:-2] if field.endswith("[]") else field
 
 
-def check_form(uploads: Sequence[Any], model: ModelProfile, endpoint: str) -> EditInputs:
+def check_form(uploads: Sequence[Any], model: ModelProfile, endpoint: str,
+               limits: DecodeLimits = DEFAULT_LIMITS) -> EditInputs:
     """The image parts (``image``, ``image[]``) and the ``mask`` of a multipart edit or variation,
-    checked by the model's family (``uploads``: :class:`contracts.rules.Upload` parts)."""
+    checked by the model's family (``uploads``: :class:`contracts.rules.Upload` parts) within the
+    decoding ``limits``."""
     images = [u for u in uploads if base_name(u.field) == "image"]
     masks = [u for u in uploads if u.field == "mask"]
     markups = [u for u in uploads if u.field == "markup"]
@@ -165,21 +176,25 @@ def check_form(uploads: Sequence[Any], model: ModelProfile, endpoint: str) -> Ed
                  for i, u in enumerate(images)]
         mask = Part("mask", masks[0].content_type, masks[0].data) if masks else None
         markup = Part("markup", markups[0].content_type, markups[0].data) if markups else None
-        return check_parts(parts, mask, model.uploads, array="image", markup=markup)
-    return _dall_e_inputs(images, masks, model.uploads, endpoint)
+        return check_parts(parts, mask, model.uploads, array="image", markup=markup, limits=limits)
+    return _dall_e_inputs(images, masks, model.uploads, endpoint, limits)
 
 
-def _dall_e_inputs(images: Sequence[Any], masks: Sequence[Any], rules: UploadRules, endpoint: str) -> EditInputs:
+def _dall_e_inputs(images: Sequence[Any], masks: Sequence[Any], rules: UploadRules, endpoint: str,
+                   limits: DecodeLimits = DEFAULT_LIMITS) -> EditInputs:
     """dall-e-2's inputs: one square image, a mask of its size, and for an edit transparency in the
     image or the mask."""
     if len(images) > rules.max_images:
         raise error("array_above_max_length", param="image", maximum=rules.max_images, length=len(images))
-    image = EditImage(images[0].data, inspect(Part("image", None, images[0].data), rules))
+    image_part = Part("image", None, images[0].data)
+    mask_part = Part("mask", None, masks[0].data) if masks else None
+    _within_budget([image_part], mask_part, rules, limits)
+    image = EditImage(images[0].data, inspect(image_part, rules, limits=limits))
     if rules.square and image.info.width != image.info.height:
         raise error("image_not_square", width=image.info.width, height=image.info.height)
     mask = None
     if masks:
-        mask = EditImage(masks[0].data, inspect(Part("mask", None, masks[0].data), rules, mask=True))
+        mask = EditImage(masks[0].data, inspect(Part("mask", None, masks[0].data), rules, mask=True, limits=limits))
         if mask.info.size != image.info.size:
             raise error("mask_size_mismatch", image_size=image.info.size, mask_size=mask.info.size)
     if endpoint == EDITS and rules.transparency_modes:
@@ -190,16 +205,18 @@ def _dall_e_inputs(images: Sequence[Any], masks: Sequence[Any], rules: UploadRul
 
 
 def check_parts(images: Sequence[Part], mask: Part | None, rules: UploadRules, *, array: str,
-                markup: Part | None = None) -> EditInputs:
+                markup: Part | None = None, limits: DecodeLimits = DEFAULT_LIMITS) -> EditInputs:
     """Check the images (and mask, or markup) of one GPT edit; ``array`` names the images' parameter."""
     if len(images) > rules.max_images:
         raise error("array_above_max_length", param=array, maximum=rules.max_images, length=len(images))
-    checked = tuple(EditImage(part.data, inspect(part, rules, index=index)) for index, part in enumerate(images))
+    _within_budget(images, mask or markup, rules, limits, markup=markup is not None)
+    checked = tuple(EditImage(part.data, inspect(part, rules, index=index, limits=limits))
+                    for index, part in enumerate(images))
     if markup is not None:
-        return EditInputs(checked, None, _check_markup(markup, checked[0].info, rules))
+        return EditInputs(checked, None, _check_markup(markup, checked[0].info, rules, limits))
     if mask is None:
         return EditInputs(checked, None)
-    info = inspect(mask, rules, mask=True)
+    info = inspect(mask, rules, mask=True, limits=limits)
     if not info.alpha:
         raise error("mask_missing_alpha")
     first = checked[0].info
@@ -208,12 +225,13 @@ def check_parts(images: Sequence[Part], mask: Part | None, rules: UploadRules, *
     return EditInputs(checked, EditImage(mask.data, info))
 
 
-def _check_markup(markup: Part, first: ImageInfo, rules: UploadRules) -> EditImage:
+def _check_markup(markup: Part, first: ImageInfo, rules: UploadRules,
+                  limits: DecodeLimits = DEFAULT_LIMITS) -> EditImage:
     """[sdk-py] the markup: "A transparent PNG [...] Must match that image's dimensions after orientation and
     contain transparent pixels." Checked as the mask is: a PNG, with alpha, of the first image's dimensions.
     ASSUMPTION: "contain transparent pixels" is read from the header, as the mask's alpha is (a PNG that can carry
     transparency); the dimensions are the header's (the inputs' orientation is not applied, as for the mask)."""
-    info = inspect(markup, rules, markup=True)
+    info = inspect(markup, rules, markup=True, limits=limits)
     if not info.alpha:
         raise error("markup_missing_alpha")
     if (info.width, info.height) != (first.width, first.height):
@@ -221,11 +239,40 @@ def _check_markup(markup: Part, first: ImageInfo, rules: UploadRules) -> EditIma
     return EditImage(markup.data, info)
 
 
+def _within_budget(images: Sequence[Part], mask: Part | None, rules: UploadRules, limits: DecodeLimits, *,
+                   markup: bool = False) -> None:
+    """Refuse the request, before any image of it is decoded, when decoding its images would cost more
+    than ``limits.decode_bytes`` together (:func:`contracts.imagefile.decode_cost`, from the headers),
+    or its JPEGs' scans more passes than ``limits.jpeg_scans`` over an 8192 x 8192 image
+    (:func:`contracts.imagefile.scan_work`): the image (or mask) that takes a sum past its limit gets
+    its family's "unreadable" refusal. An image refused on its own (too large, of no format, past the
+    pixel limit) is left to its own check."""
+    total = scans = 0
+    parts = [(part, index, False) for index, part in enumerate(images)]
+    if mask is not None:
+        parts.append((mask, 0, True))
+    for part, index, is_mask in parts:
+        limit = (rules.mask_max_bytes or rules.max_bytes) if is_mask else rules.max_bytes
+        if len(part.data) >= limit:
+            continue
+        try:
+            info = imagefile.header_info(part.data)
+        except ImageFileError:
+            continue
+        if info.pixels > rules.max_pixels:
+            continue
+        total += imagefile.decode_cost(part.data, info)
+        scans += imagefile.scan_work(part.data, info)
+        if total > limits.decode_bytes or scans > limits.jpeg_scans * imagefile.SCAN_BLOCKS:
+            raise _refusal(1, part, rules, index, is_mask, limit, markup and is_mask)
+
+
 # --- JSON edits: image references -------------------------------------------------------
 
 
 def check_references(
-    images: object, mask: object, rules: UploadRules, fetch: Fetch, *, markup: object = None
+    images: object, mask: object, rules: UploadRules, fetch: Fetch, *, markup: object = None,
+    limits: DecodeLimits = DEFAULT_LIMITS,
 ) -> EditInputs:
     """Check ``images`` (1 to ``max_images`` references) and the optional ``mask`` (or ``markup``)
     reference, then read each one (data: URL, the fake's own URL, or file_id) and check it."""
@@ -242,7 +289,7 @@ def check_references(
     parts = [_read(ref, rules, fetch) for ref in refs]
     mask_part = _read(mask_ref, rules, fetch) if mask_ref is not None else None
     markup_part = _read(markup_ref, rules, fetch) if markup_ref is not None else None
-    return check_parts(parts, mask_part, rules, array="images", markup=markup_part)
+    return check_parts(parts, mask_part, rules, array="images", markup=markup_part, limits=limits)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import re
+import select
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -137,11 +139,32 @@ class FlaskHttp:
             if endpoint == GENERATIONS:
                 return parse_json_request(GENERATIONS, read_json(ex), as_of=as_of)
             if endpoint == EDITS and request.mimetype == JSON:  # [spec] JSON edits (GPT image models)
-                return parse_json_edit(read_json(ex), self.backend.fetch_own_image, as_of=as_of)
+                return parse_json_edit(read_json(ex), self.backend.fetch_own_image, as_of=as_of,
+                                       limits=self.backend.config.decode_limits())
             fields, uploads = read_form(ex)
-            return parse_form_request(endpoint, fields, uploads, as_of=as_of)
+            return parse_form_request(endpoint, fields, uploads, as_of=as_of,
+                                      limits=self.backend.config.decode_limits())
         except HTTPException as exc:  # the body's size, a slow body, a body Werkzeug cannot read
             raise errors.from_http(exc) from None
+
+    def client_gone(self) -> bool:
+        """Whether the client closed its connection: a look at the socket (its request is read whole by
+        now) that finds its end, without waiting. Not known (False) without our server's connection,
+        or through TLS."""
+        connection = self.environ.get(ENVIRON_CONNECTION)
+        sock = getattr(connection, "socket", None)
+        if sock is None:
+            return False
+        try:
+            poller = select.poll()
+            poller.register(sock, select.POLLIN | select.POLLHUP)
+            if not poller.poll(0):
+                return False  # nothing to read: still there, waiting
+            return bool(sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b"")  # its end, or more
+        except (BlockingIOError, InterruptedError, TimeoutError, ValueError):
+            return False  # not known (a TLS socket takes no flags)
+        except OSError:
+            return True  # reset by the peer
 
     def base_url(self) -> str:
         return files.base_url(self.environ)

@@ -31,6 +31,7 @@ from contracts.headers import AUTHORIZATION
 from contracts.limits import parse_json_body
 from contracts.spec import CONTROL_PREFIX
 from mockserver.core.backend import Backend
+from mockserver.render import empty_caches
 from mockserver.settings.inputs import InputError, read_fields
 from mockserver.state.clock import ClockMove, ClockRangeError
 from mockserver.state.journal import escape_surrogates
@@ -92,6 +93,7 @@ def reset() -> Response:
     if set(body) - {"config"} or not isinstance(restore, bool):
         raise _bad("config", "the body may only say {\"config\": true} (restore the start-up configuration)")
     _backend().reset(config=restore)
+    empty_caches()  # this process's decoded inputs, glyphs and gradients, their memory given back
     return jsonify({"reset": True, "config_restored": restore})
 
 

@@ -8,15 +8,18 @@ signer, quota ledger, fault queue and journal. Views parse a request into a
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import functools
 import hashlib
+import logging
 import random
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from contracts import uploads
 from contracts.auth import bearer_token, mask_key
 from contracts.errors import FAULT_ERRORS, ApiError, error
 from contracts.models import GENERATIONS, GPT_ANSWER, MODELS, ModelProfile
@@ -26,12 +29,15 @@ from contracts.rules import ImageRequest
 from contracts.spec import ENDPOINTS, parse_size
 from contracts.streaming import EVENTS, event
 from contracts.usage import revised_prompt, svg_usage, usage
+from mockserver.core.exchange import ClientGone
 from mockserver.core.urls import UrlSigner, image_path, new_image_id, own_image
-from mockserver.render import Recipe, render, render_progressive
+from mockserver.render import Recipe, UnreadableInput, holding_inputs, render, render_progressive
 from mockserver.settings.config import Config, family_windows
 from mockserver.state import Clock, State, open_state
 from mockserver.state.faults import Fault
 from mockserver.state.quotas import rate_headers
+
+_log = logging.getLogger("mockserver")  # Flask's app.logger, as the pipeline's
 
 
 class Backend:
@@ -211,7 +217,8 @@ class Backend:
         return own_image(url, signer=self.signer, store=self.store, now=self.clock.now())
 
     def create_images(
-        self, req: ImageRequest, *, api_key: str, base_url: str, shown: list[dict[str, Any]] | None = None
+        self, req: ImageRequest, *, api_key: str, base_url: str, shown: list[dict[str, Any]] | None = None,
+        gone: Callable[[], bool] | None = None,
     ) -> dict[str, object]:
         """Answer a valid request: ``{"created": ..., "data": [...]}`` with ``n`` images, in the
         shape of the model's profile (today's GPT answers add background, output_format, size,
@@ -225,7 +232,13 @@ class Backend:
         recipes = [_recipe(req, i, width, height) for i in range(req.n)]
         gpt = req.model.answer == GPT_ANSWER
         if gpt or req.response_format == "b64_json":
-            data: list[dict[str, str]] = [{"b64_json": base64.b64encode(render(r)).decode("ascii")} for r in recipes]
+            try:
+                with _holding(req):
+                    data: list[dict[str, str]] = [{"b64_json": base64.b64encode(_render(r, gone)).decode("ascii")}
+                                                  for r in recipes]
+            except UnreadableInput:  # an input the checks let through and the renderer cannot read: a 400
+                _log.warning("an accepted upload could not be decoded by the renderer", exc_info=True)
+                raise uploads.unreadable(req.model.uploads) from None
             if shown is not None:
                 shown.extend(self.gallery.add_many([(r, None, None) for r in recipes]))
         else:
@@ -271,16 +284,31 @@ class Backend:
         safety_identifier = req.effective_safety_identifier
         total_usage = _usage(req, width, height)
         steps = req.partial_images
-        for index in range(req.n):
-            output_index = index if req.n > 1 else None
-            images = render_progressive(_recipe(req, index, width, height), steps)
-            for step in range(steps):
-                partial = base64.b64encode(next(images)).decode("ascii")
-                yield shown(kinds.partial, b64_json=partial, created_at=int(self.clock.now()),
-                            partial_image_index=step, output_index=output_index)
-            final = base64.b64encode(next(images)).decode("ascii")
-            yield shown(kinds.completed, b64_json=final, created_at=int(self.clock.now()), usage=total_usage,
-                        output_index=output_index, safety_identifier=safety_identifier)
+        with _holding(req):
+            for index in range(req.n):
+                output_index = index if req.n > 1 else None
+                images = render_progressive(_recipe(req, index, width, height), steps)
+                for step in range(steps):
+                    partial = base64.b64encode(next(images)).decode("ascii")
+                    yield shown(kinds.partial, b64_json=partial, created_at=int(self.clock.now()),
+                                partial_image_index=step, output_index=output_index)
+                final = base64.b64encode(next(images)).decode("ascii")
+                yield shown(kinds.completed, b64_json=final, created_at=int(self.clock.now()), usage=total_usage,
+                            output_index=output_index, safety_identifier=safety_identifier)
+
+
+def _render(recipe: Recipe, gone: Callable[[], bool] | None) -> bytes:
+    """``render(recipe)``, unless the client has gone (asked before every image but the first, which
+    a client that is still there is waiting for): then ClientGone, and no more images are made."""
+    if recipe.index and gone is not None and gone():
+        raise ClientGone
+    return render(recipe)
+
+
+def _holding(req: ImageRequest) -> contextlib.AbstractContextManager[None]:
+    """For an edit or a variation, its inputs held while its images are rendered (the n images share
+    one decode of them, however large); nothing for a generation."""
+    return holding_inputs() if req.image is not None else contextlib.nullcontext()
 
 
 def _usage(req: ImageRequest, width: int, height: int, *, output_details: bool = False) -> dict[str, Any]:

@@ -20,6 +20,10 @@ from contracts.media import JSON
 from contracts.models import ModelProfile
 from mockserver.state.faults import Fault
 
+
+class ClientGone(Exception):
+    """The client closed its connection before its answer was made: what is left is not made."""
+
 ENVIRON_KEY = "mockserver.exchange"
 
 

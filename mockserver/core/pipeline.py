@@ -44,7 +44,7 @@ from contracts.headers import (
 from contracts.rules import ImageRequest
 from contracts.spec import API_PREFIX, ENDPOINTS
 from contracts.streaming import MEDIA_TYPE as STREAM_MEDIA_TYPE
-from mockserver.core.exchange import Answer, Exchange, StreamProgress
+from mockserver.core.exchange import Answer, ClientGone, Exchange, StreamProgress
 from mockserver.state.faults import Fault
 
 if TYPE_CHECKING:
@@ -73,6 +73,11 @@ class Http(Protocol):
 
     def base_url(self) -> str:
         """Where the client reached the fake (the image URLs' base)."""
+        ...
+
+    def client_gone(self) -> bool:
+        """Whether the client has closed its connection (what is still made for it is wasted);
+        False when it cannot be told."""
         ...
 
     def stream(self, events: Iterator[dict[str, Any]], progress: StreamProgress, latency: float,
@@ -153,7 +158,12 @@ class Pipeline:
     def _images(self, ex: Exchange, req: ImageRequest, http: Http) -> Answer:
         backend = self.backend
         shown = ex.images = [] if backend.config.journal_size else None  # for the live view
-        body = backend.create_images(req, api_key=ex.api_key or "", base_url=http.base_url(), shown=shown)
+        try:
+            body = backend.create_images(req, api_key=ex.api_key or "", base_url=http.base_url(), shown=shown,
+                                         gone=http.client_gone)
+        except ClientGone:  # nobody to answer: the images not yet made are not made
+            ex.dropped = True
+            return Answer(204, b"", [], drop_after=0.0)
         return Answer(200, json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), [])
 
     def _stream(self, ex: Exchange, req: ImageRequest, http: Http) -> Answer:

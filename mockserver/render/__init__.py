@@ -17,7 +17,7 @@ The package, one concern a module:
 * ``recipe``     -- :class:`Recipe`, its digest, validation, the seeded generator.
 * ``text``       -- the font, glyph cache, wrapping and truncation.
 * ``design``     -- the generated picture: background plan, label layout and panel.
-* ``inputs``     -- decoded input images (cached), cover fitting, thumbnails.
+* ``inputs``     -- decoded input images (cached, bounded in bytes), cover fitting, thumbnails.
 * ``transforms`` -- edits and variations.
 * ``encode``     -- png/jpeg/webp/gif encoders and their settings, media types.
 * ``svg``        -- the SVG writer (the generated design as vectors, real text).
@@ -37,10 +37,10 @@ from PIL import Image
 from contracts.media import MEDIA_TYPES, media_type
 from mockserver.render.design import _GRADIENTS, _generated
 from mockserver.render.encode import PNG_SAVE_OPTIONS, encode, encode_gif, save_options
-from mockserver.render.inputs import _INPUTS, _THUMBS
+from mockserver.render.inputs import _INPUTS, _THUMBS, UnreadableInput, empty_input_caches, holding_inputs
 from mockserver.render.recipe import FORMATS, MAX_SIDE, MIN_SIDE, Recipe, _digest, _sha256, _validate
 from mockserver.render.svg import render_svg
-from mockserver.render.text import _FACES
+from mockserver.render.text import _FACES, empty_faces
 from mockserver.render.transforms import _edit, _variation
 
 __all__ = [
@@ -50,6 +50,9 @@ __all__ = [
     "MIN_SIDE",
     "PNG_SAVE_OPTIONS",
     "Recipe",
+    "UnreadableInput",
+    "empty_caches",
+    "holding_inputs",
     "media_type",
     "render",
     "render_partial",
@@ -61,6 +64,14 @@ __all__ = [
 CACHES: Final = (_INPUTS, _THUMBS, _FACES, _GRADIENTS)
 
 
+def empty_caches() -> None:
+    """Forget every cached decoded input, thumbnail, face and gradient (each made again on use), and
+    hand the freed memory back to the system: what ``POST /_mock/reset`` does to the renderer."""
+    _GRADIENTS.clear()
+    empty_faces()
+    empty_input_caches()
+
+
 def render(recipe: Recipe) -> bytes:
     """Return the image for recipe, encoded in recipe.output_format. Pure and deterministic.
 
@@ -69,7 +80,8 @@ def render(recipe: Recipe) -> bytes:
     backdrop).  Raises ValueError for a recipe the contract could never produce:
     an unknown endpoint, format or background, a side outside 16..3840, an index
     outside 0..n-1, a missing input image, a transparent jpeg, compression outside
-    0..100, frames outside 1..64.
+    0..100, frames outside 1..64; :class:`UnreadableInput` (a ValueError) for an input
+    image it cannot decode.
     """
     _validate(recipe)
     if recipe.output_format == "svg":

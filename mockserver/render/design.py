@@ -147,6 +147,10 @@ _SMALL_SIDE: Final = 48  # long side of the canvas the background is designed on
 # 96x96 square (side / sqrt 2) stays covered.
 _GRADIENT: Final = Image.linear_gradient("L").resize((136, 136), Image.Resampling.BILINEAR)
 _GRADIENTS: dict[tuple[int, tuple[int, int]], Image.Image] = {}  # never modified once stored
+# The gradients are small (the design's coarse canvas, at most 48 pixels a side): bounded in bytes all
+# the same, emptied whole when full (a racing thread's count may be off by one image: harmless).
+_GRADIENTS_MAX_BYTES: Final = 8 << 20
+_gradients_bytes = 0
 
 
 def _gradient(degrees: int, size: tuple[int, int]) -> Image.Image:
@@ -157,9 +161,12 @@ def _gradient(degrees: int, size: tuple[int, int]) -> Image.Image:
     if grad is None:
         grad = _GRADIENT.rotate(degrees, resample=Image.Resampling.BILINEAR)
         grad = grad.crop((20, 20, 116, 116)).resize(size, Image.Resampling.BILINEAR)
-        if len(_GRADIENTS) >= 4096:
+        global _gradients_bytes
+        if _gradients_bytes + grad.width * grad.height > _GRADIENTS_MAX_BYTES or not _GRADIENTS:
             _GRADIENTS.clear()
+            _gradients_bytes = 0
         _GRADIENTS[key] = grad  # a racing thread stores an identical image
+        _gradients_bytes += grad.width * grad.height
     return grad
 
 

@@ -119,6 +119,7 @@ class _GlyphFace:
                 mask = Image.new("L", (x1 - x0, y1 - y0), 0)
                 ImageDraw.Draw(mask).text((-x0, -y0), ch, fill=255, font=font)
             glyph = _Glyph(mask, x0, y0, float(font.getlength(ch)), None if mask is None else mask.im)
+            _count_glyph(0 if mask is None else mask.width * mask.height + 64)
             self._glyphs[ch] = glyph  # a racing thread stores an identical glyph
         return glyph
 
@@ -171,6 +172,26 @@ class _BitmapFace:
 _FACES: dict[tuple[bool, int], _Face] = {}
 _FACES_LOCK = threading.Lock()
 _FACES_MAX: Final = 64  # the sizes in use need a handful; this bounds the memory
+# The glyphs of every face, together, in bytes: a prompt of thousands of distinct characters (any
+# script) would otherwise keep them all, at every size. Past the bound every face starts afresh.
+_GLYPHS_MAX_BYTES: Final = 32 << 20
+_glyph_bytes = 0
+
+
+def _count_glyph(size: int) -> None:
+    """Count a new glyph's bytes; past the bound, forget every face (and so their glyphs)."""
+    global _glyph_bytes
+    _glyph_bytes += size
+    if _glyph_bytes > _GLYPHS_MAX_BYTES:
+        empty_faces()
+
+
+def empty_faces() -> None:
+    """Forget every face and its glyphs (made again on use)."""
+    global _glyph_bytes
+    with _FACES_LOCK:
+        _FACES.clear()
+        _glyph_bytes = 0
 
 
 def _face(px: int) -> _Face:

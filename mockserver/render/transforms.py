@@ -36,7 +36,7 @@ def _marked_up(rgb: Image.Image, markup: bytes, size: tuple[int, int],
     """The first image with the markup drawn over it (the markup's opaque strokes shown, its
     transparent pixels letting the image through), fitted to the output as the image is."""
     marked = rgb.copy()
-    mark = _input(markup)
+    mark = _input(markup, size)
     layer = mark.rgb()
     mark_alpha = mark.alpha()
     if mark_alpha is not None and layer.size == marked.size:
@@ -48,8 +48,8 @@ def _edit(recipe: Recipe, digest: str, size: tuple[int, int]) -> Image.Image:
     """The edit of recipe.image: RGB, or RGBA for a transparent background
     (the kept part opaque, the generated fill with its own alpha)."""
     assert recipe.image is not None
-    src = _input(recipe.image)
-    alpha = _input(recipe.mask).alpha() if recipe.mask is not None else src.alpha()
+    src = _input(recipe.image, size)
+    alpha = _input(recipe.mask, size).alpha() if recipe.mask is not None else src.alpha()
     box = _cover_box(src.size, size)
     transparent = recipe.background == "transparent"
 
@@ -186,7 +186,7 @@ def _posterise_table(bits: int, contrast: float, tint: tuple[int, int, int], tin
 
 def _variation(recipe: Recipe, digest: str, request_digest: str, size: tuple[int, int]) -> Image.Image:
     assert recipe.image is not None
-    src = _input(recipe.image)
+    src = _input(recipe.image, size)
     rgb, alpha = src.rgb(), src.alpha()
     if alpha is not None and alpha.getextrema() != (255, 255):
         # Show transparent areas as neutral grey, not whatever colour they hide.

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from contracts import timeline
 from contracts.envelope import ERAS
+from contracts.imagefile import DEFAULT_LIMITS, DecodeLimits
 from contracts.limits import MAX_REQUEST_BYTES
 from contracts.models import DALL_E_2, MB, MODELS
 from contracts.policy import DEFAULT_BLOCKED_TERMS
@@ -236,6 +237,32 @@ class Config:
         "bounds the fake's memory however long it runs.",
         Integer(1, 64 * 1024 * MB), flag="--store-max-bytes",
     )
+    upload_max_decode_bytes: int = setting(
+        DEFAULT_LIMITS.decode_bytes, "Most bytes decoding one request's uploaded images may take, together, "
+        "estimated from their headers before any is decoded (PNG and JPEG about 8 and 4 bytes a pixel, WebP 16, "
+        "a progressive JPEG's coefficients 128 bytes a block); past it the upload is refused as unreadable "
+        "(`invalid_image_file`, dall-e-2's `invalid_image_format`). The default (768 MiB) takes any 8192x8192 "
+        "PNG or JPEG and bounds the fake's memory against decompression bombs (a 34-byte 8192x8192 WebP).",
+        Integer(16 * MB, 64 * 1024 * MB), flag="--upload-max-decode-bytes",
+    )
+    upload_max_jpeg_scans: int = setting(
+        DEFAULT_LIMITS.jpeg_scans, "Most scans (SOS markers, counted in the bytes) in one uploaded JPEG, and in "
+        "a request's JPEGs together weighted by their size (as many passes over an 8192x8192 image); a decoder "
+        "walks every block in each scan, so hundreds of tiny scans cost minutes. Encoders write 1 to a few "
+        "dozen; the default (100) bounds the decoding of a request's JPEGs to about a second and a half.",
+        Integer(1, 1_000_000), flag="--upload-max-jpeg-scans",
+    )
+    upload_max_frames: int = setting(
+        DEFAULT_LIMITS.frames, "Most frames in one uploaded animated PNG or WebP (only the first is decoded; the "
+        "default, 4096, bounds the reading of the rest).",
+        Integer(1, 1_000_000), flag="--upload-max-frames",
+    )
+    upload_max_inflated_chunks: int = setting(
+        DEFAULT_LIMITS.inflated_chunks, "Most bytes the compressed ancillary chunks (iCCP, zTXt, iTXt) of one "
+        "uploaded PNG may inflate to, together, each inflated with a bound (one chunk is refused from 1 MiB, as "
+        "Pillow refuses it); at most 14 MiB, so that what is accepted is always rendered. Default 8 MiB.",
+        Integer(0, 14 * MB), flag="--upload-max-inflated-chunks",
+    )
     shutdown_grace_ms: int = setting(
         5000, "On SIGTERM or SIGINT the fake stops accepting and lets requests in flight finish "
         "for up to this long, then exits 0; a second signal exits at once.",
@@ -318,6 +345,11 @@ class Config:
     def to_json(self) -> dict[str, Any]:
         """The running configuration as JSON (the admin token and URL secret are hidden)."""
         return to_json(self)
+
+    def decode_limits(self) -> DecodeLimits:
+        """What decoding one request's uploaded images may cost (the ``upload_max_*`` settings)."""
+        return DecodeLimits(self.upload_max_decode_bytes, self.upload_max_jpeg_scans, self.upload_max_frames,
+                            self.upload_max_inflated_chunks)
 
 
 @dataclass(frozen=True)
