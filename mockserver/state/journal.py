@@ -51,6 +51,22 @@ def summarise(value: Any, budget: int = ENTRY_BYTES) -> Summary:
     a cut string ends ``… (N characters)``, a list or object too deep becomes ``"… (list of N
     items)"``, a list that was cut short ends with ``"… (N more)"``, an object with the key
     ``"…"`` (``"N more"``). The walk visits only what it keeps."""
+    if type(value) is dict and len(value) <= MAX_ITEMS:  # an ordinary body: one flat pass, no walk
+        weight = WEIGHT_FLOOR
+        for key, item in value.items():
+            kind = type(item)
+            if kind is str and len(item) <= MAX_STRING:
+                weight += WEIGHT_FLOOR + len(item)
+            elif kind is int or kind is float or kind is bool or item is None:
+                weight += WEIGHT_FLOOR + (item.bit_length() * 3 // 10 if kind is int else 0)
+            else:
+                break
+            if type(key) is not str or len(key) > MAX_KEY:
+                break
+            weight += len(key)
+        else:
+            if weight <= budget:
+                return Summary(dict(value), weight, False)  # (a copy: the journal's, whatever the body's fate)
     walk = _Walk(budget)
     kept = walk.value(value, 0)
     return Summary(kept, budget - walk.left, walk.cut)

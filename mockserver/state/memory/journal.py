@@ -27,7 +27,15 @@ class MemoryJournal:
         self._count = 0  # entries ever recorded: the newest kept one's number
 
     def record(self, entry: dict[str, Any], weight: int | None = None) -> None:
-        self.record_stream(entry, weight)
+        if weight is None:
+            weight = weigh(entry)
+        with self._lock:  # (record_stream's body again: this is the request path's, one call fewer)
+            self._entries.append(entry)
+            self._weights.append(weight)
+            self._bytes += weight
+            self._count += 1
+            if len(self._entries) > self._size or self._bytes > self._max_bytes:
+                self._trim()
 
     def record_stream(self, entry: dict[str, Any], weight: int | None = None) -> int:
         if weight is None:

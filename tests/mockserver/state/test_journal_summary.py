@@ -17,6 +17,11 @@ def test_an_ordinary_request_is_kept_whole() -> None:
     assert kept == body and cut is False
     assert weight == weigh(body)
     assert len(json.dumps(body)) <= weight <= 2 * len(json.dumps(body))  # about its JSON's bytes
+    flat = {"prompt": "a cat", "n": 1, "size": "256x256", "quality": None, "stream": False, "seed": 2**70, "x": 0.5}
+    kept, weight, cut = summarise(flat)
+    assert kept == flat and kept is not flat and weight == weigh(flat) and cut is False  # the journal's own copy
+    small = summarise(flat, budget=50)  # a flat body past its budget is cut as any other
+    assert small.cut is True and list(small.value)[:2] == ["prompt", "n"] and small.value["…"].endswith("more")
 
 
 def test_every_cut_is_marked_where_it_was_made() -> None:
