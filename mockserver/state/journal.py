@@ -47,10 +47,10 @@ class Summary(NamedTuple):
 def summarise(value: Any, budget: int = ENTRY_BYTES) -> Summary:
     """A JSON value bounded for the journal: strings cut to MAX_STRING characters (keys to
     MAX_KEY), nesting to MAX_DEPTH, lists and objects to MAX_ITEMS items, and the whole to about
-    ``budget`` (see :func:`weigh`; it may pass it by one value, a cut string or a number). Each cut is marked in place:
-    a cut string ends ``… (N characters)``, a list or object too deep becomes ``"… (list of N
-    items)"``, a list that was cut short ends with ``"… (N more)"``, an object with the key
-    ``"…"`` (``"N more"``). The walk visits only what it keeps."""
+    ``budget`` (see :func:`weigh`; it may pass it by one value, a cut string or a number). Each
+    cut is marked in place: a cut string ends ``… (N characters)``, a list or object too deep
+    becomes ``"… (list of N items)"``, a list that was cut short ends with ``"… (N more)"``, an
+    object gets the key ``"…"`` (``"N more"``). The walk visits only what it keeps."""
     if type(value) is dict and len(value) <= MAX_ITEMS:  # an ordinary body: one flat pass, no walk
         weight = WEIGHT_FLOOR
         for key, item in value.items():
