@@ -122,7 +122,8 @@ class Poller:
         cursor = ""
         tick = 0
         while not self._stop.is_set():
-            journal = json.loads(self._get(f"/_mock/requests?after={cursor}" if cursor else "/_mock/requests"))
+            after = f"&after={cursor}" if cursor else ""  # (the page's own query: the newest 500 rows at most)
+            journal = json.loads(self._get(f"/_mock/requests?newest=true&limit=500{after}"))
             cursor = journal["cursor"]
             for path in ("/_mock/clock", "/_mock/faults", "/_mock/quotas"):
                 self._get(path)

@@ -51,20 +51,28 @@ def _lone_surrogate(raw: bytes, body: Any) -> bool:
     return False
 
 
-def read_json(ex: Exchange) -> Any:
-    """The request body as a JSON value, whatever the Content-Type says."""
+def _summarised(ex: Exchange, params: Any, budget: int) -> None:
+    """Records what was asked for the journal, bounded by ``budget`` (journal_entry_bytes)."""
+    ex.params, ex.params_weight, ex.params_cut = summarise(params, budget)
+
+
+def read_json(ex: Exchange, budget: int) -> Any:
+    """The request body as a JSON value, whatever the Content-Type says (summarised within
+    ``budget`` for the journal)."""
     raw = request.get_data(cache=False)  # bounded by MAX_CONTENT_LENGTH (413)
     body = parse_json_body(raw)  # invalid_json, or json_too_deep past MAX_JSON_DEPTH
     if _lone_surrogate(raw, body):
         # ASSUMPTION (contracts.errors, invalid_json): refused as JSON no strict parser accepts.
-        ex.params = summarise(escape_surrogates(body))
+        _summarised(ex, body, budget)
+        ex.params = escape_surrogates(ex.params)  # (the summary: escaping the whole body would cost its size)
         raise error("invalid_json")
-    ex.params = summarise(body)
+    _summarised(ex, body, budget)
     return body
 
 
-def read_form(ex: Exchange) -> tuple[list[tuple[str, str]], list[Upload]]:
-    """Text fields and file parts of a multipart body, in order."""
+def read_form(ex: Exchange, budget: int) -> tuple[list[tuple[str, str]], list[Upload]]:
+    """Text fields and file parts of a multipart body, in order (summarised within ``budget``
+    for the journal)."""
     if request.mimetype != "multipart/form-data":
         raise error("not_multipart", content_type=request.mimetype or "")
     boundary = request.mimetype_params.get("boundary")
@@ -93,10 +101,7 @@ def read_form(ex: Exchange) -> tuple[list[tuple[str, str]], list[Upload]]:
         empty_form = raw is not None and raw.strip() == f"--{boundary}--".encode("latin-1", "replace")
         if not empty_form:
             raise error("invalid_multipart")  # a body in which no part could be found
-    ex.params = {
-        "fields": summarise(dict(fields)),
-        "files": [describe_upload(u) for u in uploads],
-    }
+    _summarised(ex, {"fields": dict(fields), "files": [describe_upload(u) for u in uploads]}, budget)
     return fields, uploads
 
 
@@ -135,13 +140,14 @@ class FlaskHttp:
         self.backend = backend
 
     def parse(self, endpoint: str, ex: Exchange, as_of: str | None) -> ImageRequest:
+        budget = self.backend.config.journal_entry_bytes
         try:
             if endpoint == GENERATIONS:
-                return parse_json_request(GENERATIONS, read_json(ex), as_of=as_of)
+                return parse_json_request(GENERATIONS, read_json(ex, budget), as_of=as_of)
             if endpoint == EDITS and request.mimetype == JSON:  # [spec] JSON edits (GPT image models)
-                return parse_json_edit(read_json(ex), self.backend.fetch_own_image, as_of=as_of,
+                return parse_json_edit(read_json(ex, budget), self.backend.fetch_own_image, as_of=as_of,
                                        limits=self.backend.config.decode_limits())
-            fields, uploads = read_form(ex)
+            fields, uploads = read_form(ex, budget)
             return parse_form_request(endpoint, fields, uploads, as_of=as_of,
                                       limits=self.backend.config.decode_limits())
         except HTTPException as exc:  # the body's size, a slow body, a body Werkzeug cannot read

@@ -9,8 +9,9 @@
     PATCH  /_mock/config       change any patchable setting; a bad value is a 400 and changes nothing
     GET    /_mock/faults       queued faults;  POST queues one;  DELETE clears them
     DELETE /_mock/faults/<id>  unqueue one fault
-    GET    /_mock/requests     the journal (?endpoint=&status=; ?after=<cursor>: only the entries
-                               since a previous answer's "cursor");  DELETE clears it
+    GET    /_mock/requests     the journal, a page at a time (?endpoint=&status=; ?after=<cursor>:
+                               only the entries since a previous answer's "cursor" or "next";
+                               ?limit=N entries at most; ?newest=true: the newest N);  DELETE clears it
     GET    /_mock/images       how many image URLs the fake holds, and their bytes
 
 An API key never opens it: with ``--admin-token`` it needs that token as a
@@ -37,6 +38,11 @@ from mockserver.state.clock import ClockMove, ClockRangeError
 from mockserver.state.journal import escape_surrogates
 
 control = Blueprint("control", __name__, url_prefix=CONTROL_PREFIX)
+
+# GET /_mock/requests answers a page: at most ?limit= entries (DEFAULT_PAGE when not given: a
+# default journal in one answer) and at most journal_page_bytes, with the cursor to read on from.
+DEFAULT_PAGE = 1000
+MAX_PAGE = 100_000  # the largest journal_size
 
 
 def _backend() -> Backend:
@@ -170,21 +176,37 @@ def images() -> Response:
 
 @control.get("/requests")
 def list_requests() -> Response:
-    endpoint = request.args.get("endpoint") or None
-    status_text = request.args.get("status")
+    args = request.args
+    endpoint = args.get("endpoint") or None
+    status_text = args.get("status")
     status = None
     if status_text:
-        if not status_text.isdigit():
+        if not (status_text.isascii() and status_text.isdigit() and len(status_text) <= 3):
             raise _bad("status", f"must be an HTTP status, not {status_text!r}")
         status = int(status_text)
-    found, cursor, complete = _backend().journal.since(request.args.get("after"))
-    entries = [e for e in found if (endpoint is None or e["endpoint"] == endpoint)
+    limit_text = args.get("limit")
+    limit = _whole("limit", limit_text, 1, MAX_PAGE) if limit_text else DEFAULT_PAGE
+    newest = args.get("newest", "false")
+    if newest not in ("true", "false"):
+        raise _bad("newest", f"must be true or false, not {newest!r}")
+    backend = _backend()
+    page = backend.journal.page(args.get("after"), limit=limit, max_bytes=backend.config.journal_page_bytes,
+                                newest=newest == "true")
+    entries = [e for e in page.entries if (endpoint is None or e["endpoint"] == endpoint)
                and (status is None or e["status"] == status)]
-    answer = {"requests": entries, "cursor": cursor, "complete": complete}
+    answer = {"requests": entries, "cursor": page.cursor, "complete": page.complete,
+              "next": page.cursor if page.more else None}
     try:
         return jsonify(answer)
     except UnicodeEncodeError:  # a string no UTF-8 can carry slipped in: show its escape
         return jsonify(escape_surrogates(answer))
+
+
+def _whole(name: str, text: str, least: int, most: int) -> int:
+    """A query parameter that is a whole number from ``least`` to ``most``."""
+    if not (text.isascii() and text.isdigit() and len(text) <= 9 and least <= int(text) <= most):
+        raise _bad(name, f"must be a whole number from {least} to {most}, not {text!r}")
+    return int(text)
 
 
 @control.delete("/requests")

@@ -92,7 +92,7 @@ class Backend:
         self._latency_rng = random.Random(config.latency_seed)
         self.store.max_images = config.store_max_images
         self.store.max_bytes = config.store_max_bytes
-        self.journal.resize(config.journal_size)
+        self.journal.resize(config.journal_size, config.journal_bytes)
 
     def configure(self, changes: Mapping[str, Any]) -> Config:
         """Swap in a changed configuration (JSON values); ConfigError changes nothing."""

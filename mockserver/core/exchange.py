@@ -67,6 +67,8 @@ class Exchange:
     fault: Fault | None = None  # the injected fault that hit this request
     latency: float = 0.0  # seconds the answer is held back (a stream spreads them over its events)
     params: Any = None  # what was asked, summarised for the journal
+    params_weight: int = 0  # the summary's weight (mockserver.state.journal.weigh)
+    params_cut: bool = False  # whether the summary cut anything
     images: list[dict[str, Any]] | None = None  # the answer's images, as journal references
     stream: StreamProgress | None = None  # a streamed answer's progress
     rate_headers: dict[str, str] | None = None  # the quota's headers, once spent

@@ -46,6 +46,7 @@ from contracts.spec import API_PREFIX, ENDPOINTS
 from contracts.streaming import MEDIA_TYPE as STREAM_MEDIA_TYPE
 from mockserver.core.exchange import Answer, ClientGone, Exchange, StreamProgress
 from mockserver.state.faults import Fault
+from mockserver.state.journal import entry_weight
 
 if TYPE_CHECKING:
     from mockserver.core.backend import Backend
@@ -248,6 +249,7 @@ class Pipeline:
             "endpoint": ex.endpoint,
             "api_key": mask_key(api_key) if api_key else None,
             "params": ex.params,
+            "params_cut": ex.params_cut,  # the parameters were cut (each cut is marked "…" in them)
             "status": None if ex.dropped else answer.status,
             "error_code": ex.error_code,
             "error_type": ex.error_type,
@@ -256,12 +258,13 @@ class Pipeline:
             "duration_ms": round(elapsed * 1000, 3),
             "images": ex.images or [],  # references, never the bytes (mockserver/state/gallery.py)
         }
+        weight = entry_weight(ex.params_weight, len(entry["images"]))  # (without walking the entry)
         stream = ex.stream
         if stream is None:
-            backend.journal.record(entry)
+            backend.journal.record(entry, weight)
             return
         stream.attach(entry)  # a streamed answer: the events sent are counted as they go
-        number = backend.journal.record_stream(entry)
+        number = backend.journal.record_stream(entry, weight)
         stream.on_end = functools.partial(backend.journal.update, number, entry)  # its final count
 
 

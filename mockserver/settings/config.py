@@ -203,6 +203,26 @@ class Config:
         1000, "Requests kept by GET /_mock/requests; the oldest are dropped. 0 turns the journal off.",
         Integer(0, 100_000), flag="--journal-size",
     )
+    journal_bytes: int = setting(
+        16 * MB, "Most bytes the journal keeps (each entry weighed as its JSON, about); the oldest "
+        "entries are dropped first, so that entries full of parameters cannot fill the memory "
+        "(1000 ordinary entries take under 1 MB; raise it with a larger journal_size).",
+        Integer(1, 64 * 1024 * MB), flag="--journal-bytes",
+    )
+    journal_entry_bytes: int = setting(
+        64 * 1024, "Most bytes of one journal entry's parameters (as JSON, about). A body's "
+        "parameters are summarised: strings cut at 2000 characters, 8 levels, 100 items per "
+        "list or object, and the whole at this size; each cut marked (`…`, and the entry's "
+        "params_cut). The default holds any request the API accepts, 16 images as data URLs "
+        "included, cut to 2000 characters each.",
+        Integer(1024, 16 * MB), flag="--journal-entry-bytes",
+    )
+    journal_page_bytes: int = setting(
+        1 * MB, "Most bytes of one GET /_mock/requests answer (as JSON, about; one entry at "
+        "least): past it the answer is a page, its `next` the cursor to read on from. The default "
+        "holds a default journal of ordinary entries in one answer.",
+        Integer(1024, 1024 * MB), flag="--journal-page-bytes",
+    )
     public_base_url: str | None = setting(
         None, "Base of the image URLs the fake hands out (default: the host the client called).",
         Optional(URL), flag="--public-base-url",

@@ -23,6 +23,7 @@ from flask import Flask
 
 from contracts.spec import CONTROL_PREFIX
 
+_MAX_PAGES = 100_000  # pages read by requests() at most (the largest journal, one entry a page)
 Transport = Callable[[str, str, "dict[str, Any] | None", "dict[str, str] | None"], "tuple[int, Any]"]
 
 
@@ -157,8 +158,19 @@ class FakeHandle:
 
     # --- journal ----------------------------------------------------------------------------
     def requests(self, *, endpoint: str | None = None, status: int | None = None) -> list[dict[str, Any]]:
+        """The journal's entries, oldest first (of ``endpoint``, with ``status``, when given),
+        read page after page (``next``) to its end."""
         query = {k: str(v) for k, v in (("endpoint", endpoint), ("status", status)) if v is not None}
-        return list(self._call("GET", "/requests", query=query)["requests"])
+        found: list[dict[str, Any]] = []
+        page = self._call("GET", "/requests", query=query)
+        for _ in range(_MAX_PAGES):
+            if page.get("complete"):
+                found = []  # (cleared while it was read: what came before is gone)
+            found.extend(page["requests"])
+            if not page.get("next"):
+                break
+            page = self._call("GET", "/requests", query={**query, "after": page["next"]})
+        return found
 
     def clear_requests(self) -> None:
         self._call("DELETE", "/requests")

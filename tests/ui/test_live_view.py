@@ -146,6 +146,33 @@ def test_a_row_today_would_refuse_is_marked_and_every_row_shows_its_prompt(page:
     page.switch_to.active_element.send_keys(Keys.ESCAPE)
 
 
+def test_a_long_journal_of_large_entries_is_read_one_bounded_page_at_a_time(page: Any,
+                                                                           fake_server: LiveServer) -> None:
+    # Issue 22, finding 6: the view polls the journal every second; it must never fetch it whole.
+    client = fake_server.app.test_client()  # (the same fake, without 550 sockets)
+    auth = {"Authorization": f"Bearer {API_KEY}"}
+    large = [[["x" * 50] * 100] * 40]  # 200,000 characters of nested lists: each entry is cut
+    for i in range(30):
+        assert client.post("/v1/images/generations", json={"prompt": f"large {i}", "extra": large},
+                           headers=auth).status_code == 400
+    for i in range(520):
+        assert client.post("/v1/images/generations", json={"prompt": f"small {i}", "size": "9x9"},
+                           headers=auth).status_code == 400
+    assert client.post("/v1/images/generations", json={"prompt": "the last", "extra": large},
+                       headers=auth).status_code == 400
+    open_view(page, fake_server)
+    wait_for(page, lambda: len(rows(page)) == 500, "the newest 500 rows")
+    assert [cells(r)["Prompt"] for r in rows(page)[:2]] == ["the last", "small 519"]
+    fetched = page.execute_script("return performance.getEntriesByType('resource')"
+                                  ".filter(e => e.name.includes('/_mock/requests')).map(e => e.encodedBodySize)")
+    assert fetched and max(fetched) < 1024 * 1024 + 100_000, fetched  # one page: journal_page_bytes, about
+    rows(page)[0].find_element(By.CSS_SELECTOR, "button.link").send_keys(Keys.ENTER)
+    dialog = page.find_element(By.ID, "entry-dialog")
+    wait_for(page, dialog.is_displayed, "the entry dialog")
+    assert "Cut to fit the journal: each cut is marked with …" in dialog.text
+    page.switch_to.active_element.send_keys(Keys.ESCAPE)
+
+
 def test_advancing_the_clock_an_hour_marks_urls_expired(page: Any, fake_server: LiveServer) -> None:
     open_view(page, fake_server)
     url = sdk(fake_server).images.generate(prompt="a lighthouse", size="256x256").data[0].url

@@ -277,6 +277,7 @@
         thumb(ref, i, entry, true),
         h("figcaption", { text: `${ref.width}×${ref.height} ${ref.format} · ${expiryText(ref)}` })))) : null,
       h("h3", { text: "Parameters" }),
+      entry.params_cut ? h("p", { class: "hint", text: "Cut to fit the journal: each cut is marked with …" }) : null,
       h("pre", { class: "json", text: JSON.stringify(entry.params, null, 2) }),
       h("details", {}, h("summary", { text: "The whole journal entry" }),
         h("pre", { class: "json", text: JSON.stringify(entry, null, 2) })),
@@ -366,11 +367,13 @@
   // --- polling ------------------------------------------------------------------------
   async function poll(now) {
     if (tokenRequired && !token()) { lock("Give the admin token to see and steer this fake."); return; }
-    const after = state.cursor ? `?after=${encodeURIComponent(state.cursor)}` : "";
+    // Only the newest rows it can show, within the fake's page bytes: a long journal, or one
+    // full of large entries, is never fetched whole (skipped rows make the answer "complete").
+    const after = state.cursor ? `&after=${encodeURIComponent(state.cursor)}` : "";
     try {
       const wantConfig = now || state.ticks % 5 === 0;
       const [requests, clock, faults, quotas, config] = await Promise.all([
-        call("GET", `/_mock/requests${after}`), call("GET", "/_mock/clock"), call("GET", "/_mock/faults"),
+        call("GET", `/_mock/requests?newest=true&limit=${MAX_ROWS}${after}`), call("GET", "/_mock/clock"), call("GET", "/_mock/faults"),
         call("GET", "/_mock/quotas"), wantConfig ? call("GET", "/_mock/config") : null,
       ]);
       showClock(clock);

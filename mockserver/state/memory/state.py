@@ -33,7 +33,7 @@ class MemoryState:
         self.store = MemoryImageStore(max_images=config.store_max_images, max_bytes=config.store_max_bytes)
         self.quotas = MemoryQuotaLedger()
         self.faults = MemoryFaultQueue()
-        self.journal = MemoryJournal(config.journal_size)
+        self.journal = MemoryJournal(config.journal_size, config.journal_bytes)
         self.gallery = MemoryGallery()
         self.configuration = MemoryConfiguration(config)
         self.url_secret = secrets.token_hex(32)

@@ -35,7 +35,7 @@ class RedisState:
                                          max_bytes=running.store_max_bytes)
             self.quotas = RedisQuotaLedger(link)
             self.faults = RedisFaultQueue(link)
-            self.journal = RedisJournal(link, running.journal_size)
+            self.journal = RedisJournal(link, running.journal_size, running.journal_bytes)
             self.gallery = RedisGallery(link)
             self._sync()
         except self.lost as exc:  # lost between the PING and here

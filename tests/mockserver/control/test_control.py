@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -131,6 +132,66 @@ def test_journal_cuts_long_values() -> None:
     generate(app, user="u" * 50_000)
     [entry] = FakeHandle.in_process(app).requests()
     assert len(entry["params"]["user"]) < 2100
+
+
+def test_an_entry_says_whether_its_parameters_were_cut() -> None:
+    app = create_app(journal_entry_bytes=4096)
+    generate(app)
+    generate(app, extra=[[[[[[[[[["deep"]]]]]]]]]])
+    generate(app, extra=["x" * 1000] * 10)  # 10,000 characters: past 4096
+    plain, deep, heavy = FakeHandle.in_process(app).requests()
+    assert plain["params_cut"] is False and plain["params"] == {"prompt": "cat", "size": "256x256"}
+    assert deep["params_cut"] is True and "… (list of 1 item)" in json.dumps(deep["params"], ensure_ascii=False)
+    assert heavy["params_cut"] is True and heavy["params"]["prompt"] == "cat"
+    assert heavy["params"]["extra"][-1].endswith("more)") and len(json.dumps(heavy["params"])) < 4096 + 2100
+
+
+def test_the_journal_is_read_in_pages() -> None:
+    app = create_app()
+    for i in range(7):
+        generate(app, user=f"u{i}")
+    client = app.test_client()
+    users = lambda answer: [e["params"]["user"] for e in answer["requests"]]  # noqa: E731
+    whole = client.get("/_mock/requests").get_json()
+    assert users(whole) == [f"u{i}" for i in range(7)] and whole["complete"] and whole["next"] is None
+    first = client.get("/_mock/requests?limit=3").get_json()
+    assert users(first) == ["u0", "u1", "u2"] and first["complete"] and first["next"] == first["cursor"]
+    second = client.get(f"/_mock/requests?limit=3&after={first['next']}").get_json()
+    assert users(second) == ["u3", "u4", "u5"] and not second["complete"] and second["next"]
+    third = client.get(f"/_mock/requests?limit=3&after={second['next']}").get_json()
+    assert users(third) == ["u6"] and third["next"] is None and third["cursor"] == whole["cursor"]
+    newest = client.get("/_mock/requests?newest=true&limit=2").get_json()
+    assert users(newest) == ["u5", "u6"] and newest["next"] is None and newest["cursor"] == whole["cursor"]
+    filtered = client.get("/_mock/requests?limit=3&status=200").get_json()
+    assert users(filtered) == ["u0", "u1", "u2"] and filtered["next"] == first["next"]  # filters apply to a page
+
+
+@pytest.mark.parametrize("query", ["limit=0", "limit=-1", "limit=abc", "limit=²", "limit=100001", "newest=yes",
+                                   "status=²", "status=9" * 5000])
+def test_bad_journal_queries_are_refused(query: str) -> None:
+    answer = create_app().test_client().get(f"/_mock/requests?{query}")
+    assert answer.status_code == 400 and answer.get_json()["error"]["param"] == query.split("=")[0]
+
+
+def test_a_page_is_bounded_in_bytes_and_the_handle_reads_them_all(fake: tuple[FakeHandle, Flask]) -> None:
+    handle, app = fake
+    handle.configure(journal_page_bytes=8192)
+    for i in range(10):
+        generate(app, user=f"{i}" + "u" * 1999)  # entries of about 2,300 bytes
+    answer = app.test_client().get("/_mock/requests")
+    page = answer.get_json()
+    assert 1 <= len(page["requests"]) <= 4 and page["next"] and len(answer.data) < 8192 + 2500
+    assert [e["params"]["user"][0] for e in handle.requests()] == [str(i) for i in range(10)]
+    assert len(handle.requests(status=200)) == 10
+
+
+def test_the_journal_keeps_its_bytes(fake: tuple[FakeHandle, Flask]) -> None:
+    handle, app = fake
+    handle.configure(journal_bytes=20_000)
+    for i in range(10):
+        generate(app, user=f"{i}" + "u" * 1999)
+    kept = [e["params"]["user"][0] for e in handle.requests()]
+    assert 5 <= len(kept) <= 8 and kept == [str(i) for i in range(10 - len(kept), 10)]  # the newest
 
 
 def test_control_plane_is_loopback_only_without_a_token() -> None:
