@@ -8,12 +8,14 @@ The probability draws are :func:`mockserver.state.faults.draw`'s, computed in th
 the ``k``-th matching request past ``after`` draws ``int(sha1("<seed>:<k>")[:13], 16) / 2**52``
 (a fault without a seed draws from its id).
 
-``DELETE /_mock/faults`` (and reset) publish on ``faults:release``: every fake that has a hang
-in progress listens there (from its first hang on), and ends it.
+``DELETE /_mock/faults`` (and reset) publish ``2`` on ``faults:release`` (every hold ends: hangs,
+delays, the latency), a shutdown ``1`` (the hangs end): every fake that has had a hold listens
+there (from its first one on), and ends its own.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -22,11 +24,12 @@ from dataclasses import fields
 from typing import Any
 
 from mockserver.state.faults import MAX_QUEUED, Fault, FaultError, parse_fault
-from mockserver.state.redis.connection import PREFIX, STATE, Link
+from mockserver.state.redis.connection import PREFIX, STATE, Link, errors
 
 QUEUE = PREFIX + "faults"
 FAULT = PREFIX + "fault:"
 RELEASE = PREFIX + "faults:release"
+RELEASED, CLEARED = b"1", b"2"  # what is published there: the hangs released; the faults cleared (every hold)
 
 _ADD = """
 if redis.call('LLEN', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
@@ -111,6 +114,8 @@ class RedisFaultQueue:
         self._clear = client.register_script(_CLEAR)
         self._lock = threading.Lock()
         self._release = threading.Event()
+        self._cleared = threading.Event()
+        self._lost = errors()
         self._listener: Any = None
         self._listener_pid = 0
 
@@ -144,32 +149,53 @@ class RedisFaultQueue:
 
     def clear(self) -> None:
         self._link.write(self._clear, self._keys, [])
-        self.release_hangs()
+        self._release_everywhere(CLEARED)
 
     @property
     def hang_release(self) -> threading.Event:
         """What a hang starting now waits on: set by a release from any fake (we listen on
-        ``faults:release`` from the first hang on)."""
+        ``faults:release`` from the first hold on)."""
         self._listen()
         return self._release
 
-    def release_hangs(self) -> None:
-        """End the hangs in progress on every fake sharing this state."""
-        self._client.publish(RELEASE, b"1")
-        self._release_here()
+    @property
+    def latency_release(self) -> threading.Event:
+        """What a latency's hold starting now waits on: set when any fake clears the faults."""
+        self._listen()
+        return self._cleared
 
-    def _release_here(self) -> None:
+    def release_hangs(self) -> None:
+        """End the hangs in progress on every fake sharing this state: this fake's first, then
+        the others' through Redis. Never raises: with Redis away (a shutdown after Redis was
+        stopped) only this fake's hangs can end, and they do."""
+        self._release_everywhere(RELEASED)
+
+    def _release_everywhere(self, what: bytes) -> None:
+        self._release_here(what)
+        with contextlib.suppress(*self._lost):
+            self._client.publish(RELEASE, what)
+
+    def _release_here(self, what: bytes) -> None:
         with self._lock:
-            release, self._release = self._release, threading.Event()
-        release.set()
+            events = [self._release]
+            self._release = threading.Event()
+            if what == CLEARED:
+                events.append(self._cleared)
+                self._cleared = threading.Event()
+        for event in events:
+            event.set()
 
     def _listen(self) -> None:
         with self._lock:
             if self._listener is not None and self._listener_pid == os.getpid():
                 return
-            self._listener_pid = os.getpid()  # a forked worker starts its own (threads do not survive a fork)
             pubsub = self._client.pubsub(ignore_subscribe_messages=True)
-            pubsub.subscribe(**{RELEASE: lambda _message: self._release_here()})
+            try:
+                pubsub.subscribe(**{RELEASE: lambda message: self._release_here(message["data"])})
+            except self._lost:  # Redis is away: this fake's own releases still end the hang; the next one listens
+                pubsub.close()
+                return
+            self._listener_pid = os.getpid()  # a forked worker starts its own (threads do not survive a fork)
             self._listener = pubsub.run_in_thread(sleep_time=0.2, daemon=True, exception_handler=_wait)
 
     def close(self) -> None:
