@@ -185,9 +185,15 @@ class Pipeline:
 
     def state_lost(self, ex: Exchange, exc: Exception) -> Answer:
         """The shared state went away: the API's 503 (ASSUMPTION: the real service's
-        "overloaded", a retryable server_error, is the nearest catalogued answer)."""
+        "overloaded", a retryable server_error, is the nearest catalogued answer). A state that
+        answered but holds what it cannot use says what is wrong instead."""
         ex.state_lost = True
-        self.backend.state.discard()
+        state = self.backend.state
+        state.discard()
+        why = state.trouble(exc)
+        if why is not None:
+            _log.warning("shared state unusable on %s %s: %s", ex.method, ex.path, why)
+            return refusal(error("shared_state_unusable", reason=why), ex, self.backend.config)
         _log.warning("shared state unavailable on %s %s: %s", ex.method, ex.path, exc)
         return refusal(error("overloaded"), ex, self.backend.config)
 
