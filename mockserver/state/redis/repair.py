@@ -98,6 +98,38 @@ FIELDS: dict[str, tuple[Callable[[bytes], bool], str, str]] = {
     "gb": (_integer, "an integer", "gallery"),
 }
 
+# The string keys that count (INCR, or a number a script reads): a value that is no number is
+# deleted (a count starts again; a serial only orders, and ordering starts again).
+NUMBERS: dict[str, tuple[Callable[[bytes], bool], str, str]] = {
+    store.SERIAL: (_integer, "an integer", "store"),
+    gallery.GALLERY_SERIAL + ":order": (_integer, "an integer", "gallery"),
+    quotas.SERIAL: (_integer, "an integer", "quotas"),
+    quotas.HORIZON: (_number, "a number", "quotas"),
+}
+
+# A fault's hash: the fields the take script compares, and the fault's JSON.
+_FAULT_FIELDS = ("endpoint", "stream", "after", "count", "probability", "seed", "seen", "fired", "spec")
+
+
+def _fault_wrong(values: list[bytes | None]) -> str | None:
+    """What is wrong with a fault's hash (its fields in ``_FAULT_FIELDS`` order), or None."""
+    fields = dict(zip(_FAULT_FIELDS, values, strict=True))
+    missing = [name for name, value in fields.items() if value is None]
+    if missing:
+        return f"no field {missing[0]}"
+    checks = {"stream": lambda v: v in (b"0", b"1"), "after": _integer, "seen": _integer, "fired": _integer,
+              "count": lambda v: v == b"" or _integer(v), "probability": _number}
+    for name, valid in checks.items():
+        value = fields[name]
+        if value is not None and not valid(value):
+            return f"{value[:40].decode('utf-8', 'replace')!r} in its field {name}"
+    try:
+        faults.decode_fault(fields["spec"] or b"", b"0", b"0")
+    except ValueError as exc:
+        return f"a field spec that is {exc}"
+    return None
+
+
 _ARTICLE = {"hash": "a hash", "list": "a list", "zset": "a sorted set", "string": "a string", "set": "a set",
             "stream": "a stream", "ReJSON-RL": "a JSON document"}
 
@@ -150,6 +182,7 @@ class Repairer:
                     wrong.append((key, kind, type_of(key), piece))
         problems: list[str] = []
         pieces: set[str] = set()
+        problems += self._values(wrong, pieces)
         for key, kind, expected, piece in wrong:
             if piece == "configuration":
                 repair = "rewritten from the running configuration"
@@ -166,6 +199,47 @@ class Repairer:
         # (a configuration key deleted above is rewritten here: said once, above)
         replaced = [f"at key {key} " for key, _, _, piece in wrong if piece == "configuration"]
         problems += [p for p in self._owner.configuration.check() if not any(r in p for r in replaced)]
+        return problems
+
+    def _values(self, wrong: list[tuple[str, str, str, str]], pieces: set[str]) -> list[str]:
+        """The values of the right type that hold what cannot be used: counts and serials that
+        are no number (deleted: they start again), faults whose fields are malformed (removed
+        from the queue)."""
+        client = self._client
+        problems = []
+        skip = {key for key, *_ in wrong}
+        numbers = [key for key in NUMBERS if key not in skip]
+        for key, value in zip(numbers, client.mget(numbers), strict=True):
+            valid, expected, piece = NUMBERS[key]
+            if value is not None and not valid(value):
+                shown = value[:40].decode("utf-8", "replace")
+                problems.append(f"the shared state at key {key} holds {shown!r}, expected {expected} "
+                                f"({_EMPTIED[piece]})")
+                client.delete(key)
+                pieces.add(piece)
+        totals = [k.decode() for k in client.scan_iter(match=quotas.GRANTS + "*:total", count=1000)]
+        totals = [key for key in totals if key not in skip]
+        for key, value in zip(totals, client.mget(totals) if totals else [], strict=True):
+            if value is not None and not _integer(value):
+                shown = value[:40].decode("utf-8", "replace")
+                problems.append(f"the shared state at key {key} holds {shown!r}, expected an integer "
+                                f"({_EMPTIED['quotas']})")
+                client.delete(key)
+                pieces.add("quotas")
+        ids = [] if faults.QUEUE in skip else [i.decode() for i in client.lrange(faults.QUEUE, 0, -1)]
+        removed = 0
+        for fault_id in ids:
+            key = faults.FAULT + fault_id
+            if key in skip or client.type(key) != b"hash":
+                continue
+            why = _fault_wrong(client.hmget(key, list(_FAULT_FIELDS)))
+            if why is not None:
+                problems.append(f"the fault at key {key} holds {why} (the fault was removed from the queue)")
+                client.lrem(faults.QUEUE, 0, fault_id)
+                client.delete(key)
+                removed += 1
+        if removed:
+            client.hset(STATE, "nf", client.llen(faults.QUEUE))
         return problems
 
     def _fields(self, pieces: set[str]) -> list[str]:

@@ -246,6 +246,69 @@ def test_a_malformed_field_of_the_state_hash_is_repaired(
     assert fake.post("/_mock/reset").status_code == 200
 
 
+# --- values of the right type that hold what cannot be used ---------------------------------------
+
+
+@pytest.mark.parametrize("key", [P + "serial", P + "gal:serial:order", P + "quota:serial", P + "quota:horizon",
+                                 P + "q:*:total"])
+def test_a_count_that_is_no_number_is_repaired(key: str, apps: list[Flask], raw: Any,
+                                               redis_server: RedisServer) -> None:
+    fake = _fake(apps, redis_server.url)
+    assert _fine(_round(fake))
+    keys = [k.decode() for k in raw.scan_iter(match=key)] if "*" in key else [key]
+    assert keys and all(raw.exists(k) for k in keys), keys
+    for name in keys:
+        raw.set(name, "twelve")
+    first = _round(fake)
+    assert not [a for a in first if a[1] >= 500 and a[1] != 503], first
+    assert all(f"at key {P}" in message and "'twelve'" in message for _, status, message in first
+               if status == 503), first
+    assert _fine(_round(fake)) and _fine(_round(fake))
+
+
+@pytest.mark.parametrize("field, value", [
+    ("after", "soon"), ("count", "x"), ("probability", "likely"),
+    ("spec", "not json"), ("spec", "[1]"), ("spec", json.dumps({"id": "f", "kind": "status", "delay_ms": "slow"})),
+    ("spec", json.dumps({"id": "f", "kind": "explode"})),
+])
+def test_a_malformed_fault_is_ignored_then_removed(field: str, value: str, apps: list[Flask], raw: Any,
+                                                   redis_server: RedisServer) -> None:
+    fake = _fake(apps, redis_server.url)
+    queued = fake.post("/_mock/faults", json={"kind": "status", "status": 503, "count": None})
+    assert queued.status_code == 201
+    key = P + "fault:" + queued.get_json()["id"]
+    raw.hset(key, field, value)
+    first = _round(fake)
+    assert not [a for a in first if a[1] >= 500 and a[1] != 503], first
+    assert all(f"at key {key} holds" in message for _, status, message in first if status == 503), first
+    assert fake.get("/_mock/faults").get_json()["faults"] == []  # neither listed nor fired: ignored, or removed
+    assert fake.post("/_mock/reset").status_code == 200  # checked first: the fault is gone
+    assert _fine(_round(fake))
+    assert fake.get("/_mock/faults").get_json()["faults"] == []
+
+
+def test_a_kept_image_another_fake_cannot_read_is_an_image_not_there(
+        apps: list[Flask], raw: Any, redis_server: RedisServer) -> None:
+    fake = _fake(apps, redis_server.url)
+    urls = []
+    for _ in range(2):
+        made = _ask(fake)
+        assert made.status_code == 200
+        urls.append(urlsplit(made.get_json()["data"][0]["url"]))
+    ids = sorted(k.decode() for k in raw.hkeys(P + "img"))
+    assert len(ids) == 2
+    # One recipe no fake can read; one a newer fake wrote, with a field this one does not know.
+    broken, newer = ids
+    raw.hset(P + "img", broken, "not a recipe")
+    raw.hdel(P + "png", broken, newer)  # (rendered again from the recipe)
+    recipe = json.loads(raw.hget(P + "img", newer))
+    raw.hset(P + "img", newer, json.dumps({**recipe, "a_field_of_a_newer_fake": 1}))
+    answers = {u.path: fake.get(f"{u.path}?{u.query}") for u in urls}
+    statuses = sorted(a.status_code for a in answers.values())
+    assert statuses == [200, 404], statuses  # the unreadable one is not there; never a 500
+    assert _fine(_round(fake))
+
+
 # --- over HTTP, real processes: --workers 2 on one Redis ------------------------------------------
 
 
