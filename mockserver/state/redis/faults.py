@@ -29,6 +29,7 @@ from mockserver.state.redis.connection import PREFIX, STATE, Link, errors
 QUEUE = PREFIX + "faults"
 FAULT = PREFIX + "fault:"
 RELEASE = PREFIX + "faults:release"
+PUBLISH_WAIT = 0.5  # seconds a shutdown waits for its release to reach the other fakes through Redis
 RELEASED, CLEARED = b"1", b"2"  # what is published there: the hangs released; the faults cleared (every hold)
 
 _ADD = """
@@ -187,13 +188,20 @@ class RedisFaultQueue:
         return self._cleared
 
     def release_hangs(self) -> None:
-        """End the hangs in progress on every fake sharing this state: this fake's first, then
-        the others' through Redis. Never raises: with Redis away (a shutdown after Redis was
-        stopped) only this fake's hangs can end, and they do."""
-        self._release_everywhere(RELEASED)
+        """End the hangs in progress on every fake sharing this state: this fake's at once, the
+        others' through Redis, from a thread of its own, so that a shutdown waits at most
+        ``PUBLISH_WAIT`` on a Redis that is away or stalled (not its timeouts). Never raises:
+        with Redis away only this fake's hangs can end, and they do."""
+        self._release_here(RELEASED)
+        publisher = threading.Thread(target=self._publish, args=(RELEASED,), name="mockserver-release", daemon=True)
+        publisher.start()
+        publisher.join(PUBLISH_WAIT)  # (milliseconds when Redis answers)
 
     def _release_everywhere(self, what: bytes) -> None:
         self._release_here(what)
+        self._publish(what)
+
+    def _publish(self, what: bytes) -> None:
         with contextlib.suppress(*self._lost):
             self._client.publish(RELEASE, what)
 

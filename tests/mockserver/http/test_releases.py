@@ -195,11 +195,12 @@ def test_every_hold_ends_within_a_second_of_its_release(
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])
+@pytest.mark.parametrize("redis_is", ["gone", "stalled"])
 def test_sigterm_with_redis_gone_exits_0_within_the_grace(
-        workers: str, fake_process: Callable[..., FakeProcess]) -> None:
+        redis_is: str, workers: str, fake_process: Callable[..., FakeProcess]) -> None:
     need_redis()
     grace = 3.0
-    with RedisServer() as redis:  # its own: this test kills it
+    with RedisServer() as redis:  # its own: this test stops it
         fake = fake_process("--quiet", "--state", redis.url, "--workers", workers,
                             "--shutdown-grace-ms", str(int(grace * 1000)))
         for _ in range(2):  # served (each worker has its Redis connections by now, most likely)
@@ -209,14 +210,22 @@ def test_sigterm_with_redis_gone_exits_0_within_the_grace(
         requests.post(fake.url + "/_mock/faults", json={"kind": "hang", "delay_ms": 1000}, timeout=10)
         with pytest.raises(requests.RequestException):
             requests.post(fake.base_url + "/images/generations", json=GENERATION, headers=AUTH, timeout=30)
-        redis.stop()
-        started = time.monotonic()
-        fake.signal(signal.SIGTERM)
+        stalled = redis.pid if redis_is == "stalled" else None
+        if stalled is None:
+            redis.stop()
+        else:
+            os.kill(stalled, signal.SIGSTOP)  # it keeps its port: connections open, nothing answers
         try:
-            status: Any = fake.wait(timeout=grace + 10)
-        except subprocess.TimeoutExpired:  # said below, with what it printed
-            status = "still running"
-        took = time.monotonic() - started
+            started = time.monotonic()
+            fake.signal(signal.SIGTERM)
+            try:
+                status: Any = fake.wait(timeout=grace + 10)
+            except subprocess.TimeoutExpired:  # said below, with what it printed
+                status = "still running"
+            took = time.monotonic() - started
+        finally:
+            if stalled is not None:
+                os.kill(stalled, signal.SIGCONT)
     assert status == 0, (status, fake.err)
     assert took < grace, f"took {took:.1f} s (grace {grace} s)"
     fake.stop()
