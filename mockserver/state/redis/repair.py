@@ -175,14 +175,17 @@ class Repairer:
             expected, piece = KEYS[key]
             if kind not in ("none", expected):
                 wrong.append((key, kind, expected, piece))
+        totals = []  # the quota counts of the right type (their values are checked next)
         for pattern, type_of, piece in FAMILIES:
             keys = [k.decode() if isinstance(k, bytes) else str(k) for k in client.scan_iter(match=pattern, count=1000)]
             for key, kind in zip(keys, self._types(keys), strict=True):
                 if kind not in ("none", type_of(key)):
                     wrong.append((key, kind, type_of(key), piece))
+                elif kind == "string" and piece == "quotas":
+                    totals.append(key)
         problems: list[str] = []
         pieces: set[str] = set()
-        problems += self._values(wrong, pieces)
+        problems += self._values(wrong, totals, pieces)
         for key, kind, expected, piece in wrong:
             if piece == "configuration":
                 repair = "rewritten from the running configuration"
@@ -201,39 +204,37 @@ class Repairer:
         problems += [p for p in self._owner.configuration.check() if not any(r in p for r in replaced)]
         return problems
 
-    def _values(self, wrong: list[tuple[str, str, str, str]], pieces: set[str]) -> list[str]:
+    def _values(self, wrong: list[tuple[str, str, str, str]], totals: list[str], pieces: set[str]) -> list[str]:
         """The values of the right type that hold what cannot be used: counts and serials that
         are no number (deleted: they start again), faults whose fields are malformed (removed
-        from the queue)."""
+        from the queue). A few round trips, whatever the number of keys."""
         client = self._client
         problems = []
         skip = {key for key, *_ in wrong}
-        numbers = [key for key in NUMBERS if key not in skip]
-        for key, value in zip(numbers, client.mget(numbers), strict=True):
-            valid, expected, piece = NUMBERS[key]
+        numbers = {key: NUMBERS[key] for key in NUMBERS if key not in skip}
+        numbers |= {key: (_integer, "an integer", "quotas") for key in totals}
+        keys = list(numbers)
+        for key, value in zip(keys, client.mget(keys) if keys else [], strict=True):
+            valid, expected, piece = numbers[key]
             if value is not None and not valid(value):
                 shown = value[:40].decode("utf-8", "replace")
                 problems.append(f"the shared state at key {key} holds {shown!r}, expected {expected} "
                                 f"({_EMPTIED[piece]})")
                 client.delete(key)
                 pieces.add(piece)
-        totals = [k.decode() for k in client.scan_iter(match=quotas.GRANTS + "*:total", count=1000)]
-        totals = [key for key in totals if key not in skip]
-        for key, value in zip(totals, client.mget(totals) if totals else [], strict=True):
-            if value is not None and not _integer(value):
-                shown = value[:40].decode("utf-8", "replace")
-                problems.append(f"the shared state at key {key} holds {shown!r}, expected an integer "
-                                f"({_EMPTIED['quotas']})")
-                client.delete(key)
-                pieces.add("quotas")
         ids = [] if faults.QUEUE in skip else [i.decode() for i in client.lrange(faults.QUEUE, 0, -1)]
+        ids = [i for i in ids if faults.FAULT + i not in skip]
+        with client.pipeline(transaction=False) as pipe:
+            for fault_id in ids:
+                pipe.hmget(faults.FAULT + fault_id, list(_FAULT_FIELDS))
+            found = pipe.execute() if ids else []
         removed = 0
-        for fault_id in ids:
-            key = faults.FAULT + fault_id
-            if key in skip or client.type(key) != b"hash":
-                continue
-            why = _fault_wrong(client.hmget(key, list(_FAULT_FIELDS)))
+        for fault_id, values in zip(ids, found, strict=True):
+            if all(value is None for value in values):
+                continue  # queued, but gone (the scripts skip it)
+            why = _fault_wrong(values)
             if why is not None:
+                key = faults.FAULT + fault_id
                 problems.append(f"the fault at key {key} holds {why} (the fault was removed from the queue)")
                 client.lrem(faults.QUEUE, 0, fault_id)
                 client.delete(key)
