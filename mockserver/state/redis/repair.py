@@ -20,12 +20,15 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 from mockserver.state.redis import faults, gallery, journal, quotas, store
 from mockserver.state.redis.configuration import CONFIG, INITIAL, SECRET
 from mockserver.state.redis.connection import STATE, Link
+
+QUIET = 1.0  # seconds: after a check that found nothing, the checks a request asks for wait this long
 
 # Each key a piece owns: its Redis type (as TYPE names it), and the piece.
 KEYS: dict[str, tuple[str, str]] = {
@@ -152,12 +155,21 @@ class Repairer:
         self._client = link.client
         self._owner = owner
         self._lock = threading.Lock()  # one check at a time in this process
+        self._quiet_until = 0.0
 
-    def check(self) -> list[str]:
+    def check(self, *, force: bool = True) -> list[str]:
         """Look at every key and field this fake owns; repair what is wrong. What was found, as
-        sentences, each logged once per process; [] when all is well. Redis errors propagate."""
+        sentences, each logged once per process; [] when all is well. Redis errors propagate.
+        Without ``force`` (a request met a refused command), a check within ``QUIET`` s of such a
+        check that found nothing is skipped: a Redis refusing commands for another reason (out
+        of memory) costs no check per request."""
         with self._lock:
+            now = time.monotonic()
+            if not force and now < self._quiet_until:
+                return []
             problems = self._check()
+            if not force:  # (asked for by a refused command: found nothing, the next ones wait)
+                self._quiet_until = 0.0 if problems else now + QUIET
         for problem in problems:
             self._link.report(problem)
         return problems

@@ -76,7 +76,7 @@ class RedisState:
         try:
             return self._sync()
         except (self._refused, ValueError):  # the state hash holds what this fake cannot read
-            self._repairer.check()
+            self._repairer.check(force=False)
             return self._sync()
 
     def end_request(self) -> None:
@@ -103,7 +103,7 @@ class RedisState:
         if not isinstance(exc, self._refused):
             return None
         try:
-            found = self._repairer.check()
+            found = self._repairer.check(force=False)
         except self.lost as failed:
             return f"Redis refused a command ({_line(exc)}), and the check of the state failed ({_line(failed)})"
         if not found:

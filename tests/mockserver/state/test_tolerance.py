@@ -309,6 +309,24 @@ def test_a_kept_image_another_fake_cannot_read_is_an_image_not_there(
     assert _fine(_round(fake))
 
 
+def test_a_redis_refusing_writes_is_a_503_that_says_so_not_overloaded(
+        apps: list[Flask], raw: Any, redis_server: RedisServer) -> None:
+    fake = _fake(apps, redis_server.url)
+    assert _fine(_round(fake))
+    policy = raw.config_get("maxmemory-policy")["maxmemory-policy"]
+    raw.config_set("maxmemory-policy", "noeviction")
+    raw.config_set("maxmemory", "1")  # every write is refused: Redis is up, and says why
+    try:
+        answers = [_ask(fake) for _ in range(5)]
+    finally:
+        raw.config_set("maxmemory", "0")
+        raw.config_set("maxmemory-policy", policy)
+    assert {a.status_code for a in answers} == {503}
+    messages = {a.get_json()["error"]["message"] for a in answers}
+    assert all("Redis refused a command" in m and "OOM" in m for m in messages), messages
+    assert _fine(_round(fake))
+
+
 # --- over HTTP, real processes: --workers 2 on one Redis ------------------------------------------
 
 
