@@ -45,6 +45,7 @@ class Held:
     def __init__(self, name: str, send: Callable[[], str]) -> None:
         self.name = name
         self.ended_at: float | None = None
+        self.first_event_at: float | None = None
         self.outcome = ""
         self.first_event = threading.Event()
         self._send = send
@@ -75,7 +76,9 @@ def _stream(fake: FakeProcess, held: list[Held], name: str) -> Held:
                 for line in answer.iter_lines():
                     if line.startswith(b"data:"):
                         events += 1
-                        box["me"].first_event.set()
+                        if not box["me"].first_event.is_set():
+                            box["me"].first_event_at = time.monotonic()
+                            box["me"].first_event.set()
             except requests.RequestException:  # the body ended before its last chunk: a cut
                 return f"{answer.status_code}, cut after {events} events"
             return f"{answer.status_code} after {events} events"
@@ -177,8 +180,11 @@ def test_every_hold_ends_within_a_second_of_its_release(
     ENDS[end](fake)
     for item in held:
         item.join(max(0.1, released_at + 5 - time.monotonic()))
-    late = {h.name: None if h.ended_at is None else round(h.ended_at - released_at, 2) for h in held
-            if h.ended_at is None or h.ended_at - released_at > RELEASED_WITHIN}
+    # When each hold ended: its answer (or the connection's end); a stream held before its first
+    # event, that event (the rest is rendering, which a loaded machine may take its time over).
+    ended = {h.name: h.first_event_at if h.name == "latency over a stream" else h.ended_at for h in held}
+    late = {name: None if at is None else round(at - released_at, 2) for name, at in ended.items()
+            if at is None or at - released_at > RELEASED_WITHIN}
     assert late == {}, f"held past {RELEASED_WITHIN} s after {end} (seconds; None: still held after 5 s)"
     outcomes = {h.name: h.outcome for h in held}
     expected = {"streamed hang": "200, cut after 1 events",  # where its fault said
