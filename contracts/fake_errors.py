@@ -81,6 +81,14 @@ FAKE_ERRORS: tuple[ErrorSpec, ...] = (
         "invalid_request_error (the client's request is what differs); error.near_misses lists the nearest "
         "recorded requests and what differs",
     ),
+    # --- the fake's shared state (--state redis://...) ------------------------------
+    ErrorSpec(
+        "shared_state_unusable", 503, "server_error",
+        Wording("The fake's shared state holds what this fake cannot use: {reason}.", None, None),
+        assumption="the real service has no shared state to report on; status 503 (retryable, "
+        "as overloaded) and this text are ours: Redis answers, its data is wrong, and the text "
+        "says which key and what was done about it",
+    ),
     # --- the fake's control plane (/_mock), not the real API -----------------------
     ErrorSpec(
         "invalid_config", 400, _IRE,

@@ -85,9 +85,15 @@ def _on_lost_state(app: Flask, state: State) -> None:
 
     def state_lost(exc: Exception) -> Response:
         state.discard()
-        app.logger.warning("shared state unavailable on %s %s: %s", request.method, request.path, exc)
+        why = state.trouble(exc)  # Redis answered: the data it holds is what is wrong (repaired)
+        if why is not None:
+            app.logger.warning("shared state unusable on %s %s: %s", request.method, request.path, why)
+        else:
+            app.logger.warning("shared state unavailable on %s %s: %s", request.method, request.path, exc)
         if request.path.startswith(urls.PREFIX):  # image URLs answer as blob storage does
-            return files.server_busy()
+            return files.server_busy(why)
+        if why is not None:
+            return errors.render_error(error("shared_state_unusable", reason=why))
         # ASSUMPTION: the real service's 503 "overloaded" (a retryable server_error) is the
         # nearest catalogued answer to a fake whose state store is away.
         return errors.render_error(error("overloaded"))

@@ -39,6 +39,7 @@ NOT_ONE_REQUEST: Mapping[str, str] = {
     "billing_hard_limit_reached": "depends on the account's billing",
     "server_error": "a failure of the server, not of the request",
     "overloaded": "a failure of the server, not of the request",
+    "shared_state_unusable": "the fake's shared state, not the Images API",
     "bad_gateway": "a failure of the network, not of the request",
     "gateway_timeout": "a failure of the network, not of the request",
     "invalid_config": "the fake's control API, not the Images API",

@@ -17,6 +17,7 @@ import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any
+from xml.sax.saxutils import escape as xml_escape
 
 from flask import Blueprint, Response, current_app, request
 from werkzeug.sansio.utils import get_host
@@ -94,9 +95,12 @@ def _azure_error(status: int, code: str, message: str, detail: str | None = None
     )
 
 
-def server_busy() -> Response:
-    """Azure's 503 ServerBusy: the blob cannot be read now (the fake's shared state is away)."""
-    return _azure_error(503, "ServerBusy", "The server is busy.")
+def server_busy(reason: str | None = None) -> Response:
+    """Azure's 503 ServerBusy: the blob cannot be read now (the fake's shared state is away, or
+    holds what it cannot use: ``reason``, appended to the message; ASSUMPTION: ours)."""
+    if reason is None:
+        return _azure_error(503, "ServerBusy", "The server is busy.")
+    return _azure_error(503, "ServerBusy", "The server is busy: " + xml_escape(reason))
 
 
 _AUTH_FAILED = (

@@ -13,6 +13,7 @@ import json
 import re
 import select
 import socket
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -176,9 +177,11 @@ class FlaskHttp:
         return files.base_url(self.environ)
 
     def stream(self, events: Iterator[dict[str, Any]], progress: StreamProgress, latency: float,
-               cut: Fault | None) -> Iterator[bytes]:
+               cut: Fault | None, latency_release: threading.Event | None,
+               hang_release: threading.Event | None) -> Iterator[bytes]:
         return stream_body(events, progress=progress, latency=latency, fault=cut,
-                           connection=self.environ.get(ENVIRON_CONNECTION))
+                           connection=self.environ.get(ENVIRON_CONNECTION), latency_release=latency_release,
+                           hang_release=hang_release)
 
 
 def to_response(answer: Answer, environ: dict[str, Any]) -> Response:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Protocol
@@ -82,8 +83,10 @@ class Http(Protocol):
         ...
 
     def stream(self, events: Iterator[dict[str, Any]], progress: StreamProgress, latency: float,
-               cut: Fault | None) -> Iterator[bytes]:
-        """The framed body of a streamed answer, cut by ``cut`` (a fault for streams) if given."""
+               cut: Fault | None, latency_release: threading.Event | None,
+               hang_release: threading.Event | None) -> Iterator[bytes]:
+        """The framed body of a streamed answer, cut by ``cut`` (a fault for streams) if given;
+        the latency's pauses end when ``latency_release`` is set, a hang when ``hang_release`` is."""
         ...
 
 
@@ -150,8 +153,8 @@ class Pipeline:
             ex.dropped = True
             hold = fault.delay_ms / 1000 if fault.kind == "hang" else 0.0
             return Answer(204, b"", [], drop_after=hold, release=self.backend.faults.hang_release)
-        if fault.delay_ms:
-            time.sleep(fault.delay_ms / 1000)
+        if fault.delay_ms:  # released, as a hang is, by reset, DELETE /_mock/faults and shutdown
+            self.backend.faults.hang_release.wait(fault.delay_ms / 1000)
         if fault.kind == "status":
             raise self.backend.fault_error(fault, api_key)
         return None
@@ -176,7 +179,11 @@ class Pipeline:
             ex.fault = cut
         ex.stream = progress = StreamProgress(req.n * (req.partial_images + 1))
         latency, ex.latency = ex.latency, 0.0
-        body = http.stream(backend.stream_events(req), progress, latency, cut)
+        # Only a stream that will wait asks for its releases (on Redis, the first one starts its listener).
+        faults = backend.faults
+        hang = faults.hang_release if cut is not None and cut.delay_ms else None
+        body = http.stream(backend.stream_events(req), progress, latency, cut,
+                           faults.latency_release if latency else None, hang)
         return Answer(200, body, [("Cache-Control", "no-cache")], media_type=_STREAM)  # ASSUMPTION: as SSE usually is
 
     def _today(self, ex: Exchange, req: ImageRequest, answer: Answer) -> None:
@@ -189,9 +196,15 @@ class Pipeline:
 
     def state_lost(self, ex: Exchange, exc: Exception) -> Answer:
         """The shared state went away: the API's 503 (ASSUMPTION: the real service's
-        "overloaded", a retryable server_error, is the nearest catalogued answer)."""
+        "overloaded", a retryable server_error, is the nearest catalogued answer). A state that
+        answered but holds what it cannot use says what is wrong instead."""
         ex.state_lost = True
-        self.backend.state.discard()
+        state = self.backend.state
+        state.discard()
+        why = state.trouble(exc)
+        if why is not None:
+            _log.warning("shared state unusable on %s %s: %s", ex.method, ex.path, why)
+            return refusal(error("shared_state_unusable", reason=why), ex, self.backend.config)
         _log.warning("shared state unavailable on %s %s: %s", ex.method, ex.path, exc)
         return refusal(error("overloaded"), ex, self.backend.config)
 
@@ -200,8 +213,8 @@ class Pipeline:
     def _finish(self, ex: Exchange, answer: Answer) -> Answer:
         """Hold the answer back, damage it if a fault says so, add the API's headers, journal it."""
         backend = self.backend
-        if ex.latency:
-            time.sleep(ex.latency)
+        if ex.latency:  # ended early by reset and DELETE /_mock/faults
+            backend.faults.latency_release.wait(ex.latency)
         fault = ex.fault
         if fault is not None and fault.kind in _PROCESSED_FAULTS:
             _damage(answer, fault.kind, fault.status or 200)

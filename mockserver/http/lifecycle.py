@@ -11,6 +11,8 @@ from typing import Any, NoReturn
 
 from mockserver.http.server import LiveServer
 
+LINGER = 2.0  # seconds the serving loop has to return once the server is stopped (it takes milliseconds)
+
 
 class Stopping:
     """The first SIGTERM or SIGINT stops the server gracefully (it stops accepting and
@@ -23,6 +25,8 @@ class Stopping:
         self._say = say
         self._thread: threading.Thread | None = None
         self._signalled = False
+        self._done = threading.Event()  # the server's stop is over (done, or failed)
+        self._failed = False
 
     def on_signal(self, signum: int, frame: Any) -> None:
         if self._signalled or self._thread is not None:
@@ -41,15 +45,32 @@ class Stopping:
             return
         # Not from inside the signal handler: stopping waits on the very loop the signal
         # interrupted. Another thread stops the server; the loop then returns.
-        self._thread = threading.Thread(target=self._server.stop, name="mockserver-stop", daemon=True)
+        self._thread = threading.Thread(target=self._stop, name="mockserver-stop", daemon=True)
         self._thread.start()
 
+    def _stop(self) -> None:
+        """Stop the server, and make sure the process ends whatever happens on the way: the stop
+        itself is bounded by the grace; if it fails (it must not), the reason is said in one line
+        and the process exits 1 rather than serving on; if the serving loop does not return
+        within ``LINGER`` s of the stop, the process leaves anyway."""
+        try:
+            self._server.stop()
+        except Exception as exc:  # a stop that fails must not leave the process serving, unstoppable
+            self._failed = True
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            print(f"mockserver: stopping failed ({type(exc).__name__}: {reason}); exiting",
+                  file=sys.stderr, flush=True)
+        finally:
+            self._done.set()
+        time.sleep(LINGER)  # the main thread normally exits first (wait() returns once we are done)
+        exit_now(1 if self._failed else 0)
+
     def wait(self) -> None:
-        while self._thread is None or self._thread.is_alive():  # short waits keep signals answered
-            if self._thread is None:
-                time.sleep(0.05)
-            else:
-                self._thread.join(0.1)
+        """Return once the stop is over (exit 1 at once if it failed)."""
+        while not self._done.wait(0.1):  # short waits keep signals answered
+            pass
+        if self._failed:
+            exit_now(1)
 
 
 def exit_now(status: int) -> NoReturn:

@@ -143,15 +143,26 @@ class FaultQueue(Protocol):
         ...
 
     def clear(self) -> None:
-        """Forget every fault and end the hangs in progress (:meth:`release_hangs`)."""
+        """Forget every fault and end every hold in progress (:meth:`release_hangs`, and
+        :attr:`latency_release`), on every fake sharing this state."""
         ...
 
     @property
     def hang_release(self) -> threading.Event:
-        """What a hang starting now waits on (besides its delay): set when hangs are released."""
+        """What a fault's hold starting now waits on (a hang, streamed or not; a fault's
+        ``delay_ms``), besides its delay: set when hangs are released (reset, ``DELETE
+        /_mock/faults``, shutdown)."""
+        ...
+
+    @property
+    def latency_release(self) -> threading.Event:
+        """What the configured latency's hold starting now waits on: set when the faults are
+        cleared (reset, ``DELETE /_mock/faults``). ASSUMPTION (our choice): not at shutdown,
+        where the grace bounds it (the latency is the service's slowness, not a fault)."""
         ...
 
     def release_hangs(self) -> None:
         """End every hang in progress now, on every fake sharing this state (its connection is
-        dropped); later hangs wait again."""
+        dropped); later hangs wait again. Never raises (a shutdown calls it whatever the
+        shared state's health): a state that is away ends this fake's hangs only."""
         ...

@@ -79,6 +79,12 @@ class State(Pieces, Protocol):
         """This thread's request lost the state: forget what it had left to write."""
         ...
 
+    def trouble(self, exc: Exception) -> str | None:
+        """For an exception of :attr:`lost`: None when the state is away; when it answered but
+        refused what it holds (data another fake wrote, of a type or a form this one cannot
+        use), what was wrong, the state repaired as far as it can be (reported once in the log)."""
+        ...
+
     def configure(self, changes: Mapping[str, Any]) -> Config:
         """Patch the running configuration (ConfigError: nothing changes); the new one."""
         ...

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -255,13 +256,18 @@ def test_intercept_streams_sync_and_async() -> None:
 
 def test_latency_is_spread_over_the_events(monkeypatch: pytest.MonkeyPatch) -> None:
     """--latency-ms holds a whole answer back once, and a stream before each of its events."""
-    import mockserver.api.streaming
-    import mockserver.core.pipeline
-
     slept: list[float] = []
-    monkeypatch.setattr(mockserver.api.streaming.time, "sleep", slept.append)  # the same `time` module as the app's
-    assert mockserver.core.pipeline.time is mockserver.api.streaming.time  # where a whole answer is held back
+
+    class Held(threading.Event):
+        """What the latency's holds wait on (until reset or DELETE /_mock/faults end them): noted, not waited."""
+
+        def wait(self, timeout: float | None = None) -> bool:
+            slept.append(timeout or 0.0)
+            return False
+
     app = mockserver.create_app(latency_ms=600)
+    faults = app.extensions["mockserver"].faults
+    monkeypatch.setattr(type(faults), "latency_release", property(lambda _self: Held()))
     client = app.test_client()
     headers = {"Authorization": f"Bearer {API_KEY}"}
     body = {"model": "gpt-image-1.5", "prompt": PROMPT, "quality": "low", "size": "1024x1024"}

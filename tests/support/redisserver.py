@@ -50,6 +50,12 @@ class RedisServer:
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
+    def pid(self) -> int | None:
+        """The redis-server's process id while it runs (to pause it: SIGSTOP, SIGCONT)."""
+        process = self._process
+        return process.pid if process is not None and process.poll() is None else None
+
+    @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 

@@ -16,6 +16,7 @@ class MemoryFaultQueue:
         self._lock = threading.Lock()
         self._faults: list[Fault] = []
         self._release = threading.Event()
+        self._cleared = threading.Event()
 
     def add(self, spec: Any) -> Fault:
         fault = parse_fault(spec)
@@ -56,11 +57,17 @@ class MemoryFaultQueue:
     def clear(self) -> None:
         with self._lock:
             self._faults.clear()
+            cleared, self._cleared = self._cleared, threading.Event()
         self.release_hangs()
+        cleared.set()
 
     @property
     def hang_release(self) -> threading.Event:
         return self._release
+
+    @property
+    def latency_release(self) -> threading.Event:
+        return self._cleared
 
     def release_hangs(self) -> None:
         with self._lock:

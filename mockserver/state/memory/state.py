@@ -47,6 +47,9 @@ class MemoryState:
     def discard(self) -> None:
         pass
 
+    def trouble(self, exc: Exception) -> str | None:
+        return None
+
     def configure(self, changes: Mapping[str, Any]) -> Config:
         with self._lock:
             return self.configuration.patch(changes)

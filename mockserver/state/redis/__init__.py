@@ -17,6 +17,8 @@ memory (:mod:`mockserver.state.memory`), and nothing here is imported.
     store.py          the image store
     gallery.py        the live view's gallery
     recipes.py        the recipes' JSON codec
+    repair.py         every key the pieces own and its type: what another fake left that this
+                      one cannot use is repaired (at start, before a reset, when a request met it)
 
 Round trips to Redis per API request (a generation, rate limits and journal on, no fault queued):
 three. (1) As the request starts, one HMGET of the state hash: configuration version, clock,

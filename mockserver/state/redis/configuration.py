@@ -5,6 +5,11 @@ the ones the first fake started with, which a reset with ``config`` restores); `
 state hash, their version, bumped at each change; ``secret``, the key that signs image URLs
 when no ``--url-secret`` is given. Each fake keeps the settings fixed at its start (not
 patchable) and reads the patchable ones from here.
+
+What it reads is tolerated, not trusted (another fake, newer or older, may have written it):
+fields it does not know are ignored and kept (forward compatible); a field whose value it
+cannot use, or a text that is no JSON object, is repaired from the running configuration
+(:meth:`RedisConfiguration.check`, reported once in the log).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from mockserver.settings.config import Config
+from mockserver.settings.config import Config, ConfigError
 from mockserver.settings.inputs import described
 from mockserver.state.redis.connection import PREFIX, STATE, Link
 
@@ -24,6 +29,7 @@ INITIAL = PREFIX + "config:initial"
 SECRET = PREFIX + "secret"
 
 _PATCHABLE = tuple(f.name for f, d in described(Config) if d.patchable)
+_KNOWN = frozenset(_PATCHABLE)
 
 # Set the shared configuration if this is the first fake on an empty state (or on a Redis that
 # restarted empty); answer the running one, its version, the URL key and the initial settings.
@@ -46,10 +52,22 @@ return 1
 """
 
 
-def shared_settings(config: Config) -> str:
-    """The patchable settings of ``config`` as the JSON text the state keeps."""
+def shared_settings(config: Config, unknown: Mapping[str, Any] | None = None) -> str:
+    """The patchable settings of ``config`` as the JSON text the state keeps (with ``unknown``:
+    the fields another fake wrote that this one does not know, kept for it)."""
     shown = config.to_json()
-    return json.dumps({name: shown[name] for name in _PATCHABLE}, ensure_ascii=True, separators=(",", ":"))
+    values = {**(unknown or {}), **{name: shown[name] for name in _PATCHABLE}}
+    return json.dumps(values, ensure_ascii=True, separators=(",", ":"))
+
+
+class _Read:
+    """A shared configuration as read: the Config, the fields this fake does not know, and
+    what was wrong with the rest (empty: nothing)."""
+
+    __slots__ = ("config", "unknown", "wrong")
+
+    def __init__(self, config: Config, unknown: dict[str, Any], wrong: str) -> None:
+        self.config, self.unknown, self.wrong = config, unknown, wrong
 
 
 class RedisConfiguration:
@@ -64,8 +82,11 @@ class RedisConfiguration:
         text = shared_settings(config)
         self._config, self.version = config, 0
         self.url_secret = ""
-        self._initial = text
-        self._init(text, secrets.token_hex(32), text)
+        self._initial = self._own_initial = text
+
+    def start(self) -> None:
+        """Set the shared configuration up if this is the first fake on the state; read it."""
+        self._init(self._initial, secrets.token_hex(32), self._initial)
 
     @property
     def current(self) -> Config:
@@ -77,11 +98,79 @@ class RedisConfiguration:
         )
         with self._lock:
             self._config, self.version = self._read(running_now), int(version)
-        self.url_secret = secret_now.decode()
-        self._initial = initial_now.decode()
+        self.url_secret = secret_now.decode("utf-8", "replace")
+        self._initial = initial_now.decode("utf-8", "replace")
 
-    def _read(self, text: bytes) -> Config:
-        return self._local.patch(json.loads(text))
+    def _parse(self, text: bytes | None, base: Config) -> _Read:
+        """What ``text`` says, over ``base`` (a field it cannot use keeps ``base``'s value)."""
+        if text is None:
+            return _Read(base, {}, "is missing")
+        try:
+            values = json.loads(text)
+        except ValueError:  # (UnicodeDecodeError is one)
+            return _Read(base, {}, "is no JSON")
+        if not isinstance(values, dict):
+            return _Read(base, {}, f"holds JSON {type(values).__name__}, not an object")
+        known = {k: v for k, v in values.items() if k in _KNOWN}
+        unknown = {k: v for k, v in values.items() if k not in _KNOWN}
+        try:
+            return _Read(self._local.patch(known), unknown, "")
+        except ConfigError:
+            pass
+        # Field by field (rare): each that fails keeps base's value.
+        config, bad = self._local.patch({k: v for k, v in base.to_json().items() if k in _KNOWN}), []
+        for name, value in known.items():
+            try:
+                config = config.patch({name: value})
+            except ConfigError as exc:
+                bad.append(f"{name}: {exc}")
+        return _Read(config, unknown, "has fields it cannot use (" + "; ".join(bad) + ")")
+
+    def _read(self, text: bytes | None) -> Config:
+        """The running configuration in ``text``: unknown fields ignored; a malformed text or
+        field repaired from the running configuration (:meth:`_repair`)."""
+        read = self._parse(text, self._config)
+        if read.wrong:
+            self._repair(read)
+        return read.config
+
+    def _repair(self, read: _Read, *, report: bool = True) -> str:
+        """Write the configuration read (its bad fields the running ones) back; what was wrong
+        (reported once, unless the caller reports it)."""
+        self._link.client.set(CONFIG, shared_settings(read.config, read.unknown))
+        text = f"the shared configuration at key {CONFIG} {read.wrong} (rewritten from the running configuration)"
+        if report:
+            self._link.report(text)
+        return text
+
+    def check(self) -> list[str]:
+        """Repair the configuration's keys (their types are right by now): the running and the
+        initial settings and the URL key, each if it holds what this fake cannot use. What was
+        wrong, as sentences ([]: nothing). A state not set up yet is left to the first fake."""
+        client = self._link.client
+        running, initial, secret = client.mget(CONFIG, INITIAL, SECRET)
+        if initial is None and running is None:
+            return []  # an empty state: set up by start() (or by the next request's reseed)
+        problems = []
+        read = self._parse(running, self._config)
+        if read.wrong:
+            problems.append(self._repair(read, report=False))
+            with self._lock:
+                self._config = read.config
+        wrong = self._parse(initial, self._config).wrong
+        if wrong:
+            client.set(INITIAL, self._own_initial)
+            self._initial = self._own_initial
+            problems.append(f"the initial configuration at key {INITIAL} {wrong} "
+                            "(rewritten from this fake's initial configuration)")
+        unusable = secret is not None and not _usable_secret(secret)
+        if unusable or (secret is None and self.url_secret):  # (missing at start: start() sets it)
+            if not self.url_secret:
+                self.url_secret = secrets.token_hex(32)
+            client.set(SECRET, self.url_secret)
+            problems.append(f"the URL key at key {SECRET} is {'unusable' if unusable else 'missing'} "
+                            "(rewritten with this fake's)")
+        return problems
 
     def seen(self, version: bytes | None) -> Config | None:
         """The version in a request's snapshot: the configuration read again if it moved (the new
@@ -110,12 +199,14 @@ class RedisConfiguration:
             return self._config
 
     def patch(self, changes: Mapping[str, Any]) -> Config:
-        """Patch the shared configuration (ConfigError: nothing changes) and bump its version."""
+        """Patch the shared configuration (ConfigError: nothing changes) and bump its version.
+        The fields this fake does not know stay as another fake wrote them."""
 
         def patch(pipe: Any) -> None:
-            new = self._read(pipe.get(CONFIG)).patch(changes)
+            read = self._parse(pipe.get(CONFIG), self._config)
+            new = read.config.patch(changes)
             pipe.multi()
-            pipe.set(CONFIG, shared_settings(new))
+            pipe.set(CONFIG, shared_settings(new, read.unknown))
             pipe.hincrby(STATE, "cv", 1)
 
         self._link.client.transaction(patch, CONFIG)
@@ -123,3 +214,10 @@ class RedisConfiguration:
 
     def restore(self) -> None:
         self._link.write(self._restore, [STATE, CONFIG, INITIAL], [])
+
+
+def _usable_secret(secret: bytes) -> bool:
+    try:
+        return bool(secret.decode("utf-8").strip())
+    except UnicodeDecodeError:
+        return False

@@ -8,6 +8,7 @@ in-memory fake never needs it installed.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ PREFIX = "mockserver:"  # every key of the shared state starts with this
 # time it is frozen at (empty: running), ``nf`` faults queued, ``je``/``jc`` the journal's
 # epoch and entries ever recorded, ``sb``/``gb`` bytes held by the image store and the gallery.
 STATE = PREFIX + "state"
+_log = logging.getLogger("mockserver")  # Flask's app.logger: the app is named "mockserver"
 
 
 def connect(url: str) -> Any:
@@ -210,6 +212,15 @@ class Link:
         # pieces' own names); emptied as it ends.
         self.request = threading.local()
         self._batch = threading.local()  # .calls: the writes of a transaction being gathered
+        self._reported: set[str] = set()
+
+    def report(self, text: str) -> None:
+        """Log ``text`` (what was repaired in the shared state) once in this process's life, not
+        once per request that meets it."""
+        if text in self._reported:
+            return
+        self._reported.add(text)
+        _log.warning("shared state repaired: %s", text)
 
     def script(self, text: str) -> Any:
         return self.client.register_script(text)

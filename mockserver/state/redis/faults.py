@@ -8,12 +8,14 @@ The probability draws are :func:`mockserver.state.faults.draw`'s, computed in th
 the ``k``-th matching request past ``after`` draws ``int(sha1("<seed>:<k>")[:13], 16) / 2**52``
 (a fault without a seed draws from its id).
 
-``DELETE /_mock/faults`` (and reset) publish on ``faults:release``: every fake that has a hang
-in progress listens there (from its first hang on), and ends it.
+``DELETE /_mock/faults`` (and reset) publish ``2`` on ``faults:release`` (every hold ends: hangs,
+delays, the latency), a shutdown ``1`` (the hangs end): every fake that has had a hold listens
+there (from its first one on), and ends its own.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -22,11 +24,13 @@ from dataclasses import fields
 from typing import Any
 
 from mockserver.state.faults import MAX_QUEUED, Fault, FaultError, parse_fault
-from mockserver.state.redis.connection import PREFIX, STATE, Link
+from mockserver.state.redis.connection import PREFIX, STATE, Link, errors
 
 QUEUE = PREFIX + "faults"
 FAULT = PREFIX + "fault:"
 RELEASE = PREFIX + "faults:release"
+PUBLISH_WAIT = 0.5  # seconds a shutdown waits for its release to reach the other fakes through Redis
+RELEASED, CLEARED = b"1", b"2"  # what is published there: the hangs released; the faults cleared (every hold)
 
 _ADD = """
 if redis.call('LLEN', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
@@ -89,9 +93,21 @@ return 1
 _INIT_FIELDS = {f.name for f in fields(Fault) if f.init}
 
 
-def _fault(spec: bytes, seen: Any, fired: Any) -> Fault:
-    values = {k: v for k, v in json.loads(spec).items() if k in _INIT_FIELDS}
-    return Fault(**{**values, "seen": int(seen), "fired": int(fired)})
+_DESCRIBED = _INIT_FIELDS - {"id", "seen", "fired"}
+
+
+def decode_fault(spec: bytes, seen: Any, fired: Any) -> Fault:
+    """The fault kept as ``spec`` (its JSON) with its counters, each field read as a queued one
+    is (fields this fake does not know are ignored). ValueError when it is no fault."""
+    try:
+        values = json.loads(spec)
+        if not isinstance(values, dict):
+            raise ValueError(f"JSON {type(values).__name__}, not an object")
+        fault = parse_fault({k: v for k, v in values.items() if k in _DESCRIBED})
+        fault.id, fault.seen, fault.fired = str(values["id"]), int(seen), int(fired)
+    except (ValueError, TypeError, KeyError) as exc:  # (a FaultError is a ValueError)
+        raise ValueError(f"not a fault: {' '.join(str(exc).split())[:200]}") from None
+    return fault
 
 
 def _wait(_exc: BaseException, _pubsub: Any, _thread: Any) -> None:
@@ -111,6 +127,8 @@ class RedisFaultQueue:
         self._clear = client.register_script(_CLEAR)
         self._lock = threading.Lock()
         self._release = threading.Event()
+        self._cleared = threading.Event()
+        self._lost = errors()
         self._listener: Any = None
         self._listener_pid = 0
 
@@ -134,42 +152,80 @@ class RedisFaultQueue:
         if not self._link.request.__dict__.get("faults", 1):  # the request's snapshot saw none: no round trip
             return None
         found = self._link.fast.scripts([(self._take, self._keys, [endpoint, "1" if stream else "0"])])[0]
-        return _fault(*found) if found else None
+        return self._decoded(found) if found else None
 
     def remove(self, fault_id: str) -> bool:
         return bool(self._remove(keys=[*self._keys, FAULT + fault_id], args=[fault_id]))
 
     def list(self) -> list[dict[str, Any]]:
-        return [_fault(*found).to_json() for found in self._list(keys=self._keys)]
+        faults = (self._decoded(found) for found in self._list(keys=self._keys))
+        return [fault.to_json() for fault in faults if fault is not None]
+
+    def _decoded(self, found: Any) -> Fault | None:
+        """The fault in a script's answer; None (reported once) when another fake or a person
+        left something there that is no fault (the next reset, or the state's check, removes it)."""
+        try:
+            return decode_fault(*found)
+        except ValueError as exc:
+            self._link.report(f"a queued fault holds {exc} (ignored)")
+            return None
 
     def clear(self) -> None:
         self._link.write(self._clear, self._keys, [])
-        self.release_hangs()
+        self._release_everywhere(CLEARED)
 
     @property
     def hang_release(self) -> threading.Event:
         """What a hang starting now waits on: set by a release from any fake (we listen on
-        ``faults:release`` from the first hang on)."""
+        ``faults:release`` from the first hold on)."""
         self._listen()
         return self._release
 
-    def release_hangs(self) -> None:
-        """End the hangs in progress on every fake sharing this state."""
-        self._client.publish(RELEASE, b"1")
-        self._release_here()
+    @property
+    def latency_release(self) -> threading.Event:
+        """What a latency's hold starting now waits on: set when any fake clears the faults."""
+        self._listen()
+        return self._cleared
 
-    def _release_here(self) -> None:
+    def release_hangs(self) -> None:
+        """End the hangs in progress on every fake sharing this state: this fake's at once, the
+        others' through Redis, from a thread of its own, so that a shutdown waits at most
+        ``PUBLISH_WAIT`` on a Redis that is away or stalled (not its timeouts). Never raises:
+        with Redis away only this fake's hangs can end, and they do."""
+        self._release_here(RELEASED)
+        publisher = threading.Thread(target=self._publish, args=(RELEASED,), name="mockserver-release", daemon=True)
+        publisher.start()
+        publisher.join(PUBLISH_WAIT)  # (milliseconds when Redis answers)
+
+    def _release_everywhere(self, what: bytes) -> None:
+        self._release_here(what)
+        self._publish(what)
+
+    def _publish(self, what: bytes) -> None:
+        with contextlib.suppress(*self._lost):
+            self._client.publish(RELEASE, what)
+
+    def _release_here(self, what: bytes) -> None:
         with self._lock:
-            release, self._release = self._release, threading.Event()
-        release.set()
+            events = [self._release]
+            self._release = threading.Event()
+            if what == CLEARED:
+                events.append(self._cleared)
+                self._cleared = threading.Event()
+        for event in events:
+            event.set()
 
     def _listen(self) -> None:
         with self._lock:
             if self._listener is not None and self._listener_pid == os.getpid():
                 return
-            self._listener_pid = os.getpid()  # a forked worker starts its own (threads do not survive a fork)
             pubsub = self._client.pubsub(ignore_subscribe_messages=True)
-            pubsub.subscribe(**{RELEASE: lambda _message: self._release_here()})
+            try:
+                pubsub.subscribe(**{RELEASE: lambda message: self._release_here(message["data"])})
+            except self._lost:  # Redis is away: this fake's own releases still end the hang; the next one listens
+                pubsub.close()
+                return
+            self._listener_pid = os.getpid()  # a forked worker starts its own (threads do not survive a fork)
             self._listener = pubsub.run_in_thread(sleep_time=0.2, daemon=True, exception_handler=_wait)
 
     def close(self) -> None:

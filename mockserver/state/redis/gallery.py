@@ -16,7 +16,7 @@ from contracts.media import media_type
 from mockserver.render import Recipe, render
 from mockserver.state.gallery import B64_PREFIX, MAX_BYTES, MAX_IMAGES, kept_cost, output_format, reference
 from mockserver.state.redis.connection import PREFIX, STATE, Link
-from mockserver.state.redis.recipes import decode_recipe, encode_recipe
+from mockserver.state.redis.recipes import encode_recipe, read_recipe
 
 GALLERY, GALLERY_ORDER, GALLERY_COSTS = PREFIX + "gal", PREFIX + "gal:order", PREFIX + "gal:cost"
 GALLERY_SERIAL = PREFIX + "gal:serial"
@@ -84,7 +84,9 @@ class RedisGallery:
         text = self._client.hget(GALLERY, image_id)
         if text is None:
             return None
-        recipe = decode_recipe(text)
+        recipe = read_recipe(self._link, text, GALLERY, image_id)
+        if recipe is None:
+            return None
         return render(recipe), media_type(output_format(recipe))
 
     def clear(self) -> None:

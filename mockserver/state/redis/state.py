@@ -15,7 +15,12 @@ from mockserver.state.redis.faults import RedisFaultQueue
 from mockserver.state.redis.gallery import RedisGallery
 from mockserver.state.redis.journal import RedisJournal
 from mockserver.state.redis.quotas import RedisQuotaLedger
+from mockserver.state.redis.repair import Repairer
 from mockserver.state.redis.store import RedisImageStore
+
+
+def _line(exc: Exception) -> str:
+    return " ".join(str(exc).split())[:300] or type(exc).__name__
 
 
 class RedisState:
@@ -27,18 +32,28 @@ class RedisState:
         self.url = url
         link = self._link = Link(connect(url))
         self.lost: tuple[type[Exception], ...] = errors()
+        from redis.exceptions import ResponseError
+
+        # Redis answered, and refused what this fake's data asked of it (a WRONGTYPE, a script's
+        # arithmetic on a value that is no number): the data is wrong, not Redis away.
+        self._refused: type[Exception] = ResponseError
         try:
             self.configuration = RedisConfiguration(link, config)
-            running = self.configuration.current
             self.clock = RedisClock(link)
-            self.store = RedisImageStore(link, max_images=running.store_max_images,
-                                         max_bytes=running.store_max_bytes)
+            self.store = RedisImageStore(link, max_images=config.store_max_images,
+                                         max_bytes=config.store_max_bytes)
             self.quotas = RedisQuotaLedger(link)
             self.faults = RedisFaultQueue(link)
-            self.journal = RedisJournal(link, running.journal_size, running.journal_bytes)
+            self.journal = RedisJournal(link, config.journal_size, config.journal_bytes)
             self.gallery = RedisGallery(link)
+            self._repairer = Repairer(link, self)
+            self._repairer.check()  # what another fake left that this one cannot use: repaired, said once
+            self.configuration.start()
+            running = self.configuration.current
+            self.store.max_images, self.store.max_bytes = running.store_max_images, running.store_max_bytes
+            self.journal.resize(running.journal_size, running.journal_bytes)
             self._sync()
-        except self.lost as exc:  # lost between the PING and here
+        except self.lost as exc:  # lost between the PING and here (or refused what it cannot repair)
             link.client.close()
             raise StateUnavailable(f"cannot use the shared state at {shown(url)}: {exc}") from None
         self.url_secret = self.configuration.url_secret
@@ -58,7 +73,11 @@ class RedisState:
 
     def begin_request(self) -> Config | None:
         self._link.begin()
-        return self._sync()
+        try:
+            return self._sync()
+        except (self._refused, ValueError):  # the state hash holds what this fake cannot read
+            self._repairer.check(force=False)
+            return self._sync()
 
     def end_request(self) -> None:
         self._link.flush()
@@ -70,11 +89,26 @@ class RedisState:
         return self.configuration.patch(changes)
 
     def reset(self, *, config: bool) -> Config:
-        """One transaction for every piece's writes (:meth:`Link.atomically`)."""
+        """One transaction for every piece's writes (:meth:`Link.atomically`), after a check of
+        the keys it rewrites: a key of another type is replaced, so a reset always works."""
+        self._repairer.check()
         with self._link.atomically():
             reset_state(self, config=config)
         self._sync()  # the configuration is read again if it was restored (its version moved)
         return self.configuration.current
+
+    def trouble(self, exc: Exception) -> str | None:
+        """When Redis refused a command for what the state holds (not Redis away): the state is
+        checked and repaired (:class:`Repairer`), and what was wrong is said."""
+        if not isinstance(exc, self._refused):
+            return None
+        try:
+            found = self._repairer.check(force=False)
+        except self.lost as failed:
+            return f"Redis refused a command ({_line(exc)}), and the check of the state failed ({_line(failed)})"
+        if not found:
+            return f"Redis refused a command ({_line(exc)})"
+        return "; ".join(found)
 
     def close(self) -> None:
         self.faults.close()

@@ -14,7 +14,7 @@ from typing import Any
 
 from mockserver.render import Recipe, render
 from mockserver.state.redis.connection import PREFIX, STATE, Link
-from mockserver.state.redis.recipes import decode_recipe, encode_recipe
+from mockserver.state.redis.recipes import encode_recipe, read_recipe
 from mockserver.state.store import StoredImage, entry_cost
 
 IMAGES, COSTS, EXPIRY = PREFIX + "img", PREFIX + "img:cost", PREFIX + "img:exp"
@@ -120,7 +120,10 @@ class RedisImageStore:
             EXPIRY, image_id).hget(COSTS, image_id).execute()
         if recipe is None:
             return None
-        return StoredImage(decode_recipe(recipe), float(expires_at or 0), int(cost or 0))
+        found = read_recipe(self._link, recipe, IMAGES, image_id)
+        if found is None:
+            return None
+        return StoredImage(found, float(expires_at or 0), int(cost) if cost and cost.isdigit() else 0)
 
     def png(self, image_id: str) -> bytes | None:
         # On the request path's own connection (FastPath): through the client's Script call,
@@ -130,7 +133,10 @@ class RedisImageStore:
             return bytes(cached)
         if not recipe:
             return None
-        data = render(decode_recipe(recipe))
+        found = read_recipe(self._link, recipe, IMAGES, image_id)
+        if found is None:
+            return None
+        data = render(found)
         self._put(keys=_KEYS, args=[image_id, data, self.max_images, self.max_bytes])
         return data
 

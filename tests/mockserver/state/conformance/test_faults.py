@@ -121,6 +121,30 @@ def test_releasing_hangs_ends_those_of_every_fake_on_the_state(state: State, pee
     assert not peer.faults.hang_release.is_set()
 
 
+def test_clearing_the_faults_ends_the_latency_holds_of_every_fake_and_a_shutdown_does_not(
+        state: State, peer: State) -> None:
+    latency, hang = peer.faults.latency_release, peer.faults.hang_release
+    state.faults.release_hangs()  # what a shutdown does: the hangs end, the latency runs on (the grace bounds it)
+    assert hang.wait(10) and not latency.is_set()
+    state.faults.clear()  # reset, DELETE /_mock/faults: every hold ends
+    assert latency.wait(10)
+    assert not peer.faults.latency_release.is_set() and not peer.faults.hang_release.is_set()  # later ones wait
+
+
+def test_releasing_hangs_never_raises_with_the_state_away(state: State, url: str | None,
+                                                         request: pytest.FixtureRequest) -> None:
+    hang = state.faults.hang_release
+    server = request.getfixturevalue("redis_server") if url is not None else None
+    if server is not None:
+        server.stop()  # what a shutdown may meet: Redis stopped first
+    try:
+        state.faults.release_hangs()  # this fake's own hangs end all the same
+        assert hang.is_set()
+    finally:
+        if server is not None:
+            server.start()
+
+
 def test_a_fault_queued_through_one_fake_fires_once_across_both(state: State, peer: State) -> None:
     state.faults.add({"status": 503, "count": 1})
     with request(peer):
