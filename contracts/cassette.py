@@ -870,33 +870,90 @@ def near_misses(sent: Request | RequestView, interactions: Sequence[Interaction]
     return [miss for _, miss in scored[:limit]]
 
 
+def match_key(req: RequestView) -> tuple[tuple[Any, ...], bool]:
+    """What ``req`` has in common with every request equal to it as the API reads it, as a
+    hashable key: two views with the same key match (:func:`differences` finds nothing between
+    them), and views with different keys do not, unless the recorded one holds a :data:`REDACTED`
+    value (a wildcard): the second value says so. Numbers are compared as Python compares them
+    (``1 == 1.0``), as :func:`differences` does."""
+    frozen, wild = _frozen(req.value)
+    return (req.method, req.path, tuple(req.query), req.kind, frozen), wild and req.kind in ("json", "form")
+
+
+def _frozen(value: Any) -> tuple[Any, bool]:
+    """``value`` (a body's JSON or form, at most MAX_DEPTH deep) as a hashable value, equal to
+    another's exactly when the values are equal; and whether it holds REDACTED."""
+    if isinstance(value, dict):
+        items, wild = [], False
+        for key, item in value.items():
+            frozen, hit = _frozen(item)
+            items.append((key, frozen))
+            wild |= hit
+        return frozenset(items), wild
+    if isinstance(value, (list, tuple)):
+        parts = [_frozen(item) for item in value]
+        # (a form's file is a tuple, a JSON array a list: never equal, kept apart)
+        return (isinstance(value, tuple), tuple(p for p, _ in parts)), any(hit for _, hit in parts)
+    return value, isinstance(value, str) and value == REDACTED
+
+
 class Playback:
     """Answers requests from recorded exchanges: the first unused match, in the order recorded,
     so that repeated identical requests get their recorded answers in turn. ASSUMPTION: once
     every match has been used, the last one answers again (as often as asked), so a retrying
-    client or a test run twice still gets an answer. Thread-safe."""
+    client or a test run twice still gets an answer. Thread-safe.
+
+    Finding the answer costs the same whatever the cassettes' size: the recorded requests are
+    indexed by :func:`match_key` (identical recorded requests share a queue, used in order), so
+    a request is compared with at most one of them, plus those of its method and path whose
+    recorded values were redacted (a :data:`REDACTED` value matches any value: they are compared
+    one by one, and are few: redaction of request fields is asked for by name). Only a request
+    that matches nothing is compared with every recorded one, for :meth:`near_misses`.
+    ``compared`` counts the recorded requests :meth:`answer` has compared a request with."""
 
     def __init__(self, interactions: Sequence[Interaction]) -> None:
         self.interactions = list(interactions)
         self._views = [view(i.request) for i in self.interactions]  # each recorded body read once
-        self._used: set[int] = set()
+        self._queues: dict[tuple[Any, ...], list[int]] = {}  # match key -> its numbers, in order
+        self._wild: dict[tuple[str, str], list[int]] = {}  # (method, path) -> numbers holding REDACTED
+        for number, recorded in enumerate(self._views):
+            key, wild = match_key(recorded)
+            if wild:
+                self._wild.setdefault((recorded.method, recorded.path), []).append(number)
+            else:
+                self._queues.setdefault(key, []).append(number)
+        self._next: dict[tuple[Any, ...], int] = {}  # match key -> place of its first unused number
+        self._used: set[int] = set()  # the used numbers of _wild
         self._lock = threading.Lock()
+        self.compared = 0
 
-    def answer(self, sent: Request) -> Interaction | None:
+    def answer(self, sent: Request | RequestView) -> Interaction | None:
         """The recorded exchange that answers ``sent``, or None (then see :meth:`near_misses`)."""
         sent_view = view(sent)
-        last = None
+        key, _ = match_key(sent_view)  # (a REDACTED value sent is a value like any other)
         with self._lock:
-            for number, (interaction, recorded) in enumerate(zip(self.interactions, self._views, strict=True)):
-                if recorded.path != sent_view.path or recorded.method != sent_view.method:
+            first = last = None  # the first unused match's number, the last match's
+            queue = self._queues.get(key)
+            place = self._next.get(key, 0)
+            if queue is not None:
+                self.compared += 1
+                first = queue[place] if place < len(queue) else None
+                last = queue[-1]
+            from_queue = first is not None
+            for number in self._wild.get((sent_view.method, sent_view.path), ()):
+                self.compared += 1
+                if differences(self._views[number], sent_view):
                     continue
-                if differences(recorded, sent_view):
-                    continue
-                if number not in self._used:
-                    self._used.add(number)
-                    return interaction
-                last = interaction
-        return last
+                if number not in self._used and (first is None or number < first):
+                    first, from_queue = number, False
+                last = number if last is None else max(last, number)
+            if first is None:
+                return None if last is None else self.interactions[last]
+            if from_queue:
+                self._next[key] = place + 1
+            else:
+                self._used.add(first)
+            return self.interactions[first]
 
     def near_misses(self, sent: Request, limit: int = 3) -> list[NearMiss]:
         return near_misses(sent, self.interactions, limit, views=self._views)
@@ -904,4 +961,5 @@ class Playback:
     def rewind(self) -> None:
         """Forget which exchanges were used: the next requests start from the first answers again."""
         with self._lock:
+            self._next.clear()
             self._used.clear()
