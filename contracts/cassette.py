@@ -736,7 +736,8 @@ def _body_value(req: Request) -> tuple[str, Any]:
     or ("bytes", body)."""
     if not req.body:
         return "empty", None
-    if req.media_type == "multipart/form-data":
+    media_type = req.media_type
+    if media_type == "multipart/form-data":
         parts = parse_form(req.body, req.header("Content-Type"))
         if parts is not None:
             form: dict[str, list[Any]] = {}
@@ -744,7 +745,7 @@ def _body_value(req: Request) -> tuple[str, Any]:
                 value = ("file", part.sha256) if part.is_file else part.data.decode("utf-8", "replace")
                 form.setdefault(part.name, []).append(value)
             return "form", form
-    if req.media_type in ("application/json", "") or req.media_type.endswith("+json"):
+    if media_type in ("application/json", "") or media_type.endswith("+json"):
         try:
             return "json", load_json(req.body)
         except ValueError:
@@ -929,6 +930,11 @@ class Playback:
 
     def answer(self, sent: Request | RequestView) -> Interaction | None:
         """The recorded exchange that answers ``sent``, or None (then see :meth:`near_misses`)."""
+        number = self.number_of(sent)
+        return None if number is None else self.interactions[number]
+
+    def number_of(self, sent: Request | RequestView) -> int | None:
+        """:meth:`answer`, as the answer's place in :attr:`interactions`."""
         sent_view = view(sent)
         key, _ = match_key(sent_view)  # (a REDACTED value sent is a value like any other)
         with self._lock:
@@ -948,12 +954,12 @@ class Playback:
                     first, from_queue = number, False
                 last = number if last is None else max(last, number)
             if first is None:
-                return None if last is None else self.interactions[last]
+                return last
             if from_queue:
                 self._next[key] = place + 1
             else:
                 self._used.add(first)
-            return self.interactions[first]
+            return first
 
     def near_misses(self, sent: Request, limit: int = 3) -> list[NearMiss]:
         return near_misses(sent, self.interactions, limit, views=self._views)
