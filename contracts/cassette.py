@@ -746,7 +746,8 @@ class CassetteWriter:
         with self._lock:
             if self.paths:
                 _sync(self.paths[-1])
-                _sync(self.path.parent)
+                with contextlib.suppress(OSError):  # a directory cannot be opened everywhere (Windows)
+                    _sync(self.path.parent)
 
     def __len__(self) -> int:
         return self._count
