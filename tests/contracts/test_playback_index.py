@@ -114,3 +114,13 @@ def test_the_index_answers_what_a_scan_in_order_would(recorded_requests: list[tu
         sent = json_request(*r)
         got, want = playback.answer(sent), scan.answer(sent)
         assert (got.index if got else None) == (want.index if want else None), view(sent)
+
+
+def test_a_redacted_match_recorded_last_answers_again_once_all_are_used() -> None:
+    playback = Playback([recorded(json_request({"prompt": "a"}), 0), recorded(json_request({"prompt": REDACTED}), 1),
+                         recorded(json_request({"prompt": "a"}), 2)])
+    got = [playback.answer(json_request({"prompt": "a"})) for _ in range(5)]
+    assert [g.index if g else None for g in got] == [0, 1, 2, 2, 2]
+    playback = Playback([recorded(json_request({"prompt": "a"}), 0), recorded(json_request({"prompt": REDACTED}), 1)])
+    got = [playback.answer(json_request({"prompt": "a"})) for _ in range(3)]
+    assert [g.index if g else None for g in got] == [0, 1, 1]
