@@ -7,9 +7,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request as WerkzeugRequest
+
 from contracts.cassette import Interaction, Request, Response, write_cassette
 from mockserver import create_app
 from mockserver.recording import EXTENSION
+from mockserver.recording.common import url_of
 from mockserver.recording.replay import Replayer
 
 COUNT = 3000
@@ -37,3 +41,11 @@ def test_each_request_of_a_large_cassette_costs_one_comparison(tmp_path: Path) -
     missed = client.post("/v1/images/generations", json=body(COUNT))
     assert missed.status_code == 404 and missed.get_json()["error"]["code"] == "no_recorded_match"
     assert replayer.playback.compared == 4  # the near misses are looked for apart, on a miss only
+
+
+def test_the_url_a_replay_matches_is_werkzeugs() -> None:
+    for path, query in [("/v1/images/generations", ""), ("/v1/a b", ""), ("/v1/é", ""), ("/v1/x", "a=1&b=%20"),
+                        ("/v1/a%3Fb", "")]:
+        req = WerkzeugRequest(EnvironBuilder(path=path, query_string=query,
+                                             headers={"Host": "127.0.0.1:8000"}).get_environ())
+        assert url_of(req) == req.url
