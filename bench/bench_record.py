@@ -10,8 +10,9 @@ what was recorded (``--replay DIR``).
    before it is done). Each request has a prompt of its own (``a white siamese cat, take N``), so
    every exchange the recorder writes is a new one. Printed per round: the medians direct and
    recorded, the difference (the recorder's added latency per request) and the ratio, with the
-   number of exchanges in the cassette at the end of the round (the cassette is rewritten whole,
-   atomically, after each exchange: the added latency grows with it).
+   number of exchanges in the cassette at the end of the round (its current part is rewritten
+   whole, atomically, after each exchange: a part holds at most 100 exchanges or 4 MB, so the
+   added latency should not grow with the session).
 2. **Replay throughput.** The recorder is stopped; a replayer answers the recorded requests
    (each payload one of the recorded ones, in turn, so every request matches) at concurrency 1
    and 8 for ``--duration`` seconds, then the upstream fake answers the same payloads the same

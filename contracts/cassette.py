@@ -42,6 +42,8 @@ replaced wherever else they appear (an answer may echo a request's field under a
 ``"redacted"`` lists what was done.
 
 **Writing** is atomic (a temporary file in DIR, then a rename): DIR never holds half a cassette.
+A long session is cut into parts, each a whole cassette (:class:`CassetteWriter`), so that an
+exchange's write costs one part's, not the whole session's.
 
 **Matching** (:func:`differences`, :class:`Playback`) compares a request as the API reads it:
 the method, the path (host and scheme ignored: a cassette recorded from one base URL replays at
@@ -617,20 +619,34 @@ def interaction_from_json(obj: dict[str, Any], directory: Path, *, source: str =
     )
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
+def _write_atomically(path: Path, data: bytes, *, sync: bool = True) -> None:
     """Write ``data`` to ``path`` through a temporary file in its directory and a rename: a
-    reader sees the old file or the new one, never half of one."""
+    reader sees the old file or the new one, never half of one, whenever the writing process is
+    stopped (the rename is atomic; the kernel holds what was written). ``sync``: the file is
+    flushed to the disk before the rename (fsync), so that the new file survives the machine
+    stopping too (power loss, a kernel crash), which without it may leave an empty file on some
+    file systems."""
     handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
+            if sync:
+                out.flush()
+                os.fsync(out.fileno())
         os.replace(temp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
+
+
+def _sync(path: Path) -> None:
+    """Flush ``path`` (a file, or a directory's entries: a rename) to the disk."""
+    handle = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
 
 
 def _entry_text(entry: dict[str, Any]) -> bytes:
@@ -653,29 +669,88 @@ def write_cassette(path: Path, interactions: Sequence[Interaction], redaction: R
                                             for i in interactions]))
 
 
-class CassetteWriter:
-    """One recording session's cassette at ``path``, rewritten whole (atomically) after each
-    exchange that :meth:`add` is given, so that it is complete after every exchange (each
-    exchange is serialized once; the file is their concatenation). Thread-safe."""
+# A session's cassette is cut into parts of at most this many exchanges, or about this many bytes
+# (the part's file is rewritten whole after each exchange: this bounds the cost of a write).
+# ASSUMPTION: 100 exchanges (~200 KB of url answers, a write well under a millisecond) and 4 MB
+# (two or three inline 1024x1024 images): what keeps each write short without scattering a
+# session of a few dozen exchanges over many files.
+PART_EXCHANGES = 100
+PART_BYTES = 4 * 1024 * 1024
 
-    def __init__(self, path: Path, redaction: Redaction = Redaction()) -> None:
+
+class CassetteWriter:
+    """One recording session's cassette at ``path``, complete after every exchange that
+    :meth:`add` is given: the file is rewritten whole (atomically) with it, each exchange
+    serialized once. Thread-safe.
+
+    A long session is cut into parts, each a whole cassette of its own: once the file holds
+    ``part_exchanges`` exchanges, or ``part_bytes`` bytes, the next exchange starts
+    ``<name>.part00002.json`` beside it, and so on (read in name order: the session's order). So
+    an exchange costs a write of one part at most, never of the whole session: a session's
+    writing grows with its length, not with its square.
+
+    ASSUMPTION: a part is flushed to the disk (fsync) when it is full and at :meth:`close`, not
+    after each exchange. The rename makes every write atomic against the recording process
+    stopping (Ctrl-C, a CI timeout, ``kill -9``: what a recording meets); fsync guards only
+    against the machine stopping, where the unsynced part may be lost or empty (a reader then
+    says it is not a cassette; the rest of the session's parts are whole). A session a machine
+    crash interrupted is recorded again anyway, and a fsync per exchange cost about 5 ms, a
+    quarter of what the recorder added to a request."""
+
+    def __init__(self, path: Path, redaction: Redaction = Redaction(), *, part_exchanges: int = PART_EXCHANGES,
+                 part_bytes: int = PART_BYTES) -> None:
         self.path = path
         self.redaction = redaction
-        self._written: list[bytes] = []
+        self.part_exchanges = max(1, part_exchanges)
+        self.part_bytes = part_bytes
+        self.paths: list[Path] = []  # the parts written, in order (the first is ``path``)
+        self._starts: list[int] = []  # the session's number of each part's first exchange
+        self._written: list[bytes] = []  # the current part's exchanges
+        self._size = 0
+        self._count = 0
         self._lock = threading.Lock()
 
+    def _part_path(self, number: int) -> Path:
+        return self.path if number == 1 else self.path.with_name(f"{self.path.stem}.part{number:05d}{self.path.suffix}")
+
     def add(self, interaction: Interaction) -> int:
-        """Redact ``interaction`` and write the cassette with it added; its number in the
-        cassette (from 1). When the write fails (OSError), the cassette is as it was."""
+        """Redact ``interaction`` and write the cassette with it added; its number in the session
+        (from 1; :meth:`location` says where it is). When the write fails (OSError), the
+        cassette is as it was."""
         entry = _entry_text(interaction_json(redact(interaction, self.redaction), self.path.parent))
         with self._lock:
-            written = [*self._written, entry]
-            _write_atomically(self.path, _cassette_text(written))
+            full = bool(self._written) and (len(self._written) >= self.part_exchanges
+                                            or self._size + len(entry) > self.part_bytes)
+            written = [entry] if full or not self.paths else [*self._written, entry]
+            target = self._part_path(len(self.paths) + 1) if full or not self.paths else self.paths[-1]
+            if full:
+                _sync(self.paths[-1])  # the finished part, for good (see the class's docstring)
+            _write_atomically(target, _cassette_text(written), sync=False)
+            if target != (self.paths[-1] if self.paths else None):
+                self.paths.append(target)
+                self._starts.append(self._count + 1)
+                self._size = 0
             self._written = written
-            return len(written)
+            self._size += len(entry)
+            self._count += 1
+            return self._count
+
+    def location(self, number: int) -> str:
+        """Where the session's exchange ``number`` is: ``session-….part00002.json#7``."""
+        with self._lock:
+            part = next(n for n in range(len(self._starts) - 1, -1, -1) if self._starts[n] <= number)
+            return f"{self.paths[part].name}#{number - self._starts[part] + 1}"
+
+    def close(self) -> None:
+        """Flush the last part and the directory's renames to the disk (the recording ends)."""
+        with self._lock:
+            if self.paths:
+                _sync(self.paths[-1])
+                with contextlib.suppress(OSError):  # a directory cannot be opened everywhere (Windows)
+                    _sync(self.path.parent)
 
     def __len__(self) -> int:
-        return len(self._written)
+        return self._count
 
 
 def new_cassette_path(directory: Path, prefix: str = "session") -> Path:
@@ -736,7 +811,8 @@ def _body_value(req: Request) -> tuple[str, Any]:
     or ("bytes", body)."""
     if not req.body:
         return "empty", None
-    if req.media_type == "multipart/form-data":
+    media_type = req.media_type
+    if media_type == "multipart/form-data":
         parts = parse_form(req.body, req.header("Content-Type"))
         if parts is not None:
             form: dict[str, list[Any]] = {}
@@ -744,7 +820,7 @@ def _body_value(req: Request) -> tuple[str, Any]:
                 value = ("file", part.sha256) if part.is_file else part.data.decode("utf-8", "replace")
                 form.setdefault(part.name, []).append(value)
             return "form", form
-    if req.media_type in ("application/json", "") or req.media_type.endswith("+json"):
+    if media_type in ("application/json", "") or media_type.endswith("+json"):
         try:
             return "json", load_json(req.body)
         except ValueError:
@@ -870,33 +946,95 @@ def near_misses(sent: Request | RequestView, interactions: Sequence[Interaction]
     return [miss for _, miss in scored[:limit]]
 
 
+def match_key(req: RequestView) -> tuple[tuple[Any, ...], bool]:
+    """What ``req`` has in common with every request equal to it as the API reads it, as a
+    hashable key: two views with the same key match (:func:`differences` finds nothing between
+    them), and views with different keys do not, unless the recorded one holds a :data:`REDACTED`
+    value (a wildcard): the second value says so. Numbers are compared as Python compares them
+    (``1 == 1.0``), as :func:`differences` does."""
+    frozen, wild = _frozen(req.value)
+    return (req.method, req.path, tuple(req.query), req.kind, frozen), wild and req.kind in ("json", "form")
+
+
+def _frozen(value: Any) -> tuple[Any, bool]:
+    """``value`` (a body's JSON or form, at most MAX_DEPTH deep) as a hashable value, equal to
+    another's exactly when the values are equal; and whether it holds REDACTED."""
+    if isinstance(value, dict):
+        items, wild = [], False
+        for key, item in value.items():
+            frozen, hit = _frozen(item)
+            items.append((key, frozen))
+            wild |= hit
+        return frozenset(items), wild
+    if isinstance(value, (list, tuple)):
+        parts = [_frozen(item) for item in value]
+        # (a form's file is a tuple, a JSON array a list: never equal, kept apart)
+        return (isinstance(value, tuple), tuple(p for p, _ in parts)), any(hit for _, hit in parts)
+    return value, isinstance(value, str) and value == REDACTED
+
+
 class Playback:
     """Answers requests from recorded exchanges: the first unused match, in the order recorded,
     so that repeated identical requests get their recorded answers in turn. ASSUMPTION: once
     every match has been used, the last one answers again (as often as asked), so a retrying
-    client or a test run twice still gets an answer. Thread-safe."""
+    client or a test run twice still gets an answer. Thread-safe.
+
+    Finding the answer costs the same whatever the cassettes' size: the recorded requests are
+    indexed by :func:`match_key` (identical recorded requests share a queue, used in order), so
+    a request is compared with at most one of them, plus those of its method and path whose
+    recorded values were redacted (a :data:`REDACTED` value matches any value: they are compared
+    one by one, and are few: redaction of request fields is asked for by name). Only a request
+    that matches nothing is compared with every recorded one, for :meth:`near_misses`.
+    ``compared`` counts the recorded requests :meth:`answer` has compared a request with."""
 
     def __init__(self, interactions: Sequence[Interaction]) -> None:
         self.interactions = list(interactions)
         self._views = [view(i.request) for i in self.interactions]  # each recorded body read once
-        self._used: set[int] = set()
+        self._queues: dict[tuple[Any, ...], list[int]] = {}  # match key -> its numbers, in order
+        self._wild: dict[tuple[str, str], list[int]] = {}  # (method, path) -> numbers holding REDACTED
+        for number, recorded in enumerate(self._views):
+            key, wild = match_key(recorded)
+            if wild:
+                self._wild.setdefault((recorded.method, recorded.path), []).append(number)
+            else:
+                self._queues.setdefault(key, []).append(number)
+        self._next: dict[tuple[Any, ...], int] = {}  # match key -> place of its first unused number
+        self._used: set[int] = set()  # the used numbers of _wild
         self._lock = threading.Lock()
+        self.compared = 0
 
-    def answer(self, sent: Request) -> Interaction | None:
+    def answer(self, sent: Request | RequestView) -> Interaction | None:
         """The recorded exchange that answers ``sent``, or None (then see :meth:`near_misses`)."""
+        number = self.number_of(sent)
+        return None if number is None else self.interactions[number]
+
+    def number_of(self, sent: Request | RequestView) -> int | None:
+        """:meth:`answer`, as the answer's place in :attr:`interactions`."""
         sent_view = view(sent)
-        last = None
+        key, _ = match_key(sent_view)  # (a REDACTED value sent is a value like any other)
         with self._lock:
-            for number, (interaction, recorded) in enumerate(zip(self.interactions, self._views, strict=True)):
-                if recorded.path != sent_view.path or recorded.method != sent_view.method:
+            first = last = None  # the first unused match's number, the last match's
+            queue = self._queues.get(key)
+            place = self._next.get(key, 0)
+            if queue is not None:
+                self.compared += 1
+                first = queue[place] if place < len(queue) else None
+                last = queue[-1]
+            from_queue = first is not None
+            for number in self._wild.get((sent_view.method, sent_view.path), ()):
+                self.compared += 1
+                if differences(self._views[number], sent_view):
                     continue
-                if differences(recorded, sent_view):
-                    continue
-                if number not in self._used:
-                    self._used.add(number)
-                    return interaction
-                last = interaction
-        return last
+                if number not in self._used and (first is None or number < first):
+                    first, from_queue = number, False
+                last = number if last is None else max(last, number)
+            if first is None:
+                return last
+            if from_queue:
+                self._next[key] = place + 1
+            else:
+                self._used.add(first)
+            return first
 
     def near_misses(self, sent: Request, limit: int = 3) -> list[NearMiss]:
         return near_misses(sent, self.interactions, limit, views=self._views)
@@ -904,4 +1042,5 @@ class Playback:
     def rewind(self) -> None:
         """Forget which exchanges were used: the next requests start from the first answers again."""
         with self._lock:
+            self._next.clear()
             self._used.clear()

@@ -138,14 +138,15 @@ class Recorder:
             common.stream_ended(self.backend, kept, len(events_ms), {"recorded": where})
 
     def _write(self, interaction: Interaction) -> str:
-        """Add the exchange to the cassette; where it is (``session-….json#3``), or "" when it
-        could not be written (said in the log: the client still gets its answer)."""
+        """Add the exchange to the cassette; where it is (``session-….json#3``, or in a later part:
+        ``session-….part00002.json#1``), or "" when it could not be written (said in the log:
+        the client still gets its answer)."""
         try:
             number = self.writer.add(interaction)
         except (OSError, ValueError) as exc:
             _log.error("could not write %s to %s: %s", interaction.request.describe(), self.path, exc)
             return ""
-        return f"{self.path.name}#{number}"
+        return self.writer.location(number)
 
     def _failed(self, ex: Exchange, sent: Sent, *, timed_out: bool = False, reason: str = "") -> FlaskResponse:
         """The answer when the upstream failed before its answer was whole (nothing is written)."""
@@ -159,6 +160,10 @@ class Recorder:
 
     def close(self) -> None:
         self.client.close()
+        try:
+            self.writer.close()  # the last part of the cassette flushed to the disk
+        except OSError as exc:
+            _log.error("could not flush %s to the disk: %s", self.path, exc)
 
 
 def _reason(exc: Exception) -> str:

@@ -21,13 +21,14 @@ from typing import Any
 from flask import Request
 from flask import Response as FlaskResponse
 
-from contracts.cassette import CassetteError, Interaction, Playback, cassette_files, read_directory
+from contracts.cassette import CassetteError, Interaction, Playback, RequestView, cassette_files, read_directory, view
 from contracts.cassette import Request as Sent
 from contracts.headers import REQUEST_ID
 from mockserver.core.backend import Backend
 from mockserver.core.exchange import Exchange
 from mockserver.recording import common
 from mockserver.settings.config import Config
+from mockserver.state.journal import summarise
 
 
 class Replayer:
@@ -48,6 +49,11 @@ class Replayer:
         self.directory = directory
         self.fallback = config.replay_fallback
         self.playback = Playback(interactions)
+        # What each answer sends, worked out once (a replay answers the same exchanges again and again).
+        self._headers = [_replayable(i.response.headers, i.response.body) for i in interactions]
+        self._streams = [i.response.is_stream for i in interactions]
+        self._errors = [common.error_of(i.response.body) if i.response.status >= 400 else (None, None)
+                        for i in interactions]
 
     def __len__(self) -> int:
         return len(self.playback.interactions)
@@ -59,24 +65,28 @@ class Replayer:
     def serve(self, req: Request, ex: Exchange) -> FlaskResponse | None:
         # cached: with the fallback, the pipeline reads the body again
         body = req.get_data(cache=self.fallback == "fake")
-        sent = common.sent_request(req, req.url, body)
-        found = self.playback.answer(sent)
-        if found is None:
+        sent = common.sent_request(req, common.url_of(req), body)
+        sent_view = view(sent)  # the body read once: for the match and for the journal
+        number = self.playback.number_of(sent_view)
+        if number is None:
             if self.fallback == "fake":
                 return None  # the pipeline answers, and journals, as the fake does
             common.begin(ex, sent)
             return self._unmatched(ex, sent)
         common.begin(ex, sent)
+        found = self.playback.interactions[number]
         recorded = found.response
         status, reason = recorded.status, recorded.reason
-        ex.error_code, ex.error_type = common.error_of(recorded.body) if status >= 400 else (None, None)
+        ex.error_code, ex.error_type = self._errors[number]
         request_id = recorded.header(REQUEST_ID)
         source = {"replayed": found.name()}
-        headers = _replayable(recorded.headers, recorded.body)
-        if not recorded.is_stream:
-            common.journal(self.backend, ex, sent, status, request_id=request_id, source=source)
+        headers = self._headers[number]
+        params = _params(sent, sent_view)
+        if not self._streams[number]:
+            common.journal(self.backend, ex, sent, status, request_id=request_id, source=source, params=params)
             return common.answer(status, reason, headers, recorded.body)
-        kept = common.journal(self.backend, ex, sent, status, request_id=request_id, source=source, stream=True)
+        kept = common.journal(self.backend, ex, sent, status, request_id=request_id, source=source, stream=True,
+                              params=params)
         return common.answer(status, reason, headers, self._events(found, kept, source))
 
     def _events(self, found: Interaction, kept: tuple[dict[str, Any], int] | None,
@@ -100,6 +110,12 @@ class Replayer:
                                   request=sent.describe(), nearest=nearest)
         common.journal(self.backend, ex, sent, response.status_code, request_id=None, source={"replayed": ""})
         return response
+
+
+def _params(sent: Sent, sent_view: RequestView) -> object:
+    """What was asked, as the journal describes it (:func:`common.params_of`), from the body
+    already read for the match when it is JSON."""
+    return summarise(sent_view.value) if sent_view.kind == "json" else common.params_of(sent)
 
 
 def _replayable(headers: list[tuple[str, str]], body: bytes) -> list[tuple[str, str]]:

@@ -37,7 +37,7 @@ not answer themselves: recording, they forward every ``/v1`` request to the upst
 API by default) and write the exchanges to the test's cassette; replaying, the test's cassette
 answers (``python -m mockserver --record`` / ``--replay``, one test at a time). A test's cassette
 is the folder ``DIR/<its node id>/`` (the id as seen from the directory pytest is started in;
-``/`` and ``::`` written ``.`` and ``__``), holding one cassette (a session's): recording a
+``/`` and ``::`` written ``.`` and ``__``), holding one cassette (a session's, in parts if long): recording a
 test again replaces it; replaying a test that was never recorded fails it, saying so. Recording,
 ``openai_client`` sends ``$OPENAI_API_KEY`` (the upstream's key; it is never written to a
 cassette), and replaying, any key. So a user records a suite once with a real key and replays it
