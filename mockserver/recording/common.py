@@ -21,7 +21,7 @@ from contracts.rules import Upload
 from contracts.spec import ENDPOINTS
 from mockserver.core.backend import Backend
 from mockserver.core.exchange import Exchange
-from mockserver.state.journal import describe_upload, summarise
+from mockserver.state.journal import Summary, describe_upload, summarise
 
 _ENDPOINT_BY_PATH = {e.url_path: name for name, e in ENDPOINTS.items()}
 # Of the client's connection to us, or rewritten on the way (a cassette keeps neither).
@@ -90,18 +90,19 @@ def error_of(body: bytes) -> tuple[str | None, str | None]:
         return None, None
 
 
-def params_of(sent: Sent) -> Any:
-    """What was asked, as the journal describes it (uploads by size and digest, never kept)."""
+def params_of(sent: Sent, budget: int) -> Summary:
+    """What was asked, as the journal describes it (uploads by size and digest, never kept),
+    bounded by ``budget`` (journal_entry_bytes) as the fake's own entries are."""
     if sent.media_type == "multipart/form-data":
         parts: list[Part] = parse_form(sent.body, sent.header("Content-Type")) or []
-        return {
-            "fields": summarise({p.name: p.data.decode("utf-8", "replace") for p in parts if not p.is_file}),
+        return summarise({
+            "fields": {p.name: p.data.decode("utf-8", "replace") for p in parts if not p.is_file},
             "files": [describe_upload(Upload(p.name, p.filename, p.content_type, p.data)) for p in parts if p.is_file],
-        }
+        }, budget)
     try:
-        return summarise(load_json(sent.body)) if sent.body else None
+        return summarise(load_json(sent.body) if sent.body else None, budget)
     except ValueError:
-        return None
+        return summarise(None, budget)
 
 
 def begin(ex: Exchange, sent: Sent) -> None:
@@ -111,13 +112,15 @@ def begin(ex: Exchange, sent: Sent) -> None:
 
 
 def journal(backend: Backend, ex: Exchange, sent: Sent, status: int, *, request_id: str | None,
-            source: dict[str, str], stream: bool = False, params: Any = None) -> tuple[dict[str, Any], int] | None:
+            source: dict[str, str], stream: bool = False, params: Summary | None = None
+            ) -> tuple[dict[str, Any], int] | None:
     """Record the journal entry of a recorded or replayed request (``source``: ``{"recorded": …}``
     or ``{"replayed": …}``; ``params``: :func:`params_of` ``sent`` when it is known already); a
     stream's entry and number are returned, for :func:`stream_ended`."""
     config = backend.config
     if not config.journal_size:
         return None
+    summary = params_of(sent, config.journal_entry_bytes) if params is None else params
     entry: dict[str, Any] = {
         "id": request_id or ex.request_id,
         "time": backend.clock.now(),
@@ -125,7 +128,8 @@ def journal(backend: Backend, ex: Exchange, sent: Sent, status: int, *, request_
         "path": ex.path,
         "endpoint": ex.endpoint,
         "api_key": mask_key(ex.api_key) if ex.api_key else None,
-        "params": params_of(sent) if params is None else params,
+        "params": summary.value,
+        "params_cut": summary.cut,  # as the fake's own entries: each cut is marked "…" in them
         "status": status,
         "error_code": ex.error_code,
         "error_type": ex.error_type,

@@ -28,7 +28,7 @@ from mockserver.core.backend import Backend
 from mockserver.core.exchange import Exchange
 from mockserver.recording import common
 from mockserver.settings.config import Config
-from mockserver.state.journal import summarise
+from mockserver.state.journal import Summary, summarise
 
 
 class Replayer:
@@ -81,7 +81,7 @@ class Replayer:
         request_id = recorded.header(REQUEST_ID)
         source = {"replayed": found.name()}
         headers = self._headers[number]
-        params = _params(sent, sent_view)
+        params = _params(sent, sent_view, self.backend.config.journal_entry_bytes)
         if not self._streams[number]:
             common.journal(self.backend, ex, sent, status, request_id=request_id, source=source, params=params)
             return common.answer(status, reason, headers, recorded.body)
@@ -112,10 +112,10 @@ class Replayer:
         return response
 
 
-def _params(sent: Sent, sent_view: RequestView) -> object:
+def _params(sent: Sent, sent_view: RequestView, budget: int) -> Summary:
     """What was asked, as the journal describes it (:func:`common.params_of`), from the body
     already read for the match when it is JSON."""
-    return summarise(sent_view.value) if sent_view.kind == "json" else common.params_of(sent)
+    return summarise(sent_view.value, budget) if sent_view.kind == "json" else common.params_of(sent, budget)
 
 
 def _replayable(headers: list[tuple[str, str]], body: bytes) -> list[tuple[str, str]]:

@@ -168,6 +168,7 @@ def test_an_unrecorded_request_gets_the_near_miss(replay: FakeProcess) -> None:
     assert body["near_misses"][0]["recorded"].endswith(".json#1 POST /v1/images/generations")
     entry = replay.handle().requests(status=404)[-1]
     assert entry["error_code"] == "no_recorded_match" and entry["params"]["prompt"] == "a blue bicycle"
+    assert entry["params_cut"] is False  # the journal's entry shape, as the fake's own entries
 
 
 def test_the_fallback_sends_an_unrecorded_request_to_the_fake(recorded: Session) -> None:
