@@ -468,24 +468,24 @@ def report(names: list[str], servers: dict[str, ServerProcess], tallies: dict[st
         by_kind: dict[tuple[str, str], list[BombResult]] = {}
         for b in t.bombs:
             by_kind.setdefault((b.kind, b.transport), []).append(b)
-        rows = []
+        kind_rows = []
         for (kind, transport), results in by_kind.items():
             cpus = [r.cpu for r in results]
-            rows.append([kind, transport, len(results), _outcomes(Counter(r.outcome for r in results)),
+            kind_rows.append([kind, transport, len(results), _outcomes(Counter(r.outcome for r in results)),
                          f"{statistics.median(cpus):.3f}", f"{max(cpus):.3f}",
                          f"{max(r.seconds for r in results):.2f}", sum(not r.settled for r in results)])
         print_table(["kind", "transport", "sent", "outcomes", "srv CPU s median", "srv CPU s max", "wall s max",
-                     "unsettled"], rows)
-        bad = [b for b in t.bombs if not answered(b.outcome, bomb=True)]
-        ok = ok and not bad
+                     "unsettled"], kind_rows)
+        failed = [b for b in t.bombs if not answered(b.outcome, bomb=True)]
+        ok = ok and not failed
         total = sum(b.cpu for b in t.bombs)
-        print(f"  bombs: {len(t.bombs)}, answered (200 or a JSON 4xx): {len(t.bombs) - len(bad)}, "
-              f"not: {len(bad)} ({_outcomes(Counter(b.outcome for b in bad))}); server CPU on bombs "
+        print(f"  bombs: {len(t.bombs)}, answered (200 or a JSON 4xx): {len(t.bombs) - len(failed)}, "
+              f"not: {len(failed)} ({_outcomes(Counter(b.outcome for b in failed))}); server CPU on bombs "
               f"{total:.1f} s + {t.bomb_tail_cpu:.1f} s while settling after the slices; "
               f"max one bomb {max(b.cpu for b in t.bombs):.2f} s (aim: <= 5 s)")
         if t.unsettled_rounds:
-            print(f"  NOTE: the server was still busy {len(t.unsettled_rounds)} time(s) after --settle-max "
-                  f"(rounds {t.unsettled_rounds}): those rounds' normal CPU may hold some of a bomb's")
+            print(f"  NOTE: the server was still busy after --settle-max in {len(t.unsettled_rounds)} round(s) "
+                  f"({t.unsettled_rounds}): those rounds' normal CPU may hold some of a bomb's")
 
     if baseline and tallies["base"].requests and tallies["this"].requests:
         this = tallies["this"].cpu / tallies["this"].requests
@@ -521,7 +521,8 @@ def main() -> int:
     sender = BombSender(BOMBS)
     if total_bombs:
         sender.prepare()
-    bombs_to = ("bombs to this checkout only; the baseline gets the normal requests only" if args.baseline
+    bombs_to = ("no bombs" if not total_bombs
+                else "bombs to this checkout only; the baseline gets the normal requests only" if args.baseline
                 else "no baseline")
     print(f"{args.count} normal requests per server in {args.rounds} rounds; {total_bombs} bombs "
           f"({args.bombs:g} %) to this checkout, {len(BOMBS)} kinds x {len(TRANSPORTS)} transports; {bombs_to}",
