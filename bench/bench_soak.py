@@ -68,6 +68,7 @@ import base64
 import contextlib
 import io
 import json
+import os
 import statistics
 import threading
 import time
@@ -284,6 +285,9 @@ def answered(outcome: str, *, bomb: bool) -> bool:
     return outcome == "200" or (bomb and outcome.startswith("4") and outcome.endswith(" json"))
 
 
+_TICK = 1 / os.sysconf("SC_CLK_TCK")  # the granularity of /proc/<pid>/stat's CPU times
+
+
 def settle(server: ServerProcess, max_seconds: float, interval: float = 0.25) -> bool:
     """Wait until the server is idle (its CPU time grows by at most one clock tick in ``interval``
     seconds), at most ``max_seconds``; False if it was still busy then."""
@@ -292,7 +296,7 @@ def settle(server: ServerProcess, max_seconds: float, interval: float = 0.25) ->
     while time.monotonic() < end:
         time.sleep(interval)
         now = server.cpu_seconds()
-        if now - last <= 0.0101:
+        if now - last <= _TICK * 1.01:
             return True
         last = now
     return False
