@@ -99,6 +99,19 @@ def server_busy() -> Response:
     return _azure_error(503, "ServerBusy", "The server is busy.")
 
 
+def busy_answer(path: str) -> tuple[int, list[tuple[str, str]], bytes] | None:
+    """The answer of an image URL that waited for a slot past the queue deadline (the server
+    layer's hook; None for any other path, which gets the API's 503 ``overloaded``): blob
+    storage's 503 ServerBusy, with ``retry-after`` (ASSUMPTION: whether Azure sends one with
+    ServerBusy is not known; the SDKs and HTTP clients that honour it wait instead of hammering)."""
+    if not path.startswith(PREFIX):
+        return None
+    response = server_busy()
+    headers = [(k, v) for k, v in response.headers.items() if k.lower() != "content-length"]
+    headers.append(("retry-after", "1"))
+    return response.status_code, headers, response.get_data()
+
+
 _AUTH_FAILED = (
     "Server failed to authenticate the request. Make sure the value of Authorization "
     "header is formed correctly including the signature."
