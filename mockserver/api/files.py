@@ -21,7 +21,9 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 from werkzeug.sansio.utils import get_host
 
+from contracts.errors import ApiError
 from contracts.media import MEDIA_TYPES, PNG
+from contracts.ratelimits import OVERLOADED_RETRY_SECONDS, retry_headers
 from mockserver.core.urls import (
     PREFIX,
     SAS_FIELDS,
@@ -108,7 +110,7 @@ def busy_answer(path: str) -> tuple[int, list[tuple[str, str]], bytes] | None:
         return None
     response = server_busy()
     headers = [(k, v) for k, v in response.headers.items() if k.lower() != "content-length"]
-    headers.append(("retry-after", "1"))
+    headers += retry_headers(OVERLOADED_RETRY_SECONDS).items()
     return response.status_code, headers, response.get_data()
 
 
@@ -126,7 +128,13 @@ def blob(org: str, user: str, name: str) -> Response:
     if refusal is not None:
         return _azure_error(403, "AuthenticationFailed", _AUTH_FAILED, refusal)
     image_id = _image_id(name)
-    data = backend.store.png(image_id)
+    try:
+        with backend.render_turn(deadline=True):  # the first fetch renders it
+            data = backend.store.png(image_id)
+    except ApiError:  # no turn to render within the queue deadline
+        busy = server_busy()
+        busy.headers.update(retry_headers(OVERLOADED_RETRY_SECONDS))
+        return busy
     if data is None:
         return _azure_error(404, "BlobNotFound", "The specified blob does not exist.")
     etag = '"0x' + hashlib.sha256(data).hexdigest()[:15].upper() + '"'

@@ -59,7 +59,7 @@ from contracts.envelope import CONTENT_TYPE, render
 from contracts.errors import ApiError, error
 from contracts.headers import REQUEST_ID, new_request_id
 from contracts.limits import MAX_HEADER_BYTES, MAX_HEADER_COUNT, MAX_REQUEST_LINE
-from contracts.ratelimits import retry_headers
+from contracts.ratelimits import OVERLOADED_RETRY_SECONDS, retry_headers
 from contracts.spec import API_PREFIX, CONTROL_PREFIX
 from mockserver.http.connection import CLIENT_GONE, ENVIRON_CONNECTION, WRITE_TIMED_OUT
 
@@ -67,9 +67,6 @@ HEADER_TIMEOUT = 10.0  # seconds of waiting for a request's line and headers, in
 BODY_TIMEOUT = 60.0  # seconds of waiting for its body, in all (16 MB at 2 Mbit/s)
 QUEUE_TIMEOUT = 60.0  # seconds a request may wait for an API slot (the app's queue_timeout_ms says)
 WRITE_TIMEOUT = 600.0  # seconds one write of an answer may wait on the client (write_timeout_ms)
-# ASSUMPTION: how long a client refused for want of a slot should wait; the real service's
-# overload answer was never captured with a retry-after. One second: slots free in about that.
-OVERLOAD_RETRY_SECONDS = 1.0
 IDLE_TIMEOUT = 30  # seconds a connection may stay silent between requests
 SPARE_READERS = 48  # readers beyond the API's threads: heads and the control plane
 DEFAULT_GRACE = 5.0  # seconds, when the app does not say (Config.shutdown_grace_ms)
@@ -354,7 +351,7 @@ def _busy_answer(protocol: str, path: str, busy: Busy | None) -> bytes:
         return _answer_bytes(protocol, status, headers, body)
     api_error = error("overloaded")
     headers = [("Content-Type", CONTENT_TYPE), (REQUEST_ID, new_request_id()),
-               *retry_headers(OVERLOAD_RETRY_SECONDS).items()]
+               *retry_headers(OVERLOADED_RETRY_SECONDS).items()]
     return _answer_bytes(protocol, api_error.status, headers, render(api_error.body()))
 
 

@@ -251,6 +251,12 @@ class Config:
         "without latency or faults, and the SDKs retry a 503.",
         Integer(100, 3_600_000), flag="--queue-timeout-ms",
     )
+    render_slots: int = setting(
+        0, "Most images rendered at once (answers, streams, image URLs, /_mock/images/<id>); `0`: one per CPU "
+        "core (at least 2). A 3840x2160 WebP takes about 150 MB and holds the interpreter's lock for 0.2 s at "
+        "a time: more renders than cores only add memory and slow every other thread, the control plane's too.",
+        Integer(0, 1024), flag="--render-slots",
+    )
     write_timeout_ms: int = setting(
         600_000, "Time one write of an answer may wait on a client that does not read (a stream's next event, "
         "a large body); past it the answer is cut and a stream is journaled with `cut: write_timeout`. 10 "

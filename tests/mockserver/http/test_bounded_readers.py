@@ -12,12 +12,14 @@ Every client here is a real socket in a thread of the test; every wait is bounde
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
 
 import requests
 
+from tests.conftest import AUTH
 from tests.support.processes import FakeProcess
 
 CONTROL_BOUND = 1.0  # the issue's bound for finding 8: the control plane under 1 s throughout
@@ -94,3 +96,97 @@ def test_reconnecting_slow_heads_leave_the_control_plane_answering() -> None:
         # The attack was real: the slow clients were answered 408 at the deadline and came back.
         assert len(answers) >= SLOW_CLIENTS and all(b" 408 " in a for a in answers), answers[:3]
         assert max(waits) < CONTROL_BOUND, f"slowest control answer {max(waits):.2f} s of {len(waits)}"
+
+
+# --- finding 9: renders within the slots; a 503 past the queue deadline -------------------------
+
+RENDERS = 60  # the issue's count of concurrent 3840x2160 WebP renders
+PEAK_BOUND_MB = 1024  # the issue's bound: peak RSS within 1 GB of idle
+CONTROL_BOUND_RENDERS = 2.0  # ... and the control plane within 2 s throughout
+
+
+def _rss_mb(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) // 1024
+    raise AssertionError("no VmRSS")
+
+
+def _overloaded(response: requests.Response) -> None:
+    """The API's 503 overloaded, with retry-after (whole seconds) and retry-after-ms."""
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/json"
+    assert response.json()["error"]["type"] == "server_error"
+    assert int(response.headers["retry-after"]) >= 1 and int(response.headers["retry-after-ms"]) >= 1
+
+
+def test_big_renders_take_the_apis_slots_not_the_control_plane_and_their_memory_is_bounded() -> None:
+    with FakeProcess("--queue-timeout-ms", "3000") as fake:
+        generated = requests.post(fake.base_url + "/images/generations", headers=AUTH, timeout=60, json={
+            "model": "gpt-image-2", "prompt": "a lighthouse", "size": "3840x2160", "output_format": "webp"})
+        assert generated.status_code == 200
+        image_id = requests.get(fake.url + "/_mock/requests", timeout=10).json()["requests"][-1]["images"][0]["id"]
+        idle = peak = _rss_mb(fake.pid)
+        answers: list[requests.Response] = []
+
+        def render() -> None:
+            answers.append(requests.get(f"{fake.url}/_mock/images/{image_id}", timeout=60))
+
+        renders = [threading.Thread(target=render, daemon=True) for _ in range(RENDERS)]
+        for thread in renders:
+            thread.start()
+        waits = []
+        ends = time.monotonic() + 60
+        while any(t.is_alive() for t in renders) and time.monotonic() < ends:
+            took, response = _timed_get(fake.url + "/_mock/requests")
+            assert response.status_code == 200
+            waits.append(took)
+            peak = max(peak, _rss_mb(fake.pid))
+            time.sleep(0.05)
+        for thread in renders:
+            thread.join(10)
+        assert max(waits) < CONTROL_BOUND_RENDERS, f"slowest control answer {max(waits):.2f} s"
+        assert peak - idle < PEAK_BOUND_MB, f"peak {peak} MB, idle {idle} MB"
+        assert len(answers) == RENDERS
+        rendered = [a for a in answers if a.status_code == 200]
+        refused = [a for a in answers if a.status_code != 200]
+        assert rendered and all(a.headers["content-type"] == "image/webp" for a in rendered)
+        assert refused, "every render waited its turn: none past the 3 s queue deadline"
+        for response in refused:  # kept waiting past the deadline: the API's overload, not a queue without end
+            _overloaded(response)
+
+
+def test_a_request_kept_waiting_for_a_slot_past_the_deadline_gets_a_503_with_retry_after() -> None:
+    with FakeProcess("--threads", "1", "--queue-timeout-ms", "1000") as fake:
+        handle = fake.handle()
+        made = requests.post(fake.base_url + "/images/generations", headers=AUTH, timeout=10,
+                             json={"prompt": "a cat", "size": "256x256"})
+        url = made.json()["data"][0]["url"]
+        handle.inject_fault(kind="hang", delay_ms=20_000)  # holds the one slot until released
+
+        def hold() -> None:
+            with contextlib.suppress(requests.RequestException):  # the hang ends by dropping the connection
+                requests.post(fake.base_url + "/images/generations", headers=AUTH, json={"prompt": "a cat"},
+                              timeout=30)
+
+        holder = threading.Thread(target=hold, daemon=True)
+        holder.start()
+        time.sleep(0.5)
+        try:
+            started = time.monotonic()
+            api = requests.post(fake.base_url + "/images/generations", headers=AUTH, timeout=10,
+                                json={"prompt": "a cat", "size": "256x256"})
+            blob = requests.get(url, timeout=10)
+            waited = time.monotonic() - started
+            took, control = _timed_get(fake.url + "/_mock/config")
+        finally:
+            handle.clear_faults()  # releases the hang
+            holder.join(10)
+        _overloaded(api)
+        assert blob.status_code == 503 and blob.headers["x-ms-error-code"] == "ServerBusy"
+        assert blob.headers["content-type"] == "application/xml" and int(blob.headers["retry-after"]) >= 1
+        assert waited < 6  # each waited about its second, not until the slot freed
+        assert control.status_code == 200 and took < CONTROL_BOUND
+        # Once the slot is free, the same requests are served.
+        assert requests.get(url, timeout=10).status_code == 200
