@@ -13,12 +13,18 @@ Every client here is a real socket in a thread of the test; every wait is bounde
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import threading
 import time
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import requests
 
+from mockserver import create_app
+from mockserver.http.server import LiveServer
+from mockserver.testing.handle import FakeHandle
 from tests.conftest import AUTH
 from tests.support.processes import FakeProcess
 
@@ -190,3 +196,83 @@ def test_a_request_kept_waiting_for_a_slot_past_the_deadline_gets_a_503_with_ret
         assert control.status_code == 200 and took < CONTROL_BOUND
         # Once the slot is free, the same requests are served.
         assert requests.get(url, timeout=10).status_code == 200
+
+
+# --- finding 10: a stream's write deadline; a cut stream journaled as cut -----------------------
+
+STREAM = json.dumps({"model": "gpt-image-1", "prompt": "a cat", "size": "1024x1024", "quality": "low",
+                     "stream": True, "partial_images": 3, "n": 4}).encode()
+STREAM_EVENTS = 16  # 4 images, each with 3 partial images: about 2.3 MB of events
+
+
+@contextlib.contextmanager
+def _slow_reader(port: int) -> Iterator[socket.socket]:
+    """A socket with a small receive buffer that has asked for a stream and read its answer's head
+    (and no more): the server's writes soon wait on it."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connecting: the window stays small
+    try:
+        sock.settimeout(10)
+        sock.connect(("127.0.0.1", port))
+        sock.sendall(b"POST /v1/images/generations HTTP/1.1\r\nHost: fake\r\nAuthorization: "
+                     + AUTH["Authorization"].encode() + b"\r\nContent-Type: application/json\r\n"
+                     + b"Content-Length: " + str(len(STREAM)).encode() + b"\r\n\r\n" + STREAM)
+        head = sock.recv(1024)
+        assert head.startswith(b"HTTP/1.1 200 "), head
+        yield sock
+    finally:
+        sock.close()
+
+
+def _read_all(sock: socket.socket) -> bytes:
+    chunks = []
+    while chunk := sock.recv(65536):
+        chunks.append(chunk)
+        if chunk.endswith(b"0\r\n\r\n"):  # the chunked body's end
+            break
+    return b"".join(chunks)
+
+
+def _stream_entry(handle: FakeHandle, ended: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    """The stream's journal entry, once ``ended`` says it is final (10 s at most)."""
+    ends = time.monotonic() + 10
+    while True:
+        entry = handle.requests(endpoint="generations")[-1]
+        if ended(entry) or time.monotonic() > ends:
+            return entry
+        time.sleep(0.1)
+
+
+def test_a_slow_reader_is_not_cut_by_what_the_header_deadline_left_on_the_socket() -> None:
+    # A header deadline of 0.5 s: its timeout, left on the socket, would cut the stream as soon
+    # as the reader pauses longer than that (the finding: 10 s, the default). In-process, so the
+    # server's own header_timeout argument sets it (the fake before this fix had no setting).
+    with LiveServer(create_app(), header_timeout=0.5) as live, _slow_reader(live.port) as sock:
+        time.sleep(2.5)  # the reader pauses: the server's writes wait
+        body = _read_all(sock)
+        with FakeHandle.over_http(live.url) as handle:
+            entry = _stream_entry(handle, lambda e: e["events"] == STREAM_EVENTS or "cut" in e)
+    assert body.count(b"event: ") == STREAM_EVENTS
+    assert entry["status"] == 200 and entry["events"] == STREAM_EVENTS and "cut" not in entry
+
+
+def test_a_reader_stopped_past_the_write_deadline_is_cut_and_journaled_as_cut() -> None:
+    with FakeProcess("--write-timeout-ms", "1000", "--threads", "1") as fake:
+        handle = fake.handle()
+        with _slow_reader(fake.port):
+            entry = _stream_entry(handle, lambda e: "cut" in e)  # the reader reads nothing more
+        assert entry["cut"] == "write_timeout"
+        assert entry["status"] == 200 and 0 < entry["events"] < STREAM_EVENTS
+        # The one API slot is free again.
+        answer = requests.post(fake.base_url + "/images/generations", headers=AUTH, timeout=10,
+                               json={"prompt": "a cat", "size": "256x256"})
+        assert answer.status_code == 200
+
+
+def test_a_stream_whose_client_left_is_journaled_as_cut() -> None:
+    with FakeProcess() as fake:
+        handle = fake.handle()
+        with _slow_reader(fake.port):
+            time.sleep(0.5)
+        entry = _stream_entry(handle, lambda e: "cut" in e)
+        assert entry["cut"] == "client_gone" and entry["events"] < STREAM_EVENTS
