@@ -596,12 +596,21 @@ class _Watcher:
                 events = self._selector.select(WATCH_TICK)
             except (OSError, ValueError):  # closed by stop()
                 return
+            # Nothing may end this loop but stop(): every connection still arriving depends on it.
             for key, _ in events:
-                self._readable(key.data)
+                try:
+                    self._readable(key.data)
+                except Exception:
+                    _log.exception("the head watcher could not handle a connection")
+                    self._forget(key.data)
+                    _close(key.data)
             now = time.monotonic()
             if now >= next_sweep:
                 next_sweep = now + WATCH_TICK
-                self._sweep(now)
+                try:
+                    self._sweep(now)
+                except Exception:
+                    _log.exception("the head watcher could not end what is past its deadline")
 
     def _forget(self, conn: _Connection) -> None:
         with self._lock:

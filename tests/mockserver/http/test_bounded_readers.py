@@ -276,3 +276,17 @@ def test_a_stream_whose_client_left_is_journaled_as_cut() -> None:
             time.sleep(0.5)
         entry = _stream_entry(handle, lambda e: "cut" in e)
         assert entry["cut"] == "client_gone" and entry["events"] < STREAM_EVENTS
+
+
+def test_the_deadlines_change_while_running() -> None:
+    with FakeProcess() as fake:
+        handle = fake.handle()
+        config = handle.configure(header_timeout_ms=300, queue_timeout_ms=5000, write_timeout_ms=2000,
+                                  render_slots=1)
+        assert (config["header_timeout_ms"], config["queue_timeout_ms"], config["write_timeout_ms"],
+                config["render_slots"]) == (300, 5000, 2000, 1)
+        with socket.create_connection(("127.0.0.1", fake.port), timeout=5) as sock:
+            started = time.monotonic()
+            sock.sendall(b"GET /v1/models HTTP/1.1\r\n")  # and nothing more
+            answer = sock.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 408 ") and time.monotonic() - started < 2
