@@ -620,8 +620,9 @@ class _Watcher:
                 self._selector.unregister(conn.socket)
 
     def _readable(self, conn: _Connection) -> None:
-        if conn in self._draining:
-            end, drained = self._draining[conn]
+        draining = self._draining.get(conn)
+        if draining is not None:
+            end, drained = draining
             try:
                 chunk = conn.socket.recv(65536)
             except BlockingIOError:
@@ -648,8 +649,9 @@ class _Watcher:
         self._server.serve_conn(conn)
 
     def _sweep(self, now: float) -> None:
-        expired = [c for c, deadline in self._heads.items() if deadline <= now]
-        done = [c for c, (end, _) in self._draining.items() if end <= now]
+        with self._lock:  # other threads add to both
+            expired = [c for c, deadline in self._heads.items() if deadline <= now]
+            done = [c for c, (end, _) in self._draining.items() if end <= now]
         for conn in done:
             self._forget(conn)
             _close(conn)

@@ -217,7 +217,11 @@ def _slow_reader(port: int) -> Iterator[socket.socket]:
         sock.sendall(b"POST /v1/images/generations HTTP/1.1\r\nHost: fake\r\nAuthorization: "
                      + AUTH["Authorization"].encode() + b"\r\nContent-Type: application/json\r\n"
                      + b"Content-Length: " + str(len(STREAM)).encode() + b"\r\n\r\n" + STREAM)
-        head = sock.recv(1024)
+        head = b""
+        while not head.endswith(b"\r\n\r\n"):  # byte by byte: none of the body is read here
+            byte = sock.recv(1)
+            assert byte, head
+            head += byte
         assert head.startswith(b"HTTP/1.1 200 "), head
         yield sock
     finally:
