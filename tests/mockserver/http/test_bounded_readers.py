@@ -108,6 +108,7 @@ def test_reconnecting_slow_heads_leave_the_control_plane_answering() -> None:
 
 RENDERS = 60  # the count of concurrent 3840x2160 WebP renders
 PEAK_BOUND_MB = 1024  # the bound: peak RSS within 1 GB of idle
+AFTER_BOUND_MB = 300  # ... and within 300 MB of it after
 CONTROL_BOUND_RENDERS = 2.0  # ... and the control plane within 2 s throughout
 
 
@@ -161,6 +162,11 @@ def test_big_renders_take_the_apis_slots_not_the_control_plane_and_their_memory_
         assert refused, "every render waited its turn: none past the 3 s queue deadline"
         for response in refused:  # kept waiting past the deadline: the API's overload, not a queue without end
             _overloaded(response)
+        # ... and the memory returns: within 300 MB of idle once the renders are over (the bound).
+        settle = time.monotonic() + 5
+        while _rss_mb(fake.pid) - idle >= AFTER_BOUND_MB and time.monotonic() < settle:
+            time.sleep(0.2)
+        assert _rss_mb(fake.pid) - idle < AFTER_BOUND_MB, f"{_rss_mb(fake.pid)} MB after, idle {idle} MB"
 
 
 def test_a_request_kept_waiting_for_a_slot_past_the_deadline_gets_a_503_with_retry_after() -> None:
