@@ -56,6 +56,12 @@ PRESETS: Mapping[str, tuple[Window, ...]] = MappingProxyType(
 QUOTA_MODES = ("normal", "insufficient_quota", "billing_hard_limit_reached")
 
 
+# ASSUMPTION: the wait the fake asks for when it is overloaded (a request kept waiting for a slot
+# past its deadline): the real service's 503 was never captured with a retry-after. One second:
+# a slot frees in about that.
+OVERLOADED_RETRY_SECONDS = 1.0
+
+
 def retry_headers(seconds: float) -> dict[str, str]:
     """``retry-after`` (whole seconds, at least 1) and ``retry-after-ms`` for a wait of ``seconds``."""
     ms = math.ceil(round(seconds * 1000, 6))  # round off float noise first: 0.57 s is 570 ms, not 571

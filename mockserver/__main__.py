@@ -128,6 +128,9 @@ def _limit_malloc_arenas() -> None:
     try:
         libc = ctypes.CDLL("libc.so.6")
         libc.mallopt(-8, 2)  # M_ARENA_MAX
+        # A fixed mmap threshold: glibc otherwise raises it to the size of the last large buffer
+        # freed (up to 32 MB), and the next 4K renders' buffers stay in the heap once freed.
+        libc.mallopt(-3, 8 * 1024 * 1024)  # M_MMAP_THRESHOLD
     except (OSError, AttributeError):
         pass
 

@@ -53,6 +53,7 @@ def create_app(
     # to the merged path (an HTML body). Set before the blueprints add their rules.
     app.url_map.merge_slashes = False
     app.extensions["mockserver"] = backend
+    app.extensions["mockserver.busy"] = files.busy_answer  # the server's 503 for an image URL kept waiting
     app.register_blueprint(blobs)
     app.register_blueprint(control)
     app.register_blueprint(index)

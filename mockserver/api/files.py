@@ -22,7 +22,9 @@ from xml.sax.saxutils import escape as xml_escape
 from flask import Blueprint, Response, current_app, request
 from werkzeug.sansio.utils import get_host
 
+from contracts.errors import ApiError
 from contracts.media import MEDIA_TYPES, PNG
+from contracts.ratelimits import OVERLOADED_RETRY_SECONDS, retry_headers
 from mockserver.core.urls import (
     PREFIX,
     SAS_FIELDS,
@@ -103,6 +105,19 @@ def server_busy(reason: str | None = None) -> Response:
     return _azure_error(503, "ServerBusy", "The server is busy: " + xml_escape(reason))
 
 
+def busy_answer(path: str) -> tuple[int, list[tuple[str, str]], bytes] | None:
+    """The answer of an image URL that waited for a slot past the queue deadline (the server
+    layer's hook; None for any other path, which gets the API's 503 ``overloaded``): blob
+    storage's 503 ServerBusy, with ``retry-after`` (ASSUMPTION: whether Azure sends one with
+    ServerBusy is not known; the SDKs and HTTP clients that honour it wait instead of hammering)."""
+    if not path.startswith(PREFIX):
+        return None
+    response = server_busy()
+    headers = [(k, v) for k, v in response.headers.items() if k.lower() != "content-length"]
+    headers += retry_headers(OVERLOADED_RETRY_SECONDS).items()
+    return response.status_code, headers, response.get_data()
+
+
 _AUTH_FAILED = (
     "Server failed to authenticate the request. Make sure the value of Authorization "
     "header is formed correctly including the signature."
@@ -117,7 +132,13 @@ def blob(org: str, user: str, name: str) -> Response:
     if refusal is not None:
         return _azure_error(403, "AuthenticationFailed", _AUTH_FAILED, refusal)
     image_id = _image_id(name)
-    data = backend.store.png(image_id)
+    try:
+        with backend.render_turn(deadline=True):  # the first fetch renders it
+            data = backend.store.png(image_id)
+    except ApiError:  # no turn to render within the queue deadline
+        busy = server_busy()
+        busy.headers.update(retry_headers(OVERLOADED_RETRY_SECONDS))
+        return busy
     if data is None:
         return _azure_error(404, "BlobNotFound", "The specified blob does not exist.")
     etag = '"0x' + hashlib.sha256(data).hexdigest()[:15].upper() + '"'

@@ -19,7 +19,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from contracts.streaming import frame
-from mockserver.core.exchange import StreamProgress
+from mockserver.core.exchange import CUT_FAULT, StreamProgress
+from mockserver.http.connection import CLIENT_GONE
 from mockserver.state.faults import Fault
 
 
@@ -35,17 +36,22 @@ def stream_body(
     cut_after = fault.after_events if fault is not None else None
 
     def body() -> Iterator[bytes]:
+        cut = None
         try:
             for _ in range(total):
                 if progress.sent == cut_after:
+                    cut = CUT_FAULT
                     break
                 if pause and latency_release is not None:
                     latency_release.wait(pause)
                 data = next(events)
                 yield frame(data)
                 progress.count()
+        except GeneratorExit:  # the server stopped sending: why, if its connection says
+            cut = getattr(connection, "write_failure", None) or CLIENT_GONE
+            raise
         finally:
-            progress.end()
+            progress.end(cut)
         if progress.sent == cut_after and fault is not None:
             _cut(fault, connection, hang_release)
 

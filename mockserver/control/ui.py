@@ -92,7 +92,9 @@ def quotas() -> Response:
 
 @ui.get("/images/<image_id>")
 def image(image_id: str) -> Response:
-    found = _backend().gallery.image(image_id)
+    backend = _backend()
+    with backend.render_turn(deadline=True):  # rendered anew: a turn like the API's renders
+        found = backend.gallery.image(image_id)
     if found is None:
         raise error("invalid_url", method=request.method, path=request.path)
     data, media_type = found

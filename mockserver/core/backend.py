@@ -30,6 +30,7 @@ from contracts.spec import ENDPOINTS, parse_size
 from contracts.streaming import EVENTS, event
 from contracts.usage import revised_prompt, svg_usage, usage
 from mockserver.core.exchange import ClientGone
+from mockserver.core.renders import RenderSlots
 from mockserver.core.urls import UrlSigner, image_path, new_image_id, own_image
 from mockserver.render import Recipe, UnreadableInput, holding_inputs, render, render_progressive
 from mockserver.settings.config import Config, family_windows
@@ -60,6 +61,7 @@ class Backend:
         self.faults = self.state.faults
         self.journal = self.state.journal
         self.gallery = self.state.gallery  # the images the journal's entries refer to
+        self.renders = RenderSlots()  # this process's turns to render (render_slots)
         self.signer = UrlSigner(config.secret or self.state.url_secret)
         self._config = self.state.configuration.current
         self._apply(self._config)
@@ -214,7 +216,24 @@ class Backend:
     def fetch_own_image(self, url: str) -> bytes | None:
         """What a fetch of ``url`` would get if it is one of this fake's live image URLs; None
         for any other URL (the fake never makes a network call)."""
-        return own_image(url, signer=self.signer, store=self.store, now=self.clock.now())
+        with self.render_turn(deadline=True):  # the store may render it
+            return own_image(url, signer=self.signer, store=self.store, now=self.clock.now())
+
+    def render_turn(self, *, deadline: bool = False) -> contextlib.AbstractContextManager[None]:
+        """One of the ``render_slots`` turns to render (:mod:`mockserver.core.renders`); with
+        ``deadline``, the API's 503 ``overloaded`` past ``queue_timeout_ms`` instead of waiting on."""
+        config = self._config
+        return self.renders.turn(self.renders.capacity(config.render_slots),
+                                 config.queue_timeout_ms / 1000 if deadline else None)
+
+    def _render(self, recipe: Recipe, gone: Callable[[], bool] | None = None) -> bytes:
+        """``render(recipe)`` in a render turn, unless the client has gone (asked before every image
+        but the first, which a client that is still there is waiting for): then ClientGone, and no
+        more images are made."""
+        if recipe.index and gone is not None and gone():
+            raise ClientGone
+        with self.render_turn():
+            return render(recipe)
 
     def create_images(
         self, req: ImageRequest, *, api_key: str, base_url: str, shown: list[dict[str, Any]] | None = None,
@@ -234,8 +253,8 @@ class Backend:
         if gpt or req.response_format == "b64_json":
             try:
                 with _holding(req):
-                    data: list[dict[str, str]] = [{"b64_json": base64.b64encode(_render(r, gone)).decode("ascii")}
-                                                  for r in recipes]
+                    data: list[dict[str, str]] = [
+                        {"b64_json": base64.b64encode(self._render(r, gone)).decode("ascii")} for r in recipes]
             except UnreadableInput:  # an input the checks let through and the renderer cannot read: a 400
                 _log.warning("an accepted upload could not be decoded by the renderer", exc_info=True)
                 raise uploads.unreadable(req.model.uploads) from None
@@ -289,20 +308,16 @@ class Backend:
                 output_index = index if req.n > 1 else None
                 images = render_progressive(_recipe(req, index, width, height), steps)
                 for step in range(steps):
-                    partial = base64.b64encode(next(images)).decode("ascii")
+                    with self.render_turn():
+                        partial_png = next(images)
+                    partial = base64.b64encode(partial_png).decode("ascii")
                     yield shown(kinds.partial, b64_json=partial, created_at=int(self.clock.now()),
                                 partial_image_index=step, output_index=output_index)
-                final = base64.b64encode(next(images)).decode("ascii")
+                with self.render_turn():
+                    final_png = next(images)
+                final = base64.b64encode(final_png).decode("ascii")
                 yield shown(kinds.completed, b64_json=final, created_at=int(self.clock.now()), usage=total_usage,
                             output_index=output_index, safety_identifier=safety_identifier)
-
-
-def _render(recipe: Recipe, gone: Callable[[], bool] | None) -> bytes:
-    """``render(recipe)``, unless the client has gone (asked before every image but the first, which
-    a client that is still there is waiting for): then ClientGone, and no more images are made."""
-    if recipe.index and gone is not None and gone():
-        raise ClientGone
-    return render(recipe)
 
 
 def _holding(req: ImageRequest) -> contextlib.AbstractContextManager[None]:

@@ -25,6 +25,7 @@ class ClientGone(Exception):
     """The client closed its connection before its answer was made: what is left is not made."""
 
 ENVIRON_KEY = "mockserver.exchange"
+CUT_FAULT = "fault"  # a stream's journal entry: cut by an injected fault (after_events)
 
 
 @dataclass(slots=True, eq=False)
@@ -35,9 +36,15 @@ class StreamProgress:
     sent: int = 0
     entry: dict[str, Any] | None = None
     on_end: Callable[[], None] | None = None  # a shared journal writes the entry again
+    cut: str | None = None  # why it ended before its last event: CUT_FAULT, or the HTTP layer's reason
 
-    def end(self) -> None:
-        """The stream is over (sent whole, cut, or its client gone)."""
+    def end(self, cut: str | None = None) -> None:
+        """The stream is over (sent whole, or ``cut``: by a fault, a client too slow to read, its
+        client gone). A cut stream's journal entry says so in ``cut`` (absent when sent whole)."""
+        if cut is not None:
+            self.cut = cut
+            if self.entry is not None:
+                self.entry["cut"] = cut
         if self.on_end is not None:
             with contextlib.suppress(Exception):  # a lost shared state must not break the stream's end
                 self.on_end()

@@ -14,6 +14,9 @@ ENVIRON_DROP = "mockserver.drop_connection"  # set by the app, acted on by drop_
 ENVIRON_CONNECTION = "mockserver.connection"  # set by our cheroot gateway
 ENVIRON_CLOSE_AFTER = "mockserver.close_after"  # answer, then end the connection (truncated bodies)
 ENVIRON_RELEASE = "mockserver.release_hang"  # the Event that ends a hang early (reset, DELETE, stop)
+# Why an answer's write failed, as our cheroot connection tells it (its ``write_failure``):
+WRITE_TIMED_OUT = "write_timeout"  # the client read nothing for the write deadline (write_timeout_ms)
+CLIENT_GONE = "client_gone"  # the client closed or reset the connection
 
 
 def _abort(connection: Any) -> None:

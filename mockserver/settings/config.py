@@ -288,6 +288,33 @@ class Config:
         "for up to this long, then exits 0; a second signal exits at once.",
         Integer(0, 600_000), flag="--shutdown-grace-ms", patchable=False,
     )
+    header_timeout_ms: int = setting(
+        10_000, "Time a client has to send a request's line and headers; then a JSON 408 and the connection "
+        "closes. Heads still arriving wait without a thread (one watcher reads them as their bytes come), so "
+        "slow or silent clients cannot take the threads that answer the control plane; 10 s is far more than "
+        "any client on a working network needs.",
+        Integer(100, 600_000), flag="--header-timeout-ms",
+    )
+    queue_timeout_ms: int = setting(
+        60_000, "Longest a request waits for one of the `--threads` slots that answer the API, image URLs and "
+        "/_mock/images/<id> (the renders); past it, the API's 503 `overloaded` with `retry-after` (image URLs: "
+        "blob storage's 503 ServerBusy) instead of a queue without end. 60 s: longer than any answer takes "
+        "without latency or faults, and the SDKs retry a 503.",
+        Integer(100, 3_600_000), flag="--queue-timeout-ms",
+    )
+    render_slots: int = setting(
+        0, "Most images rendered at once (answers, streams, image URLs, /_mock/images/<id>); `0`: one per CPU "
+        "core (at least 2). A 3840x2160 WebP takes about 150 MB and holds the interpreter's lock for 0.2 s at "
+        "a time: more renders than cores only add memory and slow every other thread, the control plane's too.",
+        Integer(0, 1024), flag="--render-slots",
+    )
+    write_timeout_ms: int = setting(
+        600_000, "Time one write of an answer may wait on a client that does not read (a stream's next event, "
+        "a large body); past it the answer is cut and a stream is journaled with `cut: write_timeout`. 10 "
+        "minutes, the official SDKs' own timeout: a slow reader is never cut sooner than its SDK would give "
+        "up (a slow reader's socket can stay full for long: the kernel waits for half its buffer to drain).",
+        Integer(100, 3_600_000), flag="--write-timeout-ms",
+    )
     admin_token: str | None = setting(
         None, "Require `Authorization: Bearer <token>` on /_mock/. Without it, /_mock/ answers only "
         "to loopback clients. Never shown by GET /_mock/config.",
