@@ -1,6 +1,7 @@
 """Issue 22, findings 1-3, against a real ``python -m mockserver``: every bomb upload (built from its
 recipe by :mod:`tests.support.bombs`) is answered by a JSON 4xx or a 200 within 5 s of the fake's CPU,
-its peak resident memory within 1 GB of idle and within 300 MB after; never a 500; and
+its peak resident memory within 1 GB of idle and within 300 MB after; never a 500; the control plane
+answering within 2 s meanwhile; and
 ``POST /_mock/reset`` gives the memory back (within 150 MB of idle).
 
 CPU is the fake's own (``/proc/<pid>/stat``), memory its resident set (``/proc/<pid>/status``; the
@@ -11,7 +12,10 @@ from __future__ import annotations
 
 import base64
 import functools
+import math
 import os
+import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,6 +31,7 @@ CPU_BOUND = 5.0  # seconds of the fake's CPU an upload may cost, whatever it is
 PEAK_BOUND = 1 << 30  # bytes above idle at the peak of one upload
 AFTER_BOUND = 300 << 20  # bytes above idle once it is answered
 RESET_BOUND = 150 << 20  # bytes above idle after POST /_mock/reset
+CONTROL_BOUND = 2.0  # seconds the control plane may take to answer while an upload is answered
 GPT = "gpt-image-1"
 TIMEOUT = 120  # seconds a request may take on a loaded machine (the bounds are on CPU, not on this)
 
@@ -53,21 +58,51 @@ def reset_peak(pid: int) -> None:
     Path(f"/proc/{pid}/clear_refs").write_text("5")
 
 
+class ControlPlane:
+    """``GET /_mock/config`` asked again and again (every 0.2 s) while an upload is answered: the
+    slowest answer it got (infinite for one that was not a 200)."""
+
+    def __init__(self, fake: FakeProcess) -> None:
+        self._url = fake.url + "/_mock/config"
+        self._done = threading.Event()
+        self.slowest = 0.0
+        self._thread = threading.Thread(target=self._ask, daemon=True)
+
+    def __enter__(self) -> ControlPlane:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._done.set()
+        self._thread.join(timeout=TIMEOUT)
+
+    def _ask(self) -> None:
+        with requests.Session() as session:
+            while not self._done.is_set():
+                started = time.monotonic()
+                ok = session.get(self._url, timeout=TIMEOUT).status_code == 200
+                self.slowest = max(self.slowest, time.monotonic() - started if ok else math.inf)
+                self._done.wait(0.2)
+
+
 class Measured:
-    """One request to the fake, with what it cost the fake."""
+    """One request to the fake, with what it cost the fake, and how the control plane answered meanwhile."""
 
     def __init__(self, fake: FakeProcess, send: Callable[[], requests.Response]) -> None:
         pid = fake.pid
         reset_peak(pid)
         before = cpu_seconds(pid)
-        self.response = send()
+        with ControlPlane(fake) as control:
+            self.response = send()
+        self.control = control.slowest
         self.cpu = cpu_seconds(pid) - before
         self.peak = status(pid, "VmHWM")
         self.after = status(pid, "VmRSS")
 
     def __repr__(self) -> str:
         return (f"status {self.response.status_code}, {self.cpu:.2f} s CPU, peak {self.peak >> 20} MB, "
-                f"after {self.after >> 20} MB: {self.response.text[:200]!r}")
+                f"after {self.after >> 20} MB, control plane at worst {self.control:.2f} s: "
+                f"{self.response.text[:200]!r}")
 
 
 # --- talking to it ------------------------------------------------------------------------------
@@ -130,6 +165,7 @@ def answered_within_bounds(fake: FakeProcess, idle_rss: int, send: Callable[[], 
     if m.response.status_code != 200:
         assert m.response.json()["error"]["code"] in ("invalid_image_file", "invalid_image_format"), f"{what}: {m}"
     assert m.cpu <= CPU_BOUND, f"{what}: {m}"
+    assert m.control <= CONTROL_BOUND, f"{what}: {m}"
     assert m.peak - idle_rss <= PEAK_BOUND, f"{what}: {m} (idle {idle_rss >> 20} MB)"
     assert m.after - idle_rss <= AFTER_BOUND, f"{what}: {m} (idle {idle_rss >> 20} MB)"
     return m

@@ -10,7 +10,6 @@ import base64
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -33,14 +32,6 @@ def _client(app: Flask) -> FlaskClient:
     client = app.test_client()
     client.environ_base["HTTP_AUTHORIZATION"] = AUTH["Authorization"]
     return client
-
-
-@pytest.fixture
-def apps(redis_server: RedisServer) -> Iterator[list[Flask]]:
-    made: list[Flask] = []
-    yield made
-    for app in made:
-        app.extensions["mockserver"].close()
 
 
 def pair(apps: list[Flask], url: str, **settings: Any) -> tuple[FlaskClient, FlaskClient]:

@@ -95,14 +95,6 @@ def _round(client: FlaskClient) -> list[tuple[str, int, str]]:
 
 
 @pytest.fixture
-def apps(redis_server: RedisServer) -> Iterator[list[Flask]]:
-    made: list[Flask] = []
-    yield made
-    for app in made:
-        app.extensions["mockserver"].close()
-
-
-@pytest.fixture
 def raw(redis_server: RedisServer) -> Iterator[Any]:
     client = redis.Redis.from_url(redis_server.url)
     yield client
