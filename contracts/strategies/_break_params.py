@@ -9,6 +9,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from contracts.limits import MAX_FORM_FIELD_BYTES
 from contracts.models import EDITS, GENERATIONS, GPT_SPECIFIC_PARAMETERS, MODELS, VARIATIONS
 from contracts.policy import DEFAULT_BLOCKED_TERMS
 from contracts.spec import ENDPOINTS
@@ -242,9 +243,15 @@ def _empty_prompt(limits: Limits, endpoint: str) -> CaseStrategy:
 @breaks("string_above_max_length", GENERATIONS, EDITS)
 def _long_prompt(limits: Limits, endpoint: str) -> CaseStrategy:
     maximum = limits.profile.prompt_max_chars
+    longest = 4 * maximum
+    if ENDPOINTS[endpoint].body == "multipart":
+        # A form's text field past MAX_FORM_FIELD_BYTES is refused as too large before the prompt
+        # is read (form_field_too_large, its own rule): a prompt that only breaks its length stays
+        # within it, whatever its characters (at most 4 bytes each in UTF-8).
+        longest = min(longest, MAX_FORM_FIELD_BYTES // 4)
 
     def change(draw: st.DrawFn, params: dict[str, Any]) -> tuple[dict[str, Any], Refusal, str]:
-        length = draw(st.integers(maximum + 1, maximum + 3) | st.integers(maximum + 1, 4 * maximum))
+        length = draw(st.integers(maximum + 1, maximum + 3) | st.integers(maximum + 1, longest))
         prompt = draw(repeated(length))
         error = refusal("string_above_max_length", param="prompt", maximum=maximum, length=length)
         return {**params, "prompt": prompt}, error, "prompt too long"
