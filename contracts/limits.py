@@ -31,6 +31,15 @@ MAX_FORM_FIELD_BYTES = 500_000
 MAX_REQUEST_LINE = 16 * 1024
 MAX_HEADER_BYTES = 32 * 1024
 MAX_HEADER_COUNT = 100
+# The fake's own deadlines, by default (the settings header_timeout_ms, queue_timeout_ms and
+# write_timeout_ms; the HTTP server's when it serves an app without them). ASSUMPTION: the real
+# edge's are not published. A head within 10 s (far more than any client on a working network
+# needs); an API slot within 60 s (longer than any answer takes without latency or faults; the
+# SDKs retry the 503); a write within 10 minutes (the official SDKs' own timeout, so a slow reader
+# is never cut sooner than its SDK would give up).
+HEADER_TIMEOUT_MS = 10_000
+QUEUE_TIMEOUT_MS = 60_000
+WRITE_TIMEOUT_MS = 600_000
 
 
 def json_depth(value: object, *, stop_after: int | None = None) -> int:

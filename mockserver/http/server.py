@@ -58,15 +58,22 @@ from werkzeug.exceptions import RequestTimeout
 from contracts.envelope import CONTENT_TYPE, render
 from contracts.errors import ApiError, error
 from contracts.headers import REQUEST_ID, new_request_id
-from contracts.limits import MAX_HEADER_BYTES, MAX_HEADER_COUNT, MAX_REQUEST_LINE
+from contracts.limits import (
+    HEADER_TIMEOUT_MS,
+    MAX_HEADER_BYTES,
+    MAX_HEADER_COUNT,
+    MAX_REQUEST_LINE,
+    QUEUE_TIMEOUT_MS,
+    WRITE_TIMEOUT_MS,
+)
 from contracts.ratelimits import OVERLOADED_RETRY_SECONDS, retry_headers
 from contracts.spec import API_PREFIX, CONTROL_PREFIX
 from mockserver.http.connection import CLIENT_GONE, ENVIRON_CONNECTION, WRITE_TIMED_OUT
 
-HEADER_TIMEOUT = 10.0  # seconds of waiting for a request's line and headers, in all
+HEADER_TIMEOUT = HEADER_TIMEOUT_MS / 1000  # seconds of waiting for a request's line and headers, in all
 BODY_TIMEOUT = 60.0  # seconds of waiting for its body, in all (16 MB at 2 Mbit/s)
-QUEUE_TIMEOUT = 60.0  # seconds a request may wait for an API slot (the app's queue_timeout_ms says)
-WRITE_TIMEOUT = 600.0  # seconds one write of an answer may wait on the client (write_timeout_ms)
+QUEUE_TIMEOUT = QUEUE_TIMEOUT_MS / 1000  # seconds a request may wait for an API slot (queue_timeout_ms)
+WRITE_TIMEOUT = WRITE_TIMEOUT_MS / 1000  # seconds one write of an answer may wait on the client (write_timeout_ms)
 IDLE_TIMEOUT = 30  # seconds a connection may stay silent between requests
 SPARE_READERS = 48  # readers beyond the API's threads: heads and the control plane
 DEFAULT_GRACE = 5.0  # seconds, when the app does not say (Config.shutdown_grace_ms)

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 from contracts import timeline
 from contracts.envelope import ERAS
 from contracts.imagefile import DEFAULT_LIMITS, DecodeLimits
-from contracts.limits import MAX_REQUEST_BYTES
+from contracts.limits import HEADER_TIMEOUT_MS, MAX_REQUEST_BYTES, QUEUE_TIMEOUT_MS, WRITE_TIMEOUT_MS
 from contracts.models import DALL_E_2, MB, MODELS
 from contracts.policy import DEFAULT_BLOCKED_TERMS
 from contracts.ratelimits import DEFAULT_WINDOWS, QUOTA_MODES, Window, parse_windows
@@ -51,6 +51,9 @@ DIRECTORY = Text(4096, shape="a directory path")
 HEADER_NAME = Text(200, pattern=r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", shape="an HTTP header name")
 FIELD_PATH = Text(500, pattern=r"[^.]+(\.[^.]+)*", shape="keys separated by dots (`*`: any key or item)")
 YEAR_SECONDS = 365 * 86400
+# The default budget of one journal entry's parameters (journal_entry_bytes; the journal's summary
+# takes it when no budget is given).
+JOURNAL_ENTRY_BYTES = 64 * 1024
 MAX_WORKERS = 256  # --workers (ASSUMPTION: our bound; each worker holds its own threads and connections)
 
 
@@ -210,7 +213,7 @@ class Config:
         Integer(1, 64 * 1024 * MB), flag="--journal-bytes",
     )
     journal_entry_bytes: int = setting(
-        64 * 1024, "Most bytes of one journal entry's parameters (as JSON, about). A body's "
+        JOURNAL_ENTRY_BYTES, "Most bytes of one journal entry's parameters (as JSON, about). A body's "
         "parameters are summarised: strings cut at 2000 characters, 8 levels, 100 items per "
         "list or object, and the whole at this size; each cut marked (`…`, and the entry's "
         "params_cut). The default holds any request the API accepts, 16 images as data URLs "
@@ -289,17 +292,17 @@ class Config:
         Integer(0, 600_000), flag="--shutdown-grace-ms", patchable=False,
     )
     header_timeout_ms: int = setting(
-        10_000, "Time a client has to send a request's line and headers; then a JSON 408 and the connection "
+        HEADER_TIMEOUT_MS, "Time a client has to send a request's line and headers; then a JSON 408 and the connection "
         "closes. Heads still arriving wait without a thread (one watcher reads them as their bytes come), so "
         "slow or silent clients cannot take the threads that answer the control plane; 10 s is far more than "
         "any client on a working network needs.",
         Integer(100, 600_000), flag="--header-timeout-ms",
     )
     queue_timeout_ms: int = setting(
-        60_000, "Longest a request waits for one of the `--threads` slots that answer the API, image URLs and "
-        "/_mock/images/<id> (the renders); past it, the API's 503 `overloaded` with `retry-after` (image URLs: "
-        "blob storage's 503 ServerBusy) instead of a queue without end. 60 s: longer than any answer takes "
-        "without latency or faults, and the SDKs retry a 503.",
+        QUEUE_TIMEOUT_MS, "Longest a request waits for one of the `--threads` slots that answer the API, image "
+        "URLs and /_mock/images/<id> (the renders); past it, the API's 503 `overloaded` with `retry-after` "
+        "(image URLs: blob storage's 503 ServerBusy) instead of a queue without end. 60 s: longer than any "
+        "answer takes without latency or faults, and the SDKs retry a 503.",
         Integer(100, 3_600_000), flag="--queue-timeout-ms",
     )
     render_slots: int = setting(
@@ -309,7 +312,7 @@ class Config:
         Integer(0, 1024), flag="--render-slots",
     )
     write_timeout_ms: int = setting(
-        600_000, "Time one write of an answer may wait on a client that does not read (a stream's next event, "
+        WRITE_TIMEOUT_MS, "Time one write of an answer may wait on a client that does not read (a stream's next event, "
         "a large body); past it the answer is cut and a stream is journaled with `cut: write_timeout`. 10 "
         "minutes, the official SDKs' own timeout: a slow reader is never cut sooner than its SDK would give "
         "up (a slow reader's socket can stay full for long: the kernel waits for half its buffer to drain).",

@@ -25,12 +25,13 @@ from typing import Any, NamedTuple, Protocol
 
 from contracts import imagefile
 from contracts.rules import Upload
+from mockserver.settings.config import JOURNAL_ENTRY_BYTES
 
 MAX_STRING = 2000  # characters of a string kept
 MAX_KEY = 200  # characters of an object's key kept
 MAX_DEPTH = 8  # levels of nesting kept; a list or object deeper is replaced by a marker
 MAX_ITEMS = 100  # items kept of a list or an object
-ENTRY_BYTES = 64 * 1024  # the default budget of an entry's parameters (the journal_entry_bytes setting)
+ENTRY_BYTES = JOURNAL_ENTRY_BYTES  # the default budget of an entry's parameters (the journal_entry_bytes setting)
 WEIGHT_FLOOR = 8  # the least a value weighs (see weigh)
 CUT = "…"  # how every cut starts: a cut string ends with it, a cut list or object gets it as an item or key
 
