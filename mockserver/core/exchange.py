@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from contracts.auth import mask_key
 from contracts.headers import new_request_id
 from contracts.media import JSON
 from contracts.models import ModelProfile
@@ -84,6 +85,29 @@ class Exchange:
     error_type: str | None = None
     dropped: bool = False  # the connection is dropped instead of answered (a fault)
     state_lost: bool = False  # the shared state went away during the request
+
+    def journal_entry(self, now: float, status: int | None, elapsed: float) -> dict[str, Any]:
+        """This request's journal entry: what was asked and what was answered (``status`` None:
+        dropped). The entry's shape, written once for the fake's own answers and for recorded
+        and replayed ones."""
+        fault = self.fault
+        return {
+            "id": self.request_id,
+            "time": now,
+            "method": self.method,
+            "path": self.path,
+            "endpoint": self.endpoint,
+            "api_key": mask_key(self.api_key) if self.api_key else None,
+            "params": self.params,
+            "params_cut": self.params_cut,  # the parameters were cut (each cut is marked "…" in them)
+            "status": status,
+            "error_code": self.error_code,
+            "error_type": self.error_type,
+            "fault": fault.kind if fault is not None else None,
+            "would_fail_today": self.would_fail_today,
+            "duration_ms": round(elapsed * 1000, 3),
+            "images": self.images or [],  # references, never the bytes (mockserver/state/gallery.py)
+        }
 
 
 @dataclass(slots=True, eq=False)

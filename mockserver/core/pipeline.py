@@ -29,7 +29,6 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
 from contracts import timeline
-from contracts.auth import mask_key
 from contracts.envelope import render
 from contracts.errors import ApiError, error
 from contracts.headers import (
@@ -253,24 +252,7 @@ class Pipeline:
     def _journal(self, ex: Exchange, answer: Answer, elapsed: float) -> None:
         """One journal entry for this API request: what was asked and what was answered."""
         backend = self.backend
-        api_key, fault = ex.api_key, ex.fault
-        entry = {
-            "id": ex.request_id,
-            "time": backend.clock.now(),
-            "method": ex.method,
-            "path": ex.path,
-            "endpoint": ex.endpoint,
-            "api_key": mask_key(api_key) if api_key else None,
-            "params": ex.params,
-            "params_cut": ex.params_cut,  # the parameters were cut (each cut is marked "…" in them)
-            "status": None if ex.dropped else answer.status,
-            "error_code": ex.error_code,
-            "error_type": ex.error_type,
-            "fault": fault.kind if fault is not None else None,
-            "would_fail_today": ex.would_fail_today,
-            "duration_ms": round(elapsed * 1000, 3),
-            "images": ex.images or [],  # references, never the bytes (mockserver/state/gallery.py)
-        }
+        entry = ex.journal_entry(backend.clock.now(), None if ex.dropped else answer.status, elapsed)
         weight = entry_weight(ex.params_weight, len(entry["images"]))  # (without walking the entry)
         stream = ex.stream
         if stream is None:

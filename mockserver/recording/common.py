@@ -11,7 +11,6 @@ from urllib.parse import quote
 from flask import Request, Response
 
 from contracts import timeline
-from contracts.auth import mask_key
 from contracts.cassette import HOP_BY_HOP, Part, load_json, parse_form
 from contracts.cassette import Request as Sent
 from contracts.envelope import render
@@ -121,24 +120,10 @@ def journal(backend: Backend, ex: Exchange, sent: Sent, status: int, *, request_
     if not config.journal_size:
         return None
     summary = params_of(sent, config.journal_entry_bytes) if params is None else params
-    entry: dict[str, Any] = {
-        "id": request_id or ex.request_id,
-        "time": backend.clock.now(),
-        "method": ex.method,
-        "path": ex.path,
-        "endpoint": ex.endpoint,
-        "api_key": mask_key(ex.api_key) if ex.api_key else None,
-        "params": summary.value,
-        "params_cut": summary.cut,  # as the fake's own entries: each cut is marked "…" in them
-        "status": status,
-        "error_code": ex.error_code,
-        "error_type": ex.error_type,
-        "fault": None,
-        "would_fail_today": None,
-        "duration_ms": round((time.perf_counter() - ex.started) * 1000, 3),
-        "images": [],
-        **source,
-    }
+    if request_id:
+        ex.request_id = request_id  # the upstream's, or the recording's
+    ex.params, ex.params_cut = summary.value, summary.cut
+    entry = {**ex.journal_entry(backend.clock.now(), status, time.perf_counter() - ex.started), **source}
     if stream:
         entry["stream"], entry["events"] = True, 0
         number = backend.journal.record_stream(entry)
