@@ -8,9 +8,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from contracts.version import version
+from contracts.version import program, version
 
-USAGE = "usage: python -m contracts [--help] [--version] COMMAND ..."
+USAGE = "usage: {prog} [--help] [--version] COMMAND ..."
 COMMANDS = {
     "verify": "check an endpoint against the contract, rule by rule (verify --base-url URL; verify --help)",
     "drift": "list what the installed openai package's image types and the contract do not share",
@@ -32,15 +32,16 @@ HELP = "\n".join([
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    prog = program("python -m contracts")
     if args[:1] in (["-h"], ["--help"]):
-        print(HELP)
+        print(HELP.format(prog=prog))
         return 0
     if args[:1] == ["--version"]:
         print(version())
         return 0
     if not args or args[0] not in COMMANDS:
         problem = f"unknown command {args[0]!r}" if args else "a command is needed"
-        print(f"{USAGE}\npython -m contracts: error: {problem}; the commands are: {', '.join(COMMANDS)} "
+        print(f"{USAGE.format(prog=prog)}\n{prog}: error: {problem}; the commands are: {', '.join(COMMANDS)} "
               "(--help says more)", file=sys.stderr)
         return 2
     if args[0] == "drift":  # imported here: `python -m contracts` alone stays light
@@ -54,9 +55,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:  # imported here: `python -m contracts` alone stays light
         from contracts.verify import main as verify
     except ModuleNotFoundError as exc:  # the test extra (Hypothesis, which draws the examples)
-        print(f"python -m contracts verify needs {exc.name!r}: pip install 'images-api-twin[test]'", file=sys.stderr)
+        print(f"{prog} verify needs {exc.name!r}: pip install 'images-api-twin[test]'", file=sys.stderr)
         return 2
     return verify(args[1:])
+
+
+def verify(argv: Sequence[str] | None = None) -> int:
+    """``images-verify ARGS``: ``python -m contracts verify ARGS``, as a console script of its own."""
+    return main(["verify", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

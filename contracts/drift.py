@@ -40,6 +40,7 @@ from typing_extensions import is_typeddict
 
 from contracts import shapes, streaming
 from contracts.models import EDITS, GENERATIONS, MODELS, SVG_KEYS, SVG_REASONING_KEYS, Choice, ModelProfile
+from contracts.version import program, version
 
 EXIT_MISSING = 1
 EXIT_NO_SDK = 2
@@ -331,11 +332,12 @@ def report(found: Drift, out: TextIO) -> None:
 
 def main(argv: Sequence[str] | None = None, *, out: TextIO = sys.stdout) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m contracts drift",
+        prog=program("python -m contracts drift"),
         description="List every model, parameter, value and field that the installed openai package's "
         "image types and the contract do not share. Exit 0 when the contract misses nothing the SDK "
         "names, 1 when it does, 2 when openai is not installed. Run it after upgrading openai.",
     )
+    parser.add_argument("--version", action="version", version=version())
     parser.add_argument("--sdk-types", type=Path, default=None, metavar="DIR",
                         help="read the SDK's type files from DIR (a copy of openai/types) instead of the "
                         "installed package")

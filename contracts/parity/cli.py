@@ -21,6 +21,7 @@ from contracts.parity.recorded import Recorded, RecordingError, read_recordings
 from contracts.verify.cli import API_KEY_ENV, BASE_URL_ENV, EXIT_UNREACHABLE
 from contracts.verify.pacing import DEFAULT_MAX_WAIT, Paced, Pacer, is_quota_answer
 from contracts.verify.sending import DEFAULT_TIMEOUT, Answer, Outgoing, Unreachable, probe, send_request
+from contracts.version import program, version
 
 EXIT_SAME = 0
 EXIT_DIFFERENT = 1
@@ -139,7 +140,7 @@ def summarize(outcomes: Iterable[Outcome], out: TextIO) -> None:
 
 def main(argv: Sequence[str] | None = None, *, out: TextIO = sys.stdout) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m contracts parity",
+        prog=program("python -m contracts parity"),
         description="Send every request recorded in DIR (the cassettes of `python -m mockserver --record`) "
         "again to an Images API endpoint, and compare each answer with the recorded one in what a client "
         "relies on: the status; the error's type, code, param and message; which of the API's headers are "
@@ -149,6 +150,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO = sys.stdout) -> int:
         "status 0 when nothing but assumed values differs, 1 when anything else does, 2 when the endpoint "
         "cannot be reached (or the command line or DIR is wrong).",
     )
+    parser.add_argument("--version", action="version", version=version())
     parser.add_argument("folder", metavar="DIR", type=Path, help="the folder of cassettes (or one cassette file)")
     parser.add_argument("--base-url", default=os.environ.get(BASE_URL_ENV) or None,
                         help=f"the API's base URL, e.g. http://127.0.0.1:5000/v1 (default: ${BASE_URL_ENV})")

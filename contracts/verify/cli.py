@@ -30,6 +30,7 @@ from contracts.verify.properties import (
     properties,
 )
 from contracts.verify.sending import DEFAULT_TIMEOUT, Unreachable, probe
+from contracts.version import program, version
 
 DEFAULT_BUDGET = 20
 EXIT_UNREACHABLE = 2
@@ -112,12 +113,13 @@ def run(
 
 def main(argv: Sequence[str] | None = None, *, out: TextIO = sys.stdout) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m contracts verify",
+        prog=program("python -m contracts verify"),
         description="Check an Images API endpoint against the contract: one line per property, "
         "exit status 0 when every checked property agrees, 1 when one does not, 2 when the endpoint "
         "cannot be reached. A 429 of the endpoint's quota is waited out (see --max-wait), never a "
         "disagreement.",
     )
+    parser.add_argument("--version", action="version", version=version())
     parser.add_argument("--base-url", default=os.environ.get(BASE_URL_ENV) or None,
                         help=f"the API's base URL, e.g. http://127.0.0.1:5000/v1 (default: ${BASE_URL_ENV})")
     parser.add_argument("--api-key", default=os.environ.get(API_KEY_ENV),
