@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +14,7 @@ import pytest
 
 from tests.seeds import extract
 from tests.support import ROOT
+from tests.support.clones import fresh_clone
 
 SEED_READERS = re.compile(r"^from tests\.(?:seeds|node) import (?:extract|extract_node)\b", re.MULTILINE)
 
@@ -26,23 +26,6 @@ def seed_dependent_modules(root: Path) -> list[str]:
         for path in (root / "tests").rglob("test_*.py")
         if SEED_READERS.search(path.read_text(encoding="utf-8")) and path.name != Path(__file__).name
     )
-
-
-def fresh_clone(destination: Path) -> Path:
-    """The repository's files (tracked, and new ones not ignored: what a clone of this state
-    holds) copied into ``destination/repo``, with nothing beside it."""
-    if shutil.which("git") is None or not (ROOT / ".git").exists():
-        pytest.skip("needs git and a git checkout, to know which files a clone holds")
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                            capture_output=True, check=True, timeout=60).stdout.decode().split("\0")
-    clone = destination / "repo"
-    for name in filter(None, listed):
-        source = ROOT / name
-        if source.is_file():
-            (clone / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, clone / name)
-    assert sorted(p.name for p in destination.iterdir()) == ["repo"]
-    return clone
 
 
 def run_seed_tests(clone: Path, *, ci: bool) -> subprocess.CompletedProcess[str]:

@@ -7,6 +7,7 @@
 * :mod:`tests.support.pngs` — the pictures the tests upload, and reading them back.
 * :mod:`tests.support.profiles` — the Hypothesis profiles (``dev``, ``ci``) and :func:`budget`.
 * :mod:`tests.support.leaks` — a socket, file or process left open fails the test that left it.
+* :mod:`tests.support.clones` — a fresh clone of this checkout; a user's shell environment.
 * :mod:`tests.support.userproject` — a user's project with ours installed (a venv: slow, made once).
 
 The fixtures built on these (``redis_server``, ``fake_process``, ``user_project``) are in
