@@ -20,6 +20,12 @@ _SHORT = KEPT_FIRST + KEPT_LAST
 LOG_FILLER = "***"
 LOG_KEPT_OF_SHORT = 3
 
+# ASSUMPTION: no real key is longer than this (project and admin keys are under 200 characters [obs]),
+# though a header may carry one up to its limit: what is remembered per key (the image URLs' user
+# segment, the shared quota ledger's names) is remembered only for keys within it, so 4,096 of them
+# cost a few MB whatever clients send.
+CACHED_KEY_LENGTH = 512
+
 
 def bearer_token(authorization: str | None, *, any_case: bool = False) -> str | None:
     """The credential of an ``Authorization: Bearer <credential>`` header, or None.

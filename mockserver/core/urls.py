@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+from contracts.auth import CACHED_KEY_LENGTH
 from contracts.media import MEDIA_TYPES, PNG
 
 if TYPE_CHECKING:
@@ -54,11 +55,17 @@ def new_image_id() -> str:
 _ALNUM_OF_BYTE = bytes(ord(_ALNUM[b % 62]) for b in range(256))
 
 
-@functools.lru_cache(maxsize=4096)
 def user_segment(api_key: str) -> str:
     """A stable ``user-<24>`` segment derived from the caller's key."""
+    return _cached_segment(api_key) if len(api_key) <= CACHED_KEY_LENGTH else _segment(api_key)
+
+
+def _segment(api_key: str) -> str:
     digest = hashlib.sha256(api_key.encode("utf-8", "surrogateescape")).digest()
     return "".join(_ALNUM[b % len(_ALNUM)] for b in digest[:24])
+
+
+_cached_segment = functools.lru_cache(maxsize=4096)(_segment)
 
 
 def iso(ts: float) -> str:

@@ -16,6 +16,7 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
+from contracts.auth import CACHED_KEY_LENGTH
 from contracts.ratelimits import Window
 from mockserver.state.quotas import MIN_HISTORY, QuotaKey, Refusal, WindowState
 from mockserver.state.redis.connection import PREFIX, Link
@@ -131,11 +132,17 @@ return 1
 """
 
 
-@functools.lru_cache(maxsize=4096)
 def member(key: QuotaKey) -> bytes:
     """The ledger key ``(api_key, family)`` as the bytes Redis keeps."""
+    return _cached_member(key) if len(key[0]) <= CACHED_KEY_LENGTH else _member(key)
+
+
+def _member(key: QuotaKey) -> bytes:
     api_key, family = key
     return family.encode() + b"\0" + api_key.encode("utf-8", "surrogateescape")
+
+
+_cached_member = functools.lru_cache(maxsize=4096)(_member)
 
 
 def _key(raw: bytes) -> QuotaKey:
@@ -143,9 +150,16 @@ def _key(raw: bytes) -> QuotaKey:
     return api_key.decode("utf-8", "surrogateescape"), family.decode()
 
 
-@functools.lru_cache(maxsize=4096)
 def grants_key(raw: bytes) -> str:
+    """The Redis key of one ledger key's grants."""
+    return _cached_grants_key(raw) if len(raw) <= CACHED_KEY_LENGTH else _grants_key(raw)
+
+
+def _grants_key(raw: bytes) -> str:
     return GRANTS + hashlib.sha1(raw).hexdigest()
+
+
+_cached_grants_key = functools.lru_cache(maxsize=4096)(_grants_key)
 
 
 @functools.lru_cache(maxsize=256)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import tracemalloc
 from datetime import UTC
 from urllib.parse import parse_qs, urlsplit
 
@@ -9,7 +11,9 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from mockserver import create_app
+from mockserver.core.urls import user_segment
 from mockserver.state.memory import MemoryClock
+from mockserver.state.redis.quotas import grants_key, member
 from tests.conftest import AUTH
 
 
@@ -129,3 +133,22 @@ def test_fetching_needs_no_api_key() -> None:
     url = one_url(client)
     parts = urlsplit(url)
     assert client.get(f"{parts.path}?{parts.query}", headers={"Authorization": ""}).status_code == 200
+
+
+def test_long_keys_are_not_remembered() -> None:
+    """Keys as long as a header may carry (here 24 KB, 300 of them, 7 MB in all) leave nothing behind
+    in what is remembered per key; the URL's user segment is the same for the same key each time."""
+    keys = [f"sk-{n:06d}-" + "k" * 24_000 for n in range(300)]
+    assert user_segment(keys[0]) == user_segment(keys[0][:-1] + "k") != user_segment(keys[1])
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for key in keys:
+            user_segment(key)
+            grants_key(member((key, "gpt")))
+        gc.collect()
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert kept < 1_000_000, kept
