@@ -7,9 +7,11 @@ generated tables the pages hold as `<!-- generated: NAME -->` markers are the si
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -491,3 +493,23 @@ def test_the_link_check_sees_a_broken_link_and_anchor() -> None:
         "docs/index.md: nowhere.md (no such file)", "docs/index.md: quickstart.md#nowhere (no such heading)"]
     assert slug("`intercept()`: code you do not control") == "intercept-code-you-do-not-control"
     assert slug("The guide's openai 0.28") == "the-guides-openai-028"
+
+
+def test_curl_lines_run(tmp_path: Path) -> None:
+    """Each page's curl commands, in order, against a fake of its own: every one answered 2xx with JSON."""
+    if shutil.which("curl") is None:
+        pytest.skip("needs curl on PATH")
+    ran = 0
+    for name, text in PAGES.items():
+        commands = [c for c in shell_commands(text) if c[0] == "curl"]
+        if not commands:
+            continue
+        with LiveServer(create_app()) as server:
+            for command in commands:
+                args = [arg.replace("http://127.0.0.1:5000", server.url) for arg in command]
+                result = subprocess.run([*args, "--fail", "--max-time", "30"], capture_output=True, text=True,
+                                        timeout=60, cwd=tmp_path)
+                assert result.returncode == 0, f"{name}: {' '.join(command)}: {result.stderr}"
+                assert isinstance(json.loads(result.stdout), dict), result.stdout
+                ran += 1
+    assert ran >= 4
