@@ -514,3 +514,11 @@ def test_curl_lines_run(tmp_path: Path) -> None:
                 assert isinstance(json.loads(result.stdout), dict), result.stdout
                 ran += 1
     assert ran >= 4
+
+
+def test_quickstart_page_shows_what_serve_prints(fake_process: Callable[..., FakeProcess]) -> None:
+    shown = re.search(r"```text\n(mockserver: .*?)```", page("quickstart.md"), re.S)
+    assert shown is not None
+    fake = fake_process()
+    printed = [line.replace(f":{fake.port}/", ":5000/") for line in fake.lines]
+    assert printed == shown.group(1).splitlines()
