@@ -522,3 +522,9 @@ def test_quickstart_page_shows_what_serve_prints(fake_process: Callable[..., Fak
     fake = fake_process()
     printed = [line.replace(f":{fake.port}/", ":5000/") for line in fake.lines]
     assert printed == shown.group(1).splitlines()
+
+
+def test_the_home_page_maps_every_page() -> None:
+    linked = {target.partition("#")[0] for target in LINK.findall(page("index.md"))}
+    pages = {p.name for p in DOCS.glob("*.md")} | GENERATED_PAGES
+    assert pages - {"index.md"} <= linked, sorted(pages - {"index.md"} - linked)
