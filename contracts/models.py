@@ -584,7 +584,8 @@ GPT_SPECIFIC_PARAMETERS: frozenset[str] = frozenset(
 
 
 def profiles_table() -> str:
-    """The profiles as a Markdown table (the README embeds it; a test checks it)."""
+    """The profiles as a Markdown table (the docs build puts it at a page's ``<!-- generated: profiles -->``
+    line: docs/models.md)."""
     rows = [
         "| model | endpoints | sizes | quality (auto is) | output formats | n | prompt | answer | released "
         "| retired / shut down |",

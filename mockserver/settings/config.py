@@ -1,6 +1,6 @@
 """The fake's configuration: one described field per setting, feeding the command line,
 the ``MOCKSERVER_*`` environment, ``create_app(**settings)``, ``GET``/``PATCH /_mock/config``
-and the README's configuration reference (see :mod:`mockserver.settings.inputs` for the format).
+and the docs' configuration reference (see :mod:`mockserver.settings.inputs` for the format).
 
 A :class:`Config` is immutable; a change builds a new one and swaps it in whole,
 so a request never sees half a change, and a bad value changes nothing.
@@ -439,7 +439,8 @@ def _where(s: Setting) -> str:
 
 
 def reference_table() -> str:
-    """The configuration reference as a Markdown table (the README embeds it; a test checks it)."""
+    """The configuration reference as a Markdown table (the docs build puts it at a page's
+    ``<!-- generated: settings -->`` line)."""
     rows = [
         "| flag | environment | setting | default | accepts | what it does |",
         "| --- | --- | --- | --- | --- | --- |",

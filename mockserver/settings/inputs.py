@@ -7,7 +7,7 @@ a field of a dataclass (:class:`mockserver.settings.config.Config`, :class:`~moc
 ...) whose metadata holds a :class:`Setting`: its :class:`Kind` (type, bounds, shape,
 how it is shown), its help text, and where it may be given. The readers below walk
 those fields; nothing else validates operator input, so a bound is written once and
-the CLI, the environment, the control API and the README reference all obey it.
+the CLI, the environment, the control API and the docs' configuration reference all obey it.
 
 A field is described with :func:`setting` (default, help sentence, kind, then where)::
 
@@ -16,8 +16,8 @@ A field is described with :func:`setting` (default, help sentence, kind, then wh
 
 That one line gives ``--url-ttl`` (help with the accepted values, the default and the
 variable), ``MOCKSERVER_URL_TTL``, ``create_app(url_ttl=...)``, ``url_ttl`` in ``GET``/``PATCH
-/_mock/config`` and a row of the README reference (regenerate it from
-``config.reference_table()``; ``tests/test_readme.py`` fails until then). Kinds:
+/_mock/config`` and a row of the docs' configuration reference (the docs build writes it from
+``config.reference_table()``). Kinds:
 :class:`Integer` (min, max), :class:`Number` (finite; min, max, ``above``), :class:`Boolean`
 (``--flag`` with no value; ``1/0/true/false/yes/no/on/off`` in the environment),
 :class:`Text` (length, no control characters or lone surrogates, optional ``pattern`` and its

@@ -1,4 +1,4 @@
-"""A user's project outside this repository, with ours installed as the README says
+"""A user's project outside this repository, with ours installed as docs/pytest.md says
 (``pip install '<checkout>[test]'``) into a virtual environment that already has the newest
 official SDK (the version requirements/dev.txt pins): what a project that adopts the fake has.
 

@@ -165,9 +165,9 @@ def test_the_package_ships_the_page() -> None:
         assert root.joinpath(name).is_file(), name
 
 
-def test_the_readme_shows_the_page() -> None:
-
-    root = ROOT
-    assert "](docs/live-view.png)" in (root / "README.md").read_text()
-    with Image.open(root / "docs" / "live-view.png") as shot:
+def test_the_docs_show_the_page() -> None:
+    """The live-view page, and the README's quickstart, show the page's screenshot."""
+    assert "](live-view.png)" in (ROOT / "docs" / "live-view.md").read_text()
+    assert "](docs/live-view.png)" in (ROOT / "README.md").read_text()
+    with Image.open(ROOT / "docs" / "live-view.png") as shot:
         assert shot.size[0] >= 1000

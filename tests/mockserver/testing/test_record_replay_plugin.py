@@ -2,8 +2,8 @@
 --images-fake-upstream URL``, the upstream another fake process, the key the user's), then
 replayed (``--images-fake-replay DIR``) with the upstream stopped and no key.
 
-The user's project is tests/support/userproject.py's (our package installed into a venv, as the
-README says); the suite runs there with its own Python, as a user runs it.
+The user's project is tests/support/userproject.py's (our package installed into a venv, as
+docs/pytest.md says); the suite runs there with its own Python, as a user runs it.
 """
 
 from __future__ import annotations
