@@ -93,7 +93,7 @@ def test_the_rule_leaves_other_text_alone(line: str) -> None:
 
 
 def test_the_docs_hold_what_contracts_cite() -> None:
-    for page in ("README.md", "sources.md", "errors.md", "assumptions.md"):
+    for page in ("contract.md", "sources.md", "errors.md", "assumptions.md"):
         assert (ROOT / "docs" / page).is_file(), page
     sources = (ROOT / "docs" / "sources.md").read_text(encoding="utf-8")
     cited = set()
