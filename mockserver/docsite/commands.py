@@ -61,7 +61,7 @@ def dev_commands(root: Path) -> list[DevCommand]:
         # The description is the text after the last wide gap (the column the comment lines up).
         match = re.match(r"#\s+(\./dev\s.*\S)\s{2,}(\S(?:(?!\s{2}).)*)$", line)
         if match:
-            found.append(DevCommand(match.group(1).strip(), match.group(2).strip()))
+            found.append(DevCommand(" ".join(match.group(1).split()), match.group(2).strip()))
     return found
 
 
