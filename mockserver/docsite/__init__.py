@@ -30,21 +30,40 @@ from mockserver.settings.inputs import body_table
 from mockserver.state.clock import ClockMove
 from mockserver.state.faults import Fault
 
-__all__ = ["GENERATORS", "MARKER", "GalleryImage", "UnknownMarker", "fill", "gallery_images"]
+__all__ = ["GENERATORS", "MARKER", "GalleryImage", "UnknownMarker", "fill", "gallery_images", "plain"]
 
 # A line holding only the marker (spaces around it allowed).
 MARKER = re.compile(r"^[ \t]*<!--[ \t]*generated:[ \t]*(?P<name>[^ \t>]*)[ \t]*-->[ \t]*$", re.MULTILINE)
 
+# A code span: a run of backticks, then anything up to the same run.
+_CODE_SPAN = re.compile(r"(`+).+?\1", re.DOTALL)
+
+
+def plain(markdown: str) -> str:
+    """Text meant as text, safe as Markdown, outside code spans: ``<`` written ``&lt;`` (the tables say
+    ``/_mock/images/<id>``, ``image[<i>]``, which Markdown would take for HTML tags and drop), and
+    ``{`` escaped (a message's ``{file_id}`` ending a cell, which attr_list would take for attributes)."""
+
+    def text(part: str) -> str:
+        return part.replace("<", "&lt;").replace("{", "\\{")
+
+    out, at = [], 0
+    for span in _CODE_SPAN.finditer(markdown):
+        out += [text(markdown[at:span.start()]), span.group(0)]
+        at = span.end()
+    return "".join([*out, text(markdown[at:])])
+
+
 GENERATORS: dict[str, Callable[[Path], str]] = {
-    "settings": lambda root: reference_table(),
-    "profiles": lambda root: profiles_table(),
-    "errors": lambda root: catalogue_table(),
-    "routes": lambda root: routes(),
-    "fault-fields": lambda root: body_table(Fault),
-    "clock-fields": lambda root: body_table(ClockMove),
-    "gallery": lambda root: gallery(),
-    "changelog": changelog,
-    "commands": commands,
+    "settings": lambda root: plain(reference_table()),
+    "profiles": lambda root: plain(profiles_table()),
+    "errors": lambda root: plain(catalogue_table()),
+    "routes": lambda root: plain(routes()),
+    "fault-fields": lambda root: plain(body_table(Fault)),
+    "clock-fields": lambda root: plain(body_table(ClockMove)),
+    "gallery": lambda root: gallery(),  # its own HTML: figures and their captions
+    "changelog": changelog,  # Markdown written by hand
+    "commands": lambda root: plain(commands(root)),
 }
 
 

@@ -26,7 +26,7 @@ FORMAT_NAMES = {"png": "PNG", "jpeg": "JPEG", "webp": "WebP", "gif": "GIF", "svg
 PROMPT = "a lighthouse on a rocky shore at dusk"
 EDIT_PROMPT = "the same shore with a red sailing boat"
 FOLDER = "gallery"  # where the images go in the built site
-THUMBNAIL = 240  # the width the page shows them at (the files are full size)
+THUMBNAIL = 200  # the width the page shows them at (the files are full size)
 
 
 @dataclass(frozen=True)
@@ -76,12 +76,16 @@ def gallery() -> str:
     model = None
     for image in gallery_images():
         if image.model != model:
+            if model is not None:
+                parts.append("</div>")
             model = image.model
-            parts.append(f"\n## `{model}`\n")
+            parts.append(f'\n## `{model}`\n\n<div class="gallery" markdown>')
         parts.append(
             f'<figure markdown="span">\n  ![{image.caption}]({image.path}){{ width="{THUMBNAIL}" loading=lazy }}\n'
             f"  <figcaption>{image.caption}</figcaption>\n</figure>"
         )
+    if model is not None:
+        parts.append("</div>")
     return "\n".join(parts).strip()
 
 
