@@ -4,6 +4,7 @@
 ``live_server``: one fake over real HTTP for the session, reset before each test.
 ``fake_process``: ``python -m mockserver`` in subprocesses, stopped when the test ends.
 ``redis_server``: a real redis-server for the session, emptied for each test.
+``docs_site``: the docs site, built once for the session as ``./dev docs`` builds it.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +23,7 @@ from mockserver import create_app
 from mockserver.http.server import LiveServer
 from tests.seeds.extract import missing_seeds
 from tests.support import in_ci, profiles, userproject
+from tests.support.docsite import build_site
 from tests.support.leaks import pytest_runtest_teardown, pytest_unconfigure  # noqa: F401 - its hooks, taken in
 from tests.support.processes import FakeProcess
 from tests.support.redisserver import RedisServer, need_redis
@@ -44,6 +47,16 @@ def client(app: Flask) -> FlaskClient:
     test_client = app.test_client()
     test_client.environ_base["HTTP_AUTHORIZATION"] = AUTH["Authorization"]
     return test_client
+
+
+@pytest.fixture(scope="session")
+def docs_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The docs site, built once for the session (``mkdocs build --strict``, into a temporary folder
+    rather than build/site); a failed build fails every test that reads it, with its output."""
+    site = tmp_path_factory.mktemp("docs-site") / "site"
+    built = build_site(site)
+    assert built.returncode == 0, f"the strict docs build failed:\n{built.stdout}\n{built.stderr}"
+    return site
 
 
 @pytest.fixture(scope="session")

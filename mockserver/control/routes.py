@@ -94,6 +94,8 @@ def _read(cls: Any, body: dict[str, Any], what: str) -> dict[str, Any]:
 
 @control.post("/reset")
 def reset() -> Response:
+    """Forget the images, quotas, journal and faults, and put the clock back to real time. The body may be
+    `{"config": true}`: the start-up configuration returns too (else the running one stays)."""
     body = _body()
     restore = body.get("config", False)
     if set(body) - {"config"} or not isinstance(restore, bool):
@@ -105,12 +107,15 @@ def reset() -> Response:
 
 @control.get("/clock")
 def clock() -> Response:
+    """The fake's clock: `{"now": epoch seconds, "frozen": true|false}`."""
     c = _backend().clock
     return jsonify({"now": c.now(), "frozen": c.frozen})
 
 
 @control.post("/clock")
 def move_clock() -> Response:
+    """Move the clock: advance it, set it, freeze or unfreeze it, or put it back to real time (the clock
+    fields). Answers the clock as `GET /_mock/clock` does."""
     body = _body()
     if not body:
         raise _bad(None, "give one of 'advance' (seconds), 'set' (epoch seconds), 'freeze' (true or false) "
@@ -126,11 +131,14 @@ def move_clock() -> Response:
 
 @control.get("/config")
 def get_config() -> Response:
+    """The running configuration: every setting and its value."""
     return jsonify(_backend().config.to_json())
 
 
 @control.patch("/config")
 def patch_config() -> Response:
+    """Change settings while the fake runs: a JSON object of patchable settings (the configuration
+    reference). A bad value is a 400 `invalid_config` and changes nothing. Answers the new configuration."""
     try:
         config = _backend().configure(_body())
     except InputError as exc:
@@ -140,11 +148,14 @@ def patch_config() -> Response:
 
 @control.get("/faults")
 def list_faults() -> Response:
+    """The queued faults, in the order they fire: `{"faults": [...]}`."""
     return jsonify({"faults": _backend().faults.list()})
 
 
 @control.post("/faults")
 def add_fault() -> Response:
+    """Queue a fault (the fault fields): the next matching requests get an error, a dropped or held
+    connection, or a damaged answer. Answers the fault with its `id` (201)."""
     try:
         fault = _backend().faults.add(_body())
     except InputError as exc:
@@ -156,12 +167,14 @@ def add_fault() -> Response:
 
 @control.delete("/faults")
 def clear_faults() -> Response:
+    """Remove every queued fault."""
     _backend().faults.clear()
     return jsonify({"faults": []})
 
 
 @control.delete("/faults/<fault_id>")
 def remove_fault(fault_id: str) -> Response:
+    """Remove one queued fault by its `id`; an unknown id is a 404. Answers the faults left."""
     faults = _backend().faults
     if not faults.remove(fault_id):
         raise error("invalid_url", method=request.method, path=request.path)
@@ -170,12 +183,19 @@ def remove_fault(fault_id: str) -> Response:
 
 @control.get("/images")
 def images() -> Response:
+    """How many image URLs the fake holds, and their bytes: `{"count": ..., "bytes": ...}`."""
     store = _backend().store
     return jsonify({"count": len(store), "bytes": store.bytes_used})
 
 
 @control.get("/requests")
 def list_requests() -> Response:
+    """The journal of `/v1` requests, oldest first, a page at a time: `{"requests": [...], "cursor", "complete",
+    "next"}` (`next`: the cursor to read on from while more entries wait, else null).
+
+    Query parameters: `endpoint` (`generations`, `edits`, `variations`) and `status` (an HTTP status) keep only
+    matching entries; `after=<cursor>` only the entries since a previous answer's `cursor` or `next`;
+    `limit=N` at most N entries (1 to 100000; default 1000); `newest=true` the newest N instead of the oldest."""
     args = request.args
     endpoint = args.get("endpoint") or None
     status_text = args.get("status")
@@ -211,5 +231,6 @@ def _whole(name: str, text: str, least: int, most: int) -> int:
 
 @control.delete("/requests")
 def clear_requests() -> Response:
+    """Forget the journal."""
     _backend().journal.clear()
     return jsonify({"requests": []})

@@ -54,6 +54,8 @@ def _guard() -> None:
 @ui.get("/ui")
 @ui.get("/ui/")
 def page() -> Response:
+    """The live view: a page that shows the requests as they arrive, the images, faults, quotas and the clock,
+    and acts through the control API."""
     config = _backend().config
     html = render_template(
         "ui.html",
@@ -71,6 +73,8 @@ def page() -> Response:
 
 @ui.get("/quotas")
 def quotas() -> Response:
+    """Every recent API key's quota windows (masked keys, per model family): used, limit, remaining, and
+    seconds until the window is full again."""
     backend = _backend()
     config, now = backend.config, backend.clock.now()
     keys = []
@@ -92,6 +96,8 @@ def quotas() -> Response:
 
 @ui.get("/images/<image_id>")
 def image(image_id: str) -> Response:
+    """An image a journal entry refers to (its `image_id`), rendered anew, with its media type; an unknown
+    id is a 404."""
     backend = _backend()
     with backend.render_turn(deadline=True):  # rendered anew: a turn like the API's renders
         found = backend.gallery.image(image_id)
