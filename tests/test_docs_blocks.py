@@ -68,14 +68,6 @@ def run_block(containing: str) -> None:
             close()
 
 
-def test_todays_models_block(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    with LiveServer(create_app()) as server:
-        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
-        monkeypatch.setenv("OPENAI_API_KEY", "sk-anything")
-        run_block('model="gpt-image-1.5", prompt="a cat", quality="low", output_format')
-        assert capsys.readouterr().out == "272 1024x1024 jpeg\n"
-
-
 def test_ci_runs_the_readme_test_command() -> None:
     """The README names the test command, and it is the one CI runs."""
     commands = [line.split("#")[0].strip() for b in sh_blocks(README) for line in b.splitlines()]
@@ -113,20 +105,20 @@ def test_intercept_block() -> None:
     run_block("mockserver.intercept(rate_limits")
 
 
-def test_streaming_block(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(("marker", "printed"), [
+    ('model="gpt-image-1.5", prompt="a cat", quality="low", output_format', "272 1024x1024 jpeg\n"),
+    ("stream=True, partial_images=2", "partial 0 True\npartial 1 True\nfinal 472\n"),
+    ("from client import CompletedEvent, ImagesClient",
+     "partial 0 1024x1024\npartial 1 1024x1024\nfinal 1024x1024 472\n"),
+])
+def test_block_against_a_served_fake_prints(marker: str, printed: str, monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """Today's models, the SDK's stream and the reference client's stream, each with the base URL set."""
     with LiveServer(create_app()) as server:
         monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
         monkeypatch.setenv("OPENAI_API_KEY", "sk-anything")
-        run_block("stream=True, partial_images=2")
-        assert capsys.readouterr().out == "partial 0 True\npartial 1 True\nfinal 472\n"
-
-
-def test_client_streaming_block(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    with LiveServer(create_app()) as server:
-        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
-        monkeypatch.setenv("OPENAI_API_KEY", "sk-anything")
-        run_block("from client import CompletedEvent, ImagesClient")
-        assert capsys.readouterr().out == "partial 0 1024x1024\npartial 1 1024x1024\nfinal 1024x1024 472\n"
+        run_block(marker)
+        assert capsys.readouterr().out == printed
 
 
 def test_as_of_block(capsys: pytest.CaptureFixture[str]) -> None:
