@@ -186,7 +186,7 @@ def test_help_says_what_it_compares() -> None:
     result = subprocess.run([sys.executable, "-m", "contracts", "parity", "--help"], capture_output=True, text=True,
                             timeout=60, cwd=ROOT, check=False)
     assert result.returncode == 0
-    assert result.stdout.startswith("usage: python -m contracts parity [-h] [--base-url BASE_URL]")
+    assert result.stdout.startswith("usage: python -m contracts parity [-h] [--version] [--base-url BASE_URL]")
     assert "ASSUMPTION" in result.stdout
 
 
