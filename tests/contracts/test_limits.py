@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from contracts.errors import ApiError
-from contracts.limits import MAX_JSON_DEPTH, json_depth, parse_json_body
+from contracts.limits import MAX_JSON_DEPTH, nests_deeper_than, parse_json_body
 
 
 def nested(depth: int, kinds: str = "l", leaf: object = "x") -> object:
@@ -21,6 +21,16 @@ def nested(depth: int, kinds: str = "l", leaf: object = "x") -> object:
     for i in range(depth):
         value = [value] if kinds[i % len(kinds)] == "l" else {"k": value}
     return value
+
+
+def json_depth(value: object) -> int:
+    """The oracle: how deep ``value``'s arrays and objects nest (a scalar 0, ``[]`` 1, ``{"a": []}``
+    2), walked on the parsed value level by level."""
+    depth, level = 0, [value]
+    while containers := [item for item in level if isinstance(item, (list, dict))]:
+        depth += 1
+        level = [child for item in containers for child in (item.values() if isinstance(item, dict) else item)]
+    return depth
 
 
 def refusal(raw: bytes) -> ApiError:
@@ -77,3 +87,20 @@ def test_refused_exactly_when_deeper_than_the_limit(depth: int, kinds: str, leaf
         assert refusal(raw).spec.key == "json_too_deep"
     else:
         assert parse_json_body(raw) == json.loads(raw)
+
+
+# Strings that look like nesting: brackets, quotes, backslashes, escapes, and characters whose
+# UTF-16 code units hold a bracket's byte (U+005B is '[', U+5B00 and U+7B00 hold 0x5B and 0x7B).
+TRICKY_TEXT = st.text(st.sampled_from(list('[]{}"\\/,:x\u5b00\u7b00\u005d\U0001f600\n')), max_size=12)
+JSON_VALUES = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), TRICKY_TEXT),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(TRICKY_TEXT, inner, max_size=3)),
+    max_leaves=30)
+
+
+@given(value=JSON_VALUES, limit=st.integers(0, 12), ascii_only=st.booleans(),
+       encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "utf-16-be", "utf-32"]))
+def test_nesting_read_from_the_text_is_the_parsed_values(value: object, limit: int, ascii_only: bool,
+                                                        encoding: str) -> None:
+    raw = json.dumps(value, ensure_ascii=ascii_only).encode(encoding)
+    assert nests_deeper_than(raw, limit) == (json_depth(value) > limit)
