@@ -4,7 +4,6 @@ instead where the seeds are required (CI)."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -14,7 +13,7 @@ import pytest
 
 from tests.seeds import extract
 from tests.support import ROOT
-from tests.support.clones import fresh_clone
+from tests.support.clones import fresh_clone, user_environment
 
 SEED_READERS = re.compile(r"^from tests\.(?:seeds|node) import (?:extract|extract_node)\b", re.MULTILINE)
 
@@ -29,8 +28,7 @@ def seed_dependent_modules(root: Path) -> list[str]:
 
 
 def run_seed_tests(clone: Path, *, ci: bool) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("CI", extract.SEEDS_ENV) and not k.startswith(("PYTEST", "PYTHON"))}
+    env = {k: v for k, v in user_environment().items() if k != extract.SEEDS_ENV}
     if ci:
         env["CI"] = "true"
     modules = seed_dependent_modules(clone)

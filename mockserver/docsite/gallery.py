@@ -89,6 +89,15 @@ def gallery() -> str:
     return "\n".join(parts).strip()
 
 
+def _asked(model: ModelProfile, prompt: str, width: int, height: int) -> dict[str, Any]:
+    """What every request of the gallery asks: the model, the prompt, the size, and the image in the
+    answer itself (``b64_json``, which GPT models always give and the others give when asked)."""
+    body: dict[str, Any] = {"model": model.name, "prompt": prompt, "size": f"{width}x{height}"}
+    if model.response_formats:
+        body["response_format"] = "b64_json"
+    return body
+
+
 def _answer(client: Any, path: str, **kwargs: Any) -> bytes:
     response = client.post(path, headers={"Authorization": "Bearer sk-gallery"}, **kwargs)
     if response.status_code != 200:
@@ -102,11 +111,9 @@ def _file(model: ModelProfile, name: str, output_format: str) -> str:
 
 def _generated(client: Any, model: ModelProfile, output_format: str, width: int, height: int,
                transparent: bool = False) -> GalleryImage:
-    body: dict[str, Any] = {"model": model.name, "prompt": PROMPT, "size": f"{width}x{height}"}
+    body = _asked(model, PROMPT, width, height)
     if model.output_format is not None:
         body["output_format"] = output_format
-    if model.response_formats:
-        body["response_format"] = "b64_json"
     if transparent:
         body["background"] = "transparent"
     data = _answer(client, "/v1/images/generations", json=body)
@@ -117,18 +124,13 @@ def _generated(client: Any, model: ModelProfile, output_format: str, width: int,
 
 def _edit(client: Any, model: ModelProfile, width: int, height: int) -> list[GalleryImage]:
     """The edit of an image the fake drew, through a mask whose transparent middle is what may change."""
-    body: dict[str, Any] = {"model": model.name, "prompt": PROMPT, "size": f"{width}x{height}"}
-    if model.response_formats:
-        body["response_format"] = "b64_json"
-    picture = Image.open(io.BytesIO(_answer(client, "/v1/images/generations", json=body))).convert("RGBA")
+    drawn = _answer(client, "/v1/images/generations", json=_asked(model, PROMPT, width, height))
+    picture = Image.open(io.BytesIO(drawn)).convert("RGBA")
     mask = Image.new("RGBA", picture.size, (0, 0, 0, 255))
     ImageDraw.Draw(mask).ellipse((width // 4, height // 4, 3 * width // 4, 3 * height // 4), fill=(0, 0, 0, 0))
     image_png, mask_png = _png(picture), _png(mask)
-    form: dict[str, Any] = {"model": model.name, "prompt": EDIT_PROMPT, "size": f"{width}x{height}",
-                            "image": (io.BytesIO(image_png), "image.png", "image/png"),
-                            "mask": (io.BytesIO(mask_png), "mask.png", "image/png")}
-    if model.response_formats:
-        form["response_format"] = "b64_json"
+    form = {**_asked(model, EDIT_PROMPT, width, height), "image": (io.BytesIO(image_png), "image.png", "image/png"),
+            "mask": (io.BytesIO(mask_png), "mask.png", "image/png")}
     edited = _answer(client, "/v1/images/edits", data=form, content_type="multipart/form-data")
     return [
         GalleryImage(_file(model, "edit-input", "png"), image_png, model.name, "png", width, height,

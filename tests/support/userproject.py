@@ -11,7 +11,6 @@ the venv's Python; none of them changes the venv.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -22,6 +21,7 @@ from pathlib import Path
 from filelock import FileLock
 
 from tests.support import ROOT
+from tests.support.clones import user_environment
 
 BUILD_TIMEOUT = 1200  # seconds: a build, or the wait for another worker's
 # What a user's copy of the checkout leaves out: our environments, caches and builds.
@@ -65,7 +65,7 @@ def shared(run_folder: Path) -> UserProject:
     the first worker to ask builds it, the others wait for it (a file lock), then all use it."""
     root = run_folder / "user-project"
     project = UserProject(root / "checkout", root / "venv", pinned("openai"),
-                          {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI", "PYTEST", "PYTHON"))})
+                          user_environment())
     with FileLock(str(run_folder / "user-project.lock"), timeout=BUILD_TIMEOUT):
         if not (root / "ready").exists():
             shutil.rmtree(root, ignore_errors=True)  # what a build that failed half-way left
