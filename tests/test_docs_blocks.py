@@ -19,6 +19,7 @@ import tomllib
 import unicodedata
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 import requests
@@ -386,15 +387,21 @@ def parse_client(args: list[str]) -> None:
     build_parser().parse_args(args)
 
 
-def parse_verify(args: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    import contracts.verify.cli
+def parse_until_run(cli: ModuleType, args: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """``cli.main(args)`` up to the moment it would send anything: its ``run`` raises Parsed."""
 
     def run(*_: object, **__: object) -> None:
         raise Parsed
 
-    monkeypatch.setattr(contracts.verify.cli, "run", run)
+    monkeypatch.setattr(cli, "run", run)
     with pytest.raises(Parsed):
-        contracts.verify.cli.main(args)
+        cli.main(args)
+
+
+def parse_verify(args: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import contracts.verify.cli
+
+    parse_until_run(contracts.verify.cli, args, monkeypatch)
 
 
 def parse_contracts(args: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -406,12 +413,7 @@ def parse_contracts(args: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
     elif args[0] == "parity":
         import contracts.parity.cli
 
-        def run(*_: object, **__: object) -> None:
-            raise Parsed
-
-        monkeypatch.setattr(contracts.parity.cli, "run", run)
-        with pytest.raises(Parsed):
-            contracts.parity.cli.main(args[1:])
+        parse_until_run(contracts.parity.cli, args[1:], monkeypatch)
     else:
         assert args[1:] in ([], ["--help"]), f"no check for the options of contracts {args[0]}: add one here"
 
